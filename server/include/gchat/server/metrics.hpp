@@ -1,0 +1,41 @@
+#pragma once
+// Process-wide counters, exported at /metrics in the Prometheus text format.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace gchat::server {
+
+struct Metrics {
+  std::atomic<std::uint64_t> connections_open{0};
+  std::atomic<std::uint64_t> connections_authenticated{0};
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> connections_rejected{0};
+  std::atomic<std::uint64_t> frames_in{0};
+  std::atomic<std::uint64_t> frames_out{0};
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::atomic<std::uint64_t> bytes_out{0};
+  std::atomic<std::uint64_t> messages_stored{0};
+  std::atomic<std::uint64_t> deliveries{0};
+  std::atomic<std::uint64_t> catchup_reads{0};
+  std::atomic<std::uint64_t> lagging_events{0};
+  std::atomic<std::uint64_t> auth_failures{0};
+  std::atomic<std::uint64_t> messages_expired{0};
+  std::array<std::atomic<std::uint64_t>, 100> errors_by_code{};  // index = relay.v1.ErrorCode
+
+  void count_error(int code) noexcept {
+    if (code >= 0 && code < static_cast<int>(errors_by_code.size())) errors_by_code[static_cast<std::size_t>(code)]++;
+  }
+
+  struct StorageFigures {
+    std::uint64_t batches, requests, failed_commits, largest_batch, pending;
+  };
+  std::string render(const StorageFigures& storage) const;
+};
+
+// Resident set size of this process in bytes, from /proc/self/statm (0 if unavailable).
+std::uint64_t resident_bytes();
+
+}  // namespace gchat::server

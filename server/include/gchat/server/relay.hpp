@@ -1,0 +1,67 @@
+#pragma once
+// The relay's shared state: configuration, the storage writer, metrics, and the index of online
+// sessions by device and by group used for fan-out. Sessions keep their own per-group delivery
+// marks; the Relay only knows who is online where.
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gchat/server/config.hpp"
+#include "gchat/server/metrics.hpp"
+#include "gchat/server/storage_writer.hpp"
+
+namespace gchat::server {
+
+class Session;
+
+class Relay {
+ public:
+  Relay(Config config, std::unique_ptr<StorageWriter> storage);
+
+  const Config& config() const noexcept { return config_; }
+  StorageWriter& storage() noexcept { return *storage_; }
+  Metrics& metrics() noexcept { return metrics_; }
+  std::string render_metrics() const;
+
+  // Global connection limit; every successful acquire is matched by one release.
+  bool acquire_connection();
+  void release_connection();
+
+  // Per-device limit; false when the device already has max_connections_per_device sessions.
+  bool attach_device(DeviceRef device, const std::shared_ptr<Session>& session);
+  void detach(Session* session, DeviceRef device, const std::vector<GroupRef>& groups);
+
+  void subscribe(GroupRef group, const std::shared_ptr<Session>& session);
+  void unsubscribe(GroupRef group, Session* session);
+
+  // Called from the storage thread after a batch is durable; the frame is shared, never copied.
+  void fan_out(GroupRef group, std::uint64_t seq, std::shared_ptr<const std::string> frame);
+  // Membership changes seen by sessions of the affected devices that are online now.
+  void members_added(GroupRef group, const Bytes& group_id, std::uint64_t joined_seq,
+                     const std::vector<DeviceRef>& devices);
+  void members_removed(GroupRef group, const std::vector<DeviceRef>& devices);
+
+  // Graceful shutdown: every online session is told and closed.
+  std::vector<std::shared_ptr<Session>> all_sessions();
+  bool shutting_down() const noexcept { return shutting_down_.load(); }
+  void begin_shutdown() noexcept { shutting_down_ = true; }
+
+ private:
+  std::vector<std::shared_ptr<Session>> sessions_of(DeviceRef device);
+
+  const Config config_;
+  std::unique_ptr<StorageWriter> storage_;
+  Metrics metrics_;
+  std::atomic<bool> shutting_down_{false};
+
+  std::mutex mutex_;
+  std::unordered_map<DeviceRef, std::vector<std::weak_ptr<Session>>> by_device_;
+  std::unordered_map<GroupRef, std::vector<std::weak_ptr<Session>>> by_group_;
+};
+
+}  // namespace gchat::server

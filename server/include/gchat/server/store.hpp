@@ -1,0 +1,106 @@
+#pragma once
+// The relay's durable state behind one interface, so that SQLite (embedded default) and PostgreSQL
+// (cluster) are interchangeable. A Store is used by one thread at a time (the storage writer); all
+// calls between begin() and commit() form one transaction.
+//
+// Message ciphertexts are stored once per group with a per-group sequence; each member device has
+// one cursor (acked_seq) per group, so a message costs one write however many members read it.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gchat/base/bytes.hpp"
+#include "gchat/base/result.hpp"
+
+namespace gchat::server {
+
+using DeviceRef = std::int64_t;
+using GroupRef = std::int64_t;
+
+struct DeviceRecord {
+  DeviceRef ref = 0;
+  Bytes public_key;
+  bool newly_registered = false;
+};
+
+struct GroupRecord {
+  GroupRef ref = 0;
+  Bytes group_id;
+  std::uint64_t last_seq = 0;
+};
+
+struct MembershipRecord {
+  GroupRef group = 0;
+  Bytes group_id;
+  std::uint64_t last_seq = 0;
+  std::uint64_t acked_seq = 0;
+  std::uint64_t joined_seq = 0;  // messages at or below this are not the member's to read
+  std::uint32_t member_count = 0;
+};
+
+struct StoredMessage {
+  std::uint64_t seq = 0;
+  std::int32_t kind = 0;
+  Bytes sender_key;
+  Bytes payload;
+  std::uint64_t created_ms = 0;
+};
+
+struct KeyPackageRecord {
+  Bytes data;
+  bool last_resort = false;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Status begin() = 0;
+  virtual Status commit() = 0;
+  virtual void rollback() noexcept = 0;
+  // Nested atomic step inside a transaction (SQL savepoint): one failed request leaves no trace.
+  virtual Status savepoint() = 0;
+  virtual Status release_savepoint() = 0;
+  virtual void rollback_to_savepoint() noexcept = 0;
+
+  // Devices.
+  virtual Result<std::optional<DeviceRecord>> find_device(BytesView public_key) = 0;
+  virtual Result<DeviceRecord> register_device(BytesView public_key, std::uint64_t now_ms) = 0;
+
+  // Groups and membership.
+  virtual Result<std::optional<GroupRecord>> find_group(BytesView group_id) = 0;
+  virtual Result<GroupRecord> create_group(BytesView group_id, DeviceRef creator, std::uint64_t now_ms) = 0;
+  // Adds with acked_seq = joined_seq = the group's current last_seq; existing members are kept as they are.
+  virtual Status add_member(GroupRef group, DeviceRef device) = 0;
+  virtual Status remove_member(GroupRef group, DeviceRef device) = 0;
+  virtual Result<std::optional<MembershipRecord>> membership(GroupRef group, DeviceRef device) = 0;
+  virtual Result<std::vector<MembershipRecord>> memberships_of(DeviceRef device) = 0;
+  virtual Result<std::vector<Bytes>> member_keys(GroupRef group) = 0;
+  virtual Result<std::uint32_t> member_count(GroupRef group) = 0;
+
+  // Messages.
+  virtual Result<std::uint64_t> append_message(GroupRef group, std::int32_t kind, DeviceRef sender, BytesView payload,
+                                               std::uint64_t now_ms) = 0;
+  virtual Status set_acked(GroupRef group, DeviceRef device, std::uint64_t seq) = 0;
+  // Up to `limit` messages with seq > after_seq, in order, stopping once their payloads reach
+  // max_bytes (at least one message is returned when any exists).
+  virtual Result<std::vector<StoredMessage>> read_messages(GroupRef group, std::uint64_t after_seq,
+                                                           std::uint32_t limit, std::uint64_t max_bytes) = 0;
+  // Deletes message bodies created before cutoff; sequence numbers are untouched.
+  virtual Result<std::uint64_t> expire_messages(std::uint64_t cutoff_ms) = 0;
+
+  // Key packages.
+  virtual Result<std::uint32_t> count_key_packages(DeviceRef device) = 0;
+  virtual Status add_key_package(DeviceRef device, BytesView data) = 0;
+  virtual Status set_last_resort_key_package(DeviceRef device, BytesView data) = 0;
+  // Consumes one one-time package, or returns the last-resort one (not consumed), or nullopt.
+  virtual Result<std::optional<KeyPackageRecord>> take_key_package(DeviceRef device) = 0;
+};
+
+// Opens (creating and migrating as needed) a SQLite database in WAL mode with synchronous=FULL.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+
+}  // namespace gchat::server

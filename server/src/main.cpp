@@ -1,0 +1,39 @@
+// gchat-relay: the G-Chat relay. See server/README.md.
+#include <cstdio>
+#include <iostream>
+
+#include "gchat/server/config.hpp"
+#include "gchat/server/server.hpp"
+
+int main(int argc, char** argv) {
+  using gchat::server::CommandLine;
+  auto cl = gchat::server::parse_command_line(argc, argv);
+  if (!cl.ok()) {
+    std::cerr << "gchat-relay: " << cl.error().message << "\n(run gchat-relay --help for the options)\n";
+    return 2;
+  }
+  switch (cl->action) {
+    case CommandLine::Action::help:
+      std::cout << cl->help_text;
+      return 0;
+    case CommandLine::Action::print_config:
+      std::cout << cl->config.to_string();
+      return 0;
+    case CommandLine::Action::register_device: {
+      auto st = gchat::server::register_device(cl->config.db, cl->device_key_hex);
+      if (!st.ok()) {
+        std::cerr << "gchat-relay register-device: " << st.error().to_string() << "\n";
+        return 1;
+      }
+      std::cout << "registered\n";
+      return 0;
+    }
+    case CommandLine::Action::run: break;
+  }
+  auto st = gchat::server::run_relay(cl->config);
+  if (!st.ok()) {
+    std::cerr << "gchat-relay: " << st.error().to_string() << "\n";
+    return 1;
+  }
+  return 0;
+}

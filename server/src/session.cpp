@@ -1,0 +1,525 @@
+// Session lifecycle, the send queue, authentication and ordered delivery with catch-up.
+#include "gchat/server/session.hpp"
+#include "wire.hpp"
+
+#include <sodium.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "gchat/server/log.hpp"
+#include "gchat/server/relay.hpp"
+
+namespace gchat::server {
+
+namespace {
+
+constexpr std::uint32_t kMaxInFlight = 64;           // storage requests per connection before reading pauses
+constexpr std::uint32_t kCatchupPage = 128;          // messages per catch-up read
+constexpr std::uint32_t kProtocolVersion = 1;
+constexpr std::string_view kAuthContext = "G-Chat relay auth v1";
+
+using wire::now_ms;
+using wire::to_bytes;
+using wire::to_string;
+
+}  // namespace
+
+Bytes auth_message(std::string_view relay_id, BytesView nonce) {
+  Bytes out;
+  out.reserve(kAuthContext.size() + 1 + relay_id.size() + nonce.size());
+  out.insert(out.end(), kAuthContext.begin(), kAuthContext.end());
+  out.push_back(0x00);
+  out.insert(out.end(), relay_id.begin(), relay_id.end());
+  out.insert(out.end(), nonce.begin(), nonce.end());
+  return out;
+}
+
+Session::Session(Relay& relay, boost::asio::any_io_executor strand)
+    : strand_(std::move(strand)),
+      relay_(relay),
+      bucket_(relay.config().rate_limit_per_sec, relay.config().rate_limit_burst, TokenBucket::Clock::now()),
+      idle_timer_(strand_) {}
+
+Session::~Session() {
+  if (counted_) relay_.release_connection();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+// ---------------------------------------------------------------------------------------------
+
+void Session::on_open() {
+  if (!relay_.acquire_connection()) {
+    refuse_and_close(pb::TOO_MANY_CONNECTIONS, "the relay is at its connection limit");
+    return;
+  }
+  counted_ = true;
+  if (relay_.shutting_down()) {
+    refuse_and_close(pb::SHUTTING_DOWN, "the relay is shutting down");
+    return;
+  }
+  arm_idle_timer();
+}
+
+void Session::refuse_and_close(pb::ErrorCode code, const std::string& message) {
+  pb::ServerFrame f;
+  auto* err = f.mutable_notice()->mutable_reason();
+  err->set_code(code);
+  err->set_message(message);
+  relay_.metrics().count_error(code);
+  send_frame(f);
+  close_after_flush();
+}
+
+void Session::on_closed() {
+  if (state_ == State::closed) return;
+  const bool was_authenticated = state_ == State::authenticated || (state_ == State::closing && device_ != 0);
+  state_ = State::closed;
+  idle_timer_.cancel();
+  if (device_ != 0) {
+    std::vector<GroupRef> groups;
+    groups.reserve(groups_.size());
+    for (auto& [g, c] : groups_) groups.push_back(g);
+    relay_.detach(this, device_, groups);
+    if (was_authenticated) relay_.metrics().connections_authenticated--;
+    log::debug("session_closed", {{"device", log::fingerprint(device_key_)}});
+  }
+  queue_.clear();
+  queued_bytes_ = 0;
+  groups_.clear();
+}
+
+void Session::shutdown() {
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    if (self->state_ == State::closing || self->state_ == State::closed) return;
+    self->refuse_and_close(pb::SHUTTING_DOWN, "the relay is shutting down");
+  });
+}
+
+void Session::arm_idle_timer() {
+  idle_timer_.expires_after(std::chrono::seconds(relay_.config().idle_timeout_sec));
+  idle_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled or re-armed
+    auto self = weak.lock();
+    if (!self || self->state_ == State::closing || self->state_ == State::closed) return;
+    self->refuse_and_close(pb::IDLE_TIMEOUT, "no frame received within the idle timeout");
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Send queue
+// ---------------------------------------------------------------------------------------------
+
+bool Session::has_room() const noexcept {
+  const auto& c = relay_.config();
+  return queue_.size() < c.send_queue_max_frames && queued_bytes_ < c.send_queue_max_bytes;
+}
+
+void Session::send_frame(const pb::ServerFrame& frame) {
+  auto bytes = std::make_shared<std::string>();
+  frame.SerializeToString(bytes.get());
+  enqueue(std::move(bytes));
+}
+
+void Session::enqueue(std::shared_ptr<const std::string> frame) {
+  if (state_ == State::closed) return;
+  // Responses are always queued; a client that keeps sending requests without reading their answers
+  // is cut off at twice the bound, so the queue never grows without limit.
+  const auto& c = relay_.config();
+  if (queue_.size() >= 2ull * c.send_queue_max_frames || queued_bytes_ >= 2ull * c.send_queue_max_bytes) {
+    log::warn("send_queue_overflow", {{"device", log::fingerprint(device_key_)}});
+    state_ = State::closing;
+    queue_.clear();
+    queued_bytes_ = 0;
+    if (!writing_) start_close();
+    else close_when_flushed_ = true;
+    return;
+  }
+  queued_bytes_ += frame->size();
+  queue_.push_back(std::move(frame));
+  if (!writing_) {
+    writing_ = true;
+    start_write(*queue_.front());
+  }
+}
+
+void Session::on_write_done(std::size_t bytes) {
+  writing_ = false;
+  relay_.metrics().frames_out++;
+  relay_.metrics().bytes_out += bytes;
+  if (!queue_.empty()) {
+    queued_bytes_ -= queue_.front()->size();
+    queue_.pop_front();
+  }
+  if (!queue_.empty()) {
+    writing_ = true;
+    start_write(*queue_.front());
+    // Resume live delivery and catch-ups once the queue is half empty.
+    if (queue_.size() * 2 < relay_.config().send_queue_max_frames &&
+        queued_bytes_ * 2 < relay_.config().send_queue_max_bytes) {
+      lagging_ = false;
+      if (!wanting_catchup_.empty()) schedule_catchups();
+    }
+    return;
+  }
+  if (close_when_flushed_) {
+    start_close();
+    return;
+  }
+  lagging_ = false;
+  if (!wanting_catchup_.empty()) schedule_catchups();
+}
+
+void Session::close_after_flush() {
+  if (state_ == State::closed) return;
+  state_ = State::closing;
+  idle_timer_.cancel();
+  if (!writing_ && queue_.empty()) start_close();
+  else close_when_flushed_ = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incoming frames
+// ---------------------------------------------------------------------------------------------
+
+void Session::on_frame(BytesView data, bool binary) {
+  if (state_ == State::closing || state_ == State::closed) return;
+  relay_.metrics().frames_in++;
+  relay_.metrics().bytes_in += data.size();
+  arm_idle_timer();
+  if (!binary) {
+    send_error(0, pb::MALFORMED_FRAME, "frames must be binary protobuf ClientFrame messages");
+    return;
+  }
+  pb::ClientFrame frame;
+  if (data.empty() || !frame.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    send_error(0, pb::MALFORMED_FRAME, "frame is not a valid ClientFrame");
+    return;
+  }
+  dispatch(frame);
+}
+
+void Session::dispatch(const pb::ClientFrame& f) {
+  const auto rid = f.request_id();
+  using B = pb::ClientFrame;
+  if (f.body_case() == B::BODY_NOT_SET) {
+    send_error(rid, pb::MALFORMED_FRAME, "frame has no body (unknown or missing request)");
+    return;
+  }
+  if (f.body_case() == B::kPing) {
+    pb::ServerFrame out;
+    out.set_request_id(rid);
+    out.mutable_pong()->set_client_time_ms(f.ping().client_time_ms());
+    out.mutable_pong()->set_server_time_ms(now_ms());
+    send_frame(out);
+    return;
+  }
+  if (f.body_case() == B::kHello) return handle_hello(rid, f.hello());
+  if (f.body_case() == B::kAuthenticate) return handle_authenticate(rid, f.authenticate());
+  if (state_ != State::authenticated) {
+    send_error(rid, pb::NOT_AUTHENTICATED, "authenticate first (Hello, then Authenticate)");
+    return;
+  }
+  if (f.body_case() != B::kAck && rate_limited(rid)) return;
+  switch (f.body_case()) {
+    case B::kCreateGroup: return handle_create_group(rid, f.create_group());
+    case B::kAddMembers:
+      return handle_membership(rid, to_bytes(f.add_members().group_id()), f.add_members().member_keys(), true);
+    case B::kRemoveMembers:
+      return handle_membership(rid, to_bytes(f.remove_members().group_id()), f.remove_members().member_keys(), false);
+    case B::kListGroups: return handle_list_groups(rid);
+    case B::kSend: return handle_send(rid, f.send());
+    case B::kAck: return handle_ack(rid, f.ack());
+    case B::kFetch: return handle_fetch(rid, f.fetch());
+    case B::kUploadKeyPackages: return handle_upload_key_packages(rid, f.upload_key_packages());
+    case B::kFetchKeyPackage: return handle_fetch_key_package(rid, f.fetch_key_package());
+    default: send_error(rid, pb::MALFORMED_FRAME, "unsupported request");
+  }
+}
+
+bool Session::rate_limited(std::uint64_t rid) {
+  std::uint32_t retry_after = 0;
+  if (bucket_.try_take(TokenBucket::Clock::now(), &retry_after)) return false;
+  send_error(rid, pb::RATE_LIMITED, "too many requests; slow down", retry_after);
+  return true;
+}
+
+void Session::send_error(std::uint64_t rid, pb::ErrorCode code, const std::string& message,
+                         std::uint32_t retry_after_ms) {
+  pb::ServerFrame f;
+  f.set_request_id(rid);
+  auto* e = f.mutable_error();
+  e->set_code(code);
+  e->set_message(message);
+  if (retry_after_ms) e->set_retry_after_ms(retry_after_ms);
+  relay_.metrics().count_error(code);
+  send_frame(f);
+}
+
+void Session::send_outcome_error(std::uint64_t rid, const Outcome& o) {
+  if (o.code != pb::ERROR_CODE_UNSPECIFIED) {
+    send_error(rid, o.code, o.message);
+  } else {
+    log::error("storage_request_failed", {{"error", o.status.error().to_string()}});
+    send_error(rid, pb::STORAGE_UNAVAILABLE, "the relay could not store the request; nothing was changed");
+  }
+}
+
+void Session::with_store(std::function<Status(Store&, Outcome&)> run, std::function<void(Session&, Outcome&)> finish) {
+  auto outcome = std::make_shared<Outcome>();
+  ++in_flight_;
+  if (in_flight_ >= kMaxInFlight) read_paused_ = true;
+  relay_.storage().submit(StorageWriter::Request{
+      [run = std::move(run), outcome](Store& store) { return run(store, *outcome); },
+      [self = shared_from_this(), outcome, finish = std::move(finish)](const Status& status) mutable {
+        outcome->status = status;
+        if (status.ok() && outcome->after_commit) outcome->after_commit();
+        boost::asio::post(self->strand_, [self, outcome, finish = std::move(finish)]() mutable {
+          --self->in_flight_;
+          if (self->state_ != State::closed) finish(*self, *outcome);
+          self->maybe_resume_read();
+        });
+      }});
+}
+
+void Session::maybe_resume_read() {
+  if (read_paused_ && in_flight_ < kMaxInFlight / 2 && state_ != State::closed && state_ != State::closing) {
+    read_paused_ = false;
+    resume_read();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+// ---------------------------------------------------------------------------------------------
+
+void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
+  if (state_ != State::awaiting_hello) {
+    send_error(rid, pb::ALREADY_AUTHENTICATED, "Hello was already received on this connection");
+    return;
+  }
+  if (m.protocol_version() != kProtocolVersion) {
+    send_error(rid, pb::UNSUPPORTED_VERSION, "this relay speaks protocol version 1");
+    return;
+  }
+  if (m.device_key().size() != crypto_sign_PUBLICKEYBYTES) {
+    send_error(rid, pb::INVALID_ARGUMENT, "device_key must be a 32-byte Ed25519 public key");
+    return;
+  }
+  device_key_ = to_bytes(m.device_key());
+  nonce_.assign(32, 0);
+  randombytes_buf(nonce_.data(), nonce_.size());
+  state_ = State::awaiting_auth;
+  pb::ServerFrame f;
+  f.set_request_id(rid);
+  f.mutable_challenge()->set_nonce(to_string(nonce_));
+  f.mutable_challenge()->set_relay_id(relay_.config().relay_id);
+  send_frame(f);
+}
+
+void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) {
+  if (state_ == State::authenticated) {
+    send_error(rid, pb::ALREADY_AUTHENTICATED, "this connection is already authenticated");
+    return;
+  }
+  if (state_ != State::awaiting_auth) {
+    relay_.metrics().auth_failures++;
+    send_error(rid, pb::AUTH_FAILED, "no challenge outstanding: send Hello first");
+    return;
+  }
+  const Bytes msg = auth_message(relay_.config().relay_id, nonce_);
+  const auto& sig = m.signature();
+  // The nonce is single-use whatever the outcome.
+  nonce_.clear();
+  state_ = State::awaiting_hello;
+  if (sig.size() != crypto_sign_BYTES ||
+      crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(sig.data()), msg.data(), msg.size(),
+                                  device_key_.data()) != 0) {
+    relay_.metrics().auth_failures++;
+    log::info("auth_failed", {{"device", log::fingerprint(device_key_)}, {"reason", "bad_signature"}});
+    send_error(rid, pb::AUTH_FAILED, "the signature over the challenge does not verify");
+    return;
+  }
+  state_ = State::closing;  // no other request is served while the device record is looked up
+
+  struct AuthResult {
+    DeviceRecord device;
+    std::vector<MembershipRecord> groups;
+    bool attached = false;
+  };
+  auto result = std::make_shared<AuthResult>();
+  const bool open = relay_.config().registration == Registration::open;
+  Bytes key = device_key_;
+  auto weak = weak_from_this();
+  Relay* relay = &relay_;
+  with_store(
+      [result, open, key, weak, relay](Store& store, Outcome& o) -> Status {
+        GCHAT_TRY(auto found, store.find_device(key));
+        if (found) {
+          result->device = *found;
+        } else if (open) {
+          GCHAT_TRY(result->device, store.register_device(key, now_ms()));
+        } else {
+          o.code = pb::UNKNOWN_DEVICE;
+          o.message = "this device key is not registered with the relay";
+          return fail(Errc::not_found, o.message);
+        }
+        GCHAT_TRY(result->groups, store.memberships_of(result->device.ref));
+        // Subscribing here, in commit order, means no message committed later can be missed.
+        o.after_commit = [result, weak, relay] {
+          auto self = weak.lock();
+          if (!self) return;
+          if (!relay->attach_device(result->device.ref, self)) return;
+          result->attached = true;
+          for (const auto& g : result->groups) relay->subscribe(g.group, self);
+        };
+        return {};
+      },
+      [result, rid](Session& s, Outcome& o) {
+        if (!o.status.ok()) {
+          s.state_ = State::awaiting_hello;
+          s.relay_.metrics().auth_failures++;
+          s.send_outcome_error(rid, o);
+          if (o.code == pb::UNKNOWN_DEVICE) s.close_after_flush();
+          return;
+        }
+        s.device_ = result->device.ref;
+        if (!result->attached) {
+          s.state_ = State::awaiting_hello;
+          s.refuse_and_close(pb::TOO_MANY_CONNECTIONS, "this device has too many open connections");
+          return;
+        }
+        s.state_ = State::authenticated;
+        s.relay_.metrics().connections_authenticated++;
+        pb::ServerFrame f;
+        f.set_request_id(rid);
+        f.mutable_auth_ok()->set_device_key(to_string(s.device_key_));
+        f.mutable_auth_ok()->set_newly_registered(result->device.newly_registered);
+        f.mutable_auth_ok()->set_server_time_ms(now_ms());
+        s.send_frame(f);
+        log::info("authenticated", {{"device", log::fingerprint(s.device_key_)},
+                                    {"groups", std::to_string(result->groups.size())},
+                                    {"new", result->device.newly_registered ? "1" : "0"}});
+        for (const auto& g : result->groups) {
+          auto& cursor = s.groups_[g.group];
+          cursor.group_id = g.group_id;
+          cursor.delivered = std::max(g.acked_seq, g.joined_seq);
+          if (g.last_seq > cursor.delivered) s.wanting_catchup_.insert(g.group);
+        }
+        s.schedule_catchups();
+      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ordered delivery
+// ---------------------------------------------------------------------------------------------
+
+void Session::offer_live(GroupRef group, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
+  boost::asio::post(strand_, [self = shared_from_this(), group, seq, frame = std::move(frame)]() mutable {
+    if (self->state_ != State::authenticated) return;
+    auto it = self->groups_.find(group);
+    if (it == self->groups_.end()) return;
+    auto& cursor = it->second;
+    if (seq <= cursor.delivered) return;  // already pushed by a catch-up read
+    if (seq == cursor.delivered + 1 && !cursor.catchup_in_flight && !self->wanting_catchup_.count(group) &&
+        !self->lagging_) {
+      if (self->has_room()) {
+        self->push_delivery(cursor, std::move(frame), seq);
+        return;
+      }
+      self->lagging_ = true;
+      self->relay_.metrics().lagging_events++;
+    }
+    self->want_catchup(group);  // the store has it; read it when the queue has room
+  });
+}
+
+void Session::push_delivery(GroupCursor& cursor, std::shared_ptr<const std::string> frame, std::uint64_t seq) {
+  cursor.delivered = seq;
+  relay_.metrics().deliveries++;
+  enqueue(std::move(frame));
+}
+
+void Session::joined_group(GroupRef group, Bytes group_id, std::uint64_t joined_seq) {
+  boost::asio::post(strand_, [self = shared_from_this(), group, group_id = std::move(group_id), joined_seq]() mutable {
+    if (self->state_ != State::authenticated) return;
+    auto [it, inserted] = self->groups_.try_emplace(group);
+    if (inserted) {
+      it->second.group_id = std::move(group_id);
+      it->second.delivered = joined_seq;
+    }
+  });
+}
+
+void Session::left_group(GroupRef group) {
+  boost::asio::post(strand_, [self = shared_from_this(), group] {
+    self->groups_.erase(group);
+    self->wanting_catchup_.erase(group);
+  });
+}
+
+void Session::want_catchup(GroupRef group) {
+  wanting_catchup_.insert(group);
+  schedule_catchups();
+}
+
+void Session::schedule_catchups() {
+  if (state_ != State::authenticated || lagging_) return;
+  for (auto it = wanting_catchup_.begin(); it != wanting_catchup_.end() && has_room();) {
+    auto g = groups_.find(*it);
+    if (g == groups_.end()) {
+      it = wanting_catchup_.erase(it);
+    } else if (g->second.catchup_in_flight) {
+      ++it;  // stays wanted: read again when the current read completes
+    } else {
+      it = wanting_catchup_.erase(it);  // live offers arriving meanwhile add it again
+      start_catchup(g->first, g->second);
+    }
+  }
+}
+
+void Session::start_catchup(GroupRef group, GroupCursor& cursor) {
+  cursor.catchup_in_flight = true;
+  relay_.metrics().catchup_reads++;
+  const std::uint64_t after = cursor.delivered;
+  // Keep one page within the queue's byte bound so that a catch-up never overshoots it by much.
+  const std::uint32_t byte_budget = relay_.config().send_queue_max_bytes / 2;
+  auto messages = std::make_shared<std::vector<StoredMessage>>();
+  with_store(
+      [group, after, byte_budget, messages](Store& store, Outcome&) -> Status {
+        GCHAT_TRY(*messages, store.read_messages(group, after, kCatchupPage, byte_budget));
+        return {};
+      },
+      [group, messages](Session& s, Outcome& o) {
+        auto it = s.groups_.find(group);
+        if (it == s.groups_.end()) return;  // left the group meanwhile
+        auto& cur = it->second;
+        cur.catchup_in_flight = false;
+        if (!o.status.ok()) {
+          s.wanting_catchup_.insert(group);  // retried on the next write completion
+          log::error("catchup_failed", {{"error", o.status.error().to_string()}});
+          return;
+        }
+        for (auto& m : *messages) {
+          if (m.seq <= cur.delivered) continue;
+          pb::ServerFrame f;
+          auto* d = f.mutable_delivery();
+          d->set_group_id(to_string(cur.group_id));
+          d->set_seq(m.seq);
+          d->set_kind(static_cast<pb::MessageKind>(m.kind));
+          d->set_sender_key(to_string(m.sender_key));
+          d->set_payload(to_string(m.payload));
+          d->set_server_time_ms(m.created_ms);
+          auto bytes = std::make_shared<std::string>();
+          f.SerializeToString(bytes.get());
+          s.push_delivery(cur, std::move(bytes), m.seq);
+        }
+        // Read until a read comes back empty: a page may have been cut by its count or byte budget.
+        if (!messages->empty()) s.wanting_catchup_.insert(group);
+        if (!s.has_room()) s.lagging_ = true;
+        s.schedule_catchups();
+      });
+}
+
+}  // namespace gchat::server

@@ -1,0 +1,396 @@
+// SQLite implementation of Store: WAL journal, synchronous=FULL (an acknowledged message survives
+// a crash of the process or of the machine), prepared statements cached for the connection's life.
+#include <sqlite3.h>
+
+#include <map>
+#include <string>
+
+#include "gchat/server/store.hpp"
+
+namespace gchat::server {
+
+namespace {
+
+// Schema migrations, applied in order; PRAGMA user_version records how many ran.
+// Tables for users, agencies, certificates and the audit log arrive as later migrations.
+const char* const kMigrations[] = {
+    R"sql(
+    CREATE TABLE devices (
+      id          INTEGER PRIMARY KEY,
+      public_key  BLOB NOT NULL UNIQUE,
+      user_ref    INTEGER,               -- set once certificates arrive
+      created_ms  INTEGER NOT NULL,
+      revoked_ms  INTEGER
+    );
+    CREATE TABLE groups (
+      id          INTEGER PRIMARY KEY,
+      group_id    BLOB NOT NULL UNIQUE,
+      last_seq    INTEGER NOT NULL DEFAULT 0,
+      level       INTEGER NOT NULL DEFAULT 0,   -- classification, enforced once certificates arrive
+      created_by  INTEGER NOT NULL REFERENCES devices(id),
+      created_ms  INTEGER NOT NULL
+    );
+    CREATE TABLE group_members (
+      group_ref   INTEGER NOT NULL REFERENCES groups(id),
+      device_ref  INTEGER NOT NULL REFERENCES devices(id),
+      acked_seq   INTEGER NOT NULL,
+      joined_seq  INTEGER NOT NULL,
+      PRIMARY KEY (group_ref, device_ref)
+    ) WITHOUT ROWID;
+    CREATE INDEX group_members_by_device ON group_members(device_ref);
+    CREATE TABLE messages (
+      group_ref   INTEGER NOT NULL REFERENCES groups(id),
+      seq         INTEGER NOT NULL,
+      kind        INTEGER NOT NULL,
+      sender_ref  INTEGER NOT NULL REFERENCES devices(id),
+      payload     BLOB NOT NULL,
+      created_ms  INTEGER NOT NULL,
+      PRIMARY KEY (group_ref, seq)
+    );
+    CREATE INDEX messages_by_time ON messages(created_ms);
+    CREATE TABLE key_packages (
+      id          INTEGER PRIMARY KEY,
+      device_ref  INTEGER NOT NULL REFERENCES devices(id),
+      data        BLOB NOT NULL,
+      last_resort INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX key_packages_by_device ON key_packages(device_ref, last_resort);
+    )sql",
+};
+
+Errc errc_for(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL: return Errc::storage_full;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return Errc::storage_corrupt;
+    case SQLITE_CONSTRAINT: return Errc::already_exists;
+    default: return Errc::storage_failure;
+  }
+}
+
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement() {
+    if (stmt_) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& operator=(Statement&&) = delete;
+
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, BytesView v) {
+    // Zero-length blobs must still be blobs, not NULL.
+    static const std::uint8_t kEmpty = 0;
+    sqlite3_bind_blob(stmt_, i, v.empty() ? &kEmpty : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  // SQLITE_ROW -> true, SQLITE_DONE -> false.
+  Result<bool> step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return fail(errc_for(rc), std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  Status run() {
+    GCHAT_TRY(bool row, step());
+    (void)row;
+    return {};
+  }
+  std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  Bytes blob(int col) const {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p ? Bytes(p, p + n) : Bytes{};
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      return fail(errc_for(rc), "sqlite: " + msg);
+    }
+    return {};
+  }
+
+  Result<Statement> prepare(const char* sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return fail(errc_for(rc), std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+      it = cache_.emplace(sql, stmt).first;
+    }
+    return Result<Statement>(Statement(db_, it->second));
+  }
+
+  Status migrate() {
+    GCHAT_TRY_STATUS(exec("PRAGMA journal_mode=WAL"));
+    GCHAT_TRY_STATUS(exec("PRAGMA synchronous=FULL"));
+    GCHAT_TRY_STATUS(exec("PRAGMA foreign_keys=ON"));
+    GCHAT_TRY(auto version_stmt, prepare("PRAGMA user_version"));
+    GCHAT_TRY(bool row, version_stmt.step());
+    const std::int64_t version = row ? version_stmt.i64(0) : 0;
+    const std::int64_t target = static_cast<std::int64_t>(std::size(kMigrations));
+    if (version > target) {
+      return fail(Errc::storage_corrupt, "database schema version " + std::to_string(version) +
+                                             " is newer than this relay (" + std::to_string(target) + ")");
+    }
+    for (std::int64_t v = version; v < target; ++v) {
+      GCHAT_TRY_STATUS(exec("BEGIN IMMEDIATE"));
+      auto applied = exec(kMigrations[v]);
+      if (applied.ok()) applied = exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+      if (!applied.ok()) {
+        rollback();
+        return applied;
+      }
+      GCHAT_TRY_STATUS(exec("COMMIT"));
+    }
+    return {};
+  }
+
+  Status begin() override { return exec("BEGIN IMMEDIATE"); }
+  Status commit() override { return exec("COMMIT"); }
+  void rollback() noexcept override {
+    if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
+  }
+  Status savepoint() override { return exec("SAVEPOINT request"); }
+  Status release_savepoint() override { return exec("RELEASE request"); }
+  void rollback_to_savepoint() noexcept override {
+    (void)exec("ROLLBACK TO request");
+    (void)exec("RELEASE request");
+  }
+
+  Result<std::optional<DeviceRecord>> find_device(BytesView public_key) override {
+    GCHAT_TRY(auto st, prepare("SELECT id FROM devices WHERE public_key = ? AND revoked_ms IS NULL"));
+    st.bind(1, public_key);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<DeviceRecord>{};
+    return std::optional<DeviceRecord>(DeviceRecord{st.i64(0), Bytes(public_key.begin(), public_key.end()), false});
+  }
+
+  Result<DeviceRecord> register_device(BytesView public_key, std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("INSERT INTO devices(public_key, created_ms) VALUES (?, ?)"));
+    st.bind(1, public_key).bind(2, static_cast<std::int64_t>(now_ms));
+    GCHAT_TRY_STATUS(st.run());
+    return DeviceRecord{sqlite3_last_insert_rowid(db_), Bytes(public_key.begin(), public_key.end()), true};
+  }
+
+  Result<std::optional<GroupRecord>> find_group(BytesView group_id) override {
+    GCHAT_TRY(auto st, prepare("SELECT id, last_seq FROM groups WHERE group_id = ?"));
+    st.bind(1, group_id);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<GroupRecord>{};
+    return std::optional<GroupRecord>(
+        GroupRecord{st.i64(0), Bytes(group_id.begin(), group_id.end()), static_cast<std::uint64_t>(st.i64(1))});
+  }
+
+  Result<GroupRecord> create_group(BytesView group_id, DeviceRef creator, std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("INSERT INTO groups(group_id, created_by, created_ms) VALUES (?, ?, ?)"));
+    st.bind(1, group_id).bind(2, creator).bind(3, static_cast<std::int64_t>(now_ms));
+    GCHAT_TRY_STATUS(st.run());
+    return GroupRecord{sqlite3_last_insert_rowid(db_), Bytes(group_id.begin(), group_id.end()), 0};
+  }
+
+  Status add_member(GroupRef group, DeviceRef device) override {
+    GCHAT_TRY(auto st, prepare(
+                           "INSERT OR IGNORE INTO group_members(group_ref, device_ref, acked_seq, joined_seq) "
+                           "SELECT id, ?, last_seq, last_seq FROM groups WHERE id = ?"));
+    st.bind(1, device).bind(2, group);
+    return st.run();
+  }
+
+  Status remove_member(GroupRef group, DeviceRef device) override {
+    GCHAT_TRY(auto st, prepare("DELETE FROM group_members WHERE group_ref = ? AND device_ref = ?"));
+    st.bind(1, group).bind(2, device);
+    return st.run();
+  }
+
+  Result<std::optional<MembershipRecord>> membership(GroupRef group, DeviceRef device) override {
+    GCHAT_TRY(auto st, prepare(
+                           "SELECT g.group_id, g.last_seq, m.acked_seq, m.joined_seq FROM group_members m "
+                           "JOIN groups g ON g.id = m.group_ref WHERE m.group_ref = ? AND m.device_ref = ?"));
+    st.bind(1, group).bind(2, device);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<MembershipRecord>{};
+    MembershipRecord m{group, st.blob(0), static_cast<std::uint64_t>(st.i64(1)),
+                       static_cast<std::uint64_t>(st.i64(2)), static_cast<std::uint64_t>(st.i64(3)), 0};
+    return std::optional<MembershipRecord>(std::move(m));
+  }
+
+  Result<std::vector<MembershipRecord>> memberships_of(DeviceRef device) override {
+    GCHAT_TRY(auto st, prepare(
+                           "SELECT g.id, g.group_id, g.last_seq, m.acked_seq, m.joined_seq, "
+                           "(SELECT COUNT(*) FROM group_members c WHERE c.group_ref = g.id) "
+                           "FROM group_members m JOIN groups g ON g.id = m.group_ref WHERE m.device_ref = ? "
+                           "ORDER BY g.id"));
+    st.bind(1, device);
+    std::vector<MembershipRecord> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(MembershipRecord{st.i64(0), st.blob(1), static_cast<std::uint64_t>(st.i64(2)),
+                                     static_cast<std::uint64_t>(st.i64(3)), static_cast<std::uint64_t>(st.i64(4)),
+                                     static_cast<std::uint32_t>(st.i64(5))});
+    }
+    return out;
+  }
+
+  Result<std::vector<Bytes>> member_keys(GroupRef group) override {
+    GCHAT_TRY(auto st, prepare(
+                           "SELECT d.public_key FROM group_members m JOIN devices d ON d.id = m.device_ref "
+                           "WHERE m.group_ref = ? ORDER BY d.id"));
+    st.bind(1, group);
+    std::vector<Bytes> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(st.blob(0));
+    }
+    return out;
+  }
+
+  Result<std::uint32_t> member_count(GroupRef group) override {
+    GCHAT_TRY(auto st, prepare("SELECT COUNT(*) FROM group_members WHERE group_ref = ?"));
+    st.bind(1, group);
+    GCHAT_TRY(bool row, st.step());
+    return row ? static_cast<std::uint32_t>(st.i64(0)) : 0u;
+  }
+
+  Result<std::uint64_t> append_message(GroupRef group, std::int32_t kind, DeviceRef sender, BytesView payload,
+                                       std::uint64_t now_ms) override {
+    GCHAT_TRY(auto bump, prepare("UPDATE groups SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq"));
+    bump.bind(1, group);
+    GCHAT_TRY(bool row, bump.step());
+    if (!row) return fail(Errc::not_found, "group vanished");
+    const auto seq = bump.i64(0);
+    GCHAT_TRY_STATUS(bump.step());  // finish the statement
+    GCHAT_TRY(auto ins, prepare(
+                            "INSERT INTO messages(group_ref, seq, kind, sender_ref, payload, created_ms) "
+                            "VALUES (?, ?, ?, ?, ?, ?)"));
+    ins.bind(1, group).bind(2, seq).bind(3, kind).bind(4, sender).bind(5, payload).bind(6,
+                                                                                        static_cast<std::int64_t>(now_ms));
+    GCHAT_TRY_STATUS(ins.run());
+    return static_cast<std::uint64_t>(seq);
+  }
+
+  Status set_acked(GroupRef group, DeviceRef device, std::uint64_t seq) override {
+    // The cursor only moves forward.
+    GCHAT_TRY(auto st, prepare(
+                           "UPDATE group_members SET acked_seq = ? WHERE group_ref = ? AND device_ref = ? "
+                           "AND acked_seq < ?"));
+    st.bind(1, static_cast<std::int64_t>(seq)).bind(2, group).bind(3, device).bind(4, static_cast<std::int64_t>(seq));
+    return st.run();
+  }
+
+  Result<std::vector<StoredMessage>> read_messages(GroupRef group, std::uint64_t after_seq, std::uint32_t limit,
+                                                   std::uint64_t max_bytes) override {
+    GCHAT_TRY(auto st, prepare(
+                           "SELECT m.seq, m.kind, d.public_key, m.payload, m.created_ms FROM messages m "
+                           "JOIN devices d ON d.id = m.sender_ref WHERE m.group_ref = ? AND m.seq > ? "
+                           "ORDER BY m.seq LIMIT ?"));
+    st.bind(1, group).bind(2, static_cast<std::int64_t>(after_seq)).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<StoredMessage> out;
+    std::uint64_t bytes = 0;
+    while (bytes < max_bytes) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(StoredMessage{static_cast<std::uint64_t>(st.i64(0)), static_cast<std::int32_t>(st.i64(1)),
+                                  st.blob(2), st.blob(3), static_cast<std::uint64_t>(st.i64(4))});
+      bytes += out.back().payload.size() + 64;
+    }
+    return out;
+  }
+
+  Result<std::uint64_t> expire_messages(std::uint64_t cutoff_ms) override {
+    GCHAT_TRY(auto st, prepare("DELETE FROM messages WHERE created_ms < ?"));
+    st.bind(1, static_cast<std::int64_t>(cutoff_ms));
+    GCHAT_TRY_STATUS(st.run());
+    return static_cast<std::uint64_t>(sqlite3_changes(db_));
+  }
+
+  Result<std::uint32_t> count_key_packages(DeviceRef device) override {
+    GCHAT_TRY(auto st, prepare("SELECT COUNT(*) FROM key_packages WHERE device_ref = ? AND last_resort = 0"));
+    st.bind(1, device);
+    GCHAT_TRY(bool row, st.step());
+    return row ? static_cast<std::uint32_t>(st.i64(0)) : 0u;
+  }
+
+  Status add_key_package(DeviceRef device, BytesView data) override {
+    GCHAT_TRY(auto st, prepare("INSERT INTO key_packages(device_ref, data, last_resort) VALUES (?, ?, 0)"));
+    st.bind(1, device).bind(2, data);
+    return st.run();
+  }
+
+  Status set_last_resort_key_package(DeviceRef device, BytesView data) override {
+    GCHAT_TRY(auto del, prepare("DELETE FROM key_packages WHERE device_ref = ? AND last_resort = 1"));
+    del.bind(1, device);
+    GCHAT_TRY_STATUS(del.run());
+    GCHAT_TRY(auto st, prepare("INSERT INTO key_packages(device_ref, data, last_resort) VALUES (?, ?, 1)"));
+    st.bind(1, device).bind(2, data);
+    return st.run();
+  }
+
+  Result<std::optional<KeyPackageRecord>> take_key_package(DeviceRef device) override {
+    // Oldest one-time package first; the last-resort one only when none is left.
+    GCHAT_TRY(auto st, prepare(
+                           "SELECT id, data, last_resort FROM key_packages WHERE device_ref = ? "
+                           "ORDER BY last_resort, id LIMIT 1"));
+    st.bind(1, device);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<KeyPackageRecord>{};
+    const auto id = st.i64(0);
+    KeyPackageRecord rec{st.blob(1), st.i64(2) != 0};
+    if (!rec.last_resort) {
+      GCHAT_TRY(auto del, prepare("DELETE FROM key_packages WHERE id = ?"));
+      del.bind(1, id);
+      GCHAT_TRY_STATUS(del.run());
+    }
+    return std::optional<KeyPackageRecord>(std::move(rec));
+  }
+
+ private:
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*> cache_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return fail(Errc::storage_failure, "cannot open database '" + path + "': " + msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  auto store = std::make_unique<SqliteStore>(db);
+  GCHAT_TRY_STATUS(store->migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace gchat::server
