@@ -14,4 +14,4 @@ endif()
 # Boost.Asio / Beast header-only configuration shared by the relay and the tools.
 add_library(gchat_asio INTERFACE)
 target_link_libraries(gchat_asio INTERFACE Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
-target_compile_definitions(gchat_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+target_compile_definitions(gchat_asio INTERFACE BOOST_ASIO_NO_DEPRECATED)

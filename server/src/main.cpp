@@ -1,9 +1,25 @@
 // gchat-relay: the G-Chat relay. See server/README.md.
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <iostream>
 
 #include "gchat/server/config.hpp"
 #include "gchat/server/server.hpp"
+
+namespace {
+
+// Each connection is a file descriptor: lift the soft limit to the hard one, so that
+// max-connections is bounded by configuration and not by a login shell's default of 1024.
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using gchat::server::CommandLine;
@@ -30,6 +46,7 @@ int main(int argc, char** argv) {
     }
     case CommandLine::Action::run: break;
   }
+  raise_descriptor_limit();
   auto st = gchat::server::run_relay(cl->config);
   if (!st.ok()) {
     std::cerr << "gchat-relay: " << st.error().to_string() << "\n";

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -35,6 +36,10 @@ std::string Metrics::render(const StorageFigures& storage) const {
   counter("gchat_lagging_events_total", "Times a slow connection fell back to its durable queue.", lagging_events);
   counter("gchat_auth_failures_total", "Failed authentications.", auth_failures);
   counter("gchat_messages_expired_total", "Messages deleted after their time to live.", messages_expired);
+  counter("gchat_send_queue_bytes", "Bytes waiting in all connections' send queues.",
+          static_cast<std::uint64_t>(std::max<std::int64_t>(0, send_queue_bytes.load())), "gauge");
+  counter("gchat_send_queue_bytes_max_connection", "Largest send queue of one connection since start, bytes.",
+          send_queue_bytes_max_one, "gauge");
   counter("gchat_storage_batches_total", "Storage transactions committed or attempted.", storage.batches);
   counter("gchat_storage_requests_total", "Requests run by the storage writer.", storage.requests);
   counter("gchat_storage_failed_commits_total", "Storage transactions that failed to commit.", storage.failed_commits);

@@ -56,7 +56,8 @@ Status write_port_file(const std::string& path, unsigned short port) {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(asio::io_context& ioc, Relay& relay, ssl::context* tls) : ioc_(ioc), relay_(relay), tls_(tls), acceptor_(ioc) {}
+  Listener(asio::io_context& ioc, Relay& relay, ssl::context* tls)
+      : ioc_(ioc), relay_(relay), tls_(tls), acceptor_(ioc), backoff_(ioc) {}
 
   Result<unsigned short> open(const std::string& address, unsigned short port) {
     boost::system::error_code ec;
@@ -84,7 +85,14 @@ class Listener : public std::enable_shared_from_this<Listener> {
           std::make_shared<Connection<beast::tcp_stream>>(self->relay_, std::move(socket))->run();
         }
       } else {
+        // Out of descriptors or memory: accepting again at once would spin. Back off briefly;
+        // the pending connections wait in the listen backlog meanwhile.
         log::warn("accept_failed", {{"error", ec.message()}});
+        self->backoff_.expires_after(std::chrono::milliseconds(100));
+        self->backoff_.async_wait([self](boost::system::error_code wait_ec) {
+          if (!wait_ec && self->acceptor_.is_open()) self->accept();
+        });
+        return;
       }
       self->accept();
     });
@@ -93,6 +101,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void close() {
     boost::system::error_code ec;
     acceptor_.close(ec);
+    backoff_.cancel();
   }
 
  private:
@@ -100,6 +109,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Relay& relay_;
   ssl::context* tls_;
   tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;
 };
 
 void schedule_expiry(asio::steady_timer& timer, Relay& relay, bool first) {

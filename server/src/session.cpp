@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "gchat/relay/auth.hpp"
 #include "gchat/server/log.hpp"
 #include "gchat/server/relay.hpp"
 
@@ -17,23 +18,12 @@ namespace {
 constexpr std::uint32_t kMaxInFlight = 64;           // storage requests per connection before reading pauses
 constexpr std::uint32_t kCatchupPage = 128;          // messages per catch-up read
 constexpr std::uint32_t kProtocolVersion = 1;
-constexpr std::string_view kAuthContext = "G-Chat relay auth v1";
 
 using wire::now_ms;
 using wire::to_bytes;
 using wire::to_string;
 
 }  // namespace
-
-Bytes auth_message(std::string_view relay_id, BytesView nonce) {
-  Bytes out;
-  out.reserve(kAuthContext.size() + 1 + relay_id.size() + nonce.size());
-  out.insert(out.end(), kAuthContext.begin(), kAuthContext.end());
-  out.push_back(0x00);
-  out.insert(out.end(), relay_id.begin(), relay_id.end());
-  out.insert(out.end(), nonce.begin(), nonce.end());
-  return out;
-}
 
 Session::Session(Relay& relay, boost::asio::any_io_executor strand)
     : strand_(std::move(strand)),
@@ -85,6 +75,7 @@ void Session::on_closed() {
     if (was_authenticated) relay_.metrics().connections_authenticated--;
     log::debug("session_closed", {{"device", log::fingerprint(device_key_)}});
   }
+  relay_.metrics().note_queued(-static_cast<std::int64_t>(queued_bytes_), 0);
   queue_.clear();
   queued_bytes_ = 0;
   groups_.clear();
@@ -130,6 +121,7 @@ void Session::enqueue(std::shared_ptr<const std::string> frame) {
   if (queue_.size() >= 2ull * c.send_queue_max_frames || queued_bytes_ >= 2ull * c.send_queue_max_bytes) {
     log::warn("send_queue_overflow", {{"device", log::fingerprint(device_key_)}});
     state_ = State::closing;
+    relay_.metrics().note_queued(-static_cast<std::int64_t>(queued_bytes_), 0);
     queue_.clear();
     queued_bytes_ = 0;
     if (!writing_) start_close();
@@ -137,6 +129,7 @@ void Session::enqueue(std::shared_ptr<const std::string> frame) {
     return;
   }
   queued_bytes_ += frame->size();
+  relay_.metrics().note_queued(static_cast<std::int64_t>(frame->size()), queued_bytes_);
   queue_.push_back(std::move(frame));
   if (!writing_) {
     writing_ = true;
@@ -150,6 +143,7 @@ void Session::on_write_done(std::size_t bytes) {
   relay_.metrics().bytes_out += bytes;
   if (!queue_.empty()) {
     queued_bytes_ -= queue_.front()->size();
+    relay_.metrics().note_queued(-static_cast<std::int64_t>(queue_.front()->size()), queued_bytes_);
     queue_.pop_front();
   }
   if (!queue_.empty()) {
@@ -328,7 +322,7 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
     send_error(rid, pb::AUTH_FAILED, "no challenge outstanding: send Hello first");
     return;
   }
-  const Bytes msg = auth_message(relay_.config().relay_id, nonce_);
+  const Bytes msg = relay::auth_message(as_bytes(relay_.config().relay_id), nonce_);
   const auto& sig = m.signature();
   // The nonce is single-use whatever the outcome.
   nonce_.clear();
@@ -387,7 +381,8 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
         s.device_ = result->device.ref;
         if (!result->attached) {
           s.state_ = State::awaiting_hello;
-          s.refuse_and_close(pb::TOO_MANY_CONNECTIONS, "this device has too many open connections");
+          s.send_error(rid, pb::TOO_MANY_CONNECTIONS, "this device has too many open connections");
+          s.close_after_flush();
           return;
         }
         s.state_ = State::authenticated;

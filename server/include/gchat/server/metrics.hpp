@@ -24,6 +24,16 @@ struct Metrics {
   std::atomic<std::uint64_t> auth_failures{0};
   std::atomic<std::uint64_t> messages_expired{0};
   std::array<std::atomic<std::uint64_t>, 100> errors_by_code{};  // index = relay.v1.ErrorCode
+  std::atomic<std::int64_t> send_queue_bytes{0};            // all connections' queued bytes now
+  std::atomic<std::uint64_t> send_queue_bytes_max_one{0};   // largest single connection queue seen
+
+  // delta: change of the total; connection_total: that connection's queue size after the change.
+  void note_queued(std::int64_t delta, std::size_t connection_total) noexcept {
+    send_queue_bytes += delta;
+    auto seen = send_queue_bytes_max_one.load(std::memory_order_relaxed);
+    while (connection_total > seen && !send_queue_bytes_max_one.compare_exchange_weak(seen, connection_total)) {
+    }
+  }
 
   void count_error(int code) noexcept {
     if (code >= 0 && code < static_cast<int>(errors_by_code.size())) errors_by_code[static_cast<std::size_t>(code)]++;

@@ -128,7 +128,4 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::steady_timer idle_timer_;
 };
 
-// The bytes a device signs to authenticate: "G-Chat relay auth v1" || 0x00 || relay_id || nonce.
-Bytes auth_message(std::string_view relay_id, BytesView nonce);
-
 }  // namespace gchat::server

@@ -38,7 +38,7 @@ struct MembershipRecord {
   std::uint64_t last_seq = 0;
   std::uint64_t acked_seq = 0;
   std::uint64_t joined_seq = 0;  // messages at or below this are not the member's to read
-  std::uint32_t member_count = 0;
+  std::uint32_t member_count = 0;  // set by memberships_of(); membership() (on the send path) leaves it 0
 };
 
 struct StoredMessage {
