@@ -3,6 +3,7 @@
 // authentication"): "G-Chat relay auth v1" || 0x00 || relay_id || nonce. The relay id binds the
 // signature to one deployment and the fresh 32-byte nonce to one connection.
 
+#include <algorithm>
 #include <string_view>
 
 #include "gchat/base/bytes.hpp"
@@ -12,12 +13,11 @@ namespace gchat::relay {
 inline constexpr std::string_view kAuthContext = "G-Chat relay auth v1";
 
 inline Bytes auth_message(BytesView relay_id, BytesView nonce) {
-  Bytes out;
-  out.reserve(kAuthContext.size() + 1 + relay_id.size() + nonce.size());
-  out.insert(out.end(), kAuthContext.begin(), kAuthContext.end());
-  out.push_back(0x00);
-  out.insert(out.end(), relay_id.begin(), relay_id.end());
-  out.insert(out.end(), nonce.begin(), nonce.end());
+  Bytes out(kAuthContext.size() + 1 + relay_id.size() + nonce.size());
+  auto at = std::copy(kAuthContext.begin(), kAuthContext.end(), out.begin());
+  *at++ = 0x00;
+  at = std::copy(relay_id.begin(), relay_id.end(), at);
+  std::copy(nonce.begin(), nonce.end(), at);
   return out;
 }
 

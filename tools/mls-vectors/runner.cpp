@@ -1,0 +1,104 @@
+#include "runner.hpp"
+
+#include "gchat/crypto/cipher_suite.hpp"
+
+namespace gchat::vectors {
+
+namespace {
+
+struct TypeEntry {
+  const char* name;
+  CaseCheck check;
+  bool per_suite;  // cases carry "cipher_suite"
+};
+
+const std::vector<TypeEntry>& types() {
+  static const std::vector<TypeEntry> table = {
+      {"tree-math", check_tree_math, false},
+      {"crypto-basics", check_crypto_basics, true},
+      {"deserialization", check_deserialization, false},
+      {"secret-tree", check_secret_tree, true},
+      {"key-schedule", check_key_schedule, true},
+      {"psk_secret", check_psk_secret, true},
+      {"transcript-hashes", check_transcript_hashes, true},
+      {"message-protection", check_message_protection, true},
+  };
+  return table;
+}
+
+// RFC 9420 §17.1 names, for the skip report.
+std::string suite_name(std::uint16_t id) {
+  switch (id) {
+    case 1: return "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
+    case 2: return "MLS_128_DHKEMP256_AES128GCM_SHA256_P256";
+    case 3: return "MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519";
+    case 4: return "MLS_256_DHKEMX448_AES256GCM_SHA512_Ed448";
+    case 5: return "MLS_256_DHKEMP521_AES256GCM_SHA512_P521";
+    case 6: return "MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_Ed448";
+    case 7: return "MLS_256_DHKEMP384_AES256GCM_SHA384_P384";
+    default: return "suite " + std::to_string(id);
+  }
+}
+
+}  // namespace
+
+void expect(bool ok, const std::string& what) {
+  if (!ok) throw CaseFailure{what};
+}
+
+void must(const Status& s, const std::string& what) {
+  if (!s.ok()) throw CaseFailure{what + ": " + s.error().to_string()};
+}
+
+void expect_equal(BytesView actual, BytesView expected, const std::string& what) {
+  if (actual.size() != expected.size() || !std::equal(actual.begin(), actual.end(), expected.begin())) {
+    throw CaseFailure{what + " differs: got " + to_hex(actual) + ", expected " + to_hex(expected)};
+  }
+}
+
+Bytes hex(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || !j.at(key).is_string()) throw CaseFailure{std::string("field '") + key + "' is missing"};
+  auto b = from_hex(j.at(key).get<std::string>());
+  if (!b) throw CaseFailure{std::string("field '") + key + "' is not hex"};
+  return *b;
+}
+
+std::vector<std::string> supported_types() {
+  std::vector<std::string> out;
+  for (const auto& t : types()) out.emplace_back(t.name);
+  return out;
+}
+
+Result<Report> run(std::string_view type, const nlohmann::json& cases) {
+  const TypeEntry* entry = nullptr;
+  for (const auto& t : types()) {
+    if (type == t.name) entry = &t;
+  }
+  if (!entry) return fail(Errc::invalid_argument, "unknown vector type '" + std::string(type) + "'");
+  if (!cases.is_array()) return fail(Errc::malformed, "a vector file is a JSON array of cases");
+
+  Report report;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto& c = cases[i];
+    if (entry->per_suite) {
+      const auto suite = c.value("cipher_suite", 0);
+      if (!crypto::CipherSuite::from_id(static_cast<std::uint16_t>(suite)).ok()) {
+        report.skipped[suite_name(static_cast<std::uint16_t>(suite))]++;
+        continue;
+      }
+    }
+    try {
+      entry->check(c);
+      report.passed++;
+    } catch (const CaseFailure& f) {
+      report.failed++;
+      report.failures.push_back("case " + std::to_string(i) + ": " + f.message);
+    } catch (const std::exception& e) {  // malformed JSON field types
+      report.failed++;
+      report.failures.push_back("case " + std::to_string(i) + ": " + e.what());
+    }
+  }
+  return report;
+}
+
+}  // namespace gchat::vectors

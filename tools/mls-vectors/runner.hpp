@@ -1,0 +1,62 @@
+#pragma once
+// Runs the official MLS test vectors (../shared/mls-vectors, format in test-vectors.md) against
+// client-core. One entry point per vector type; each case is checked completely and reported
+// by index, so one failure does not hide the next. Cases for cipher suites we do not implement
+// are skipped and listed by suite name.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gchat/base/bytes.hpp"
+#include "gchat/base/result.hpp"
+
+namespace gchat::vectors {
+
+struct Report {
+  int passed = 0;
+  int failed = 0;
+  std::map<std::string, int> skipped;  // suite name -> cases skipped
+  std::vector<std::string> failures;   // "case 3: epoch 2: joiner_secret differs"
+};
+
+// Errc::invalid_argument for an unknown type; the JSON must be the file's top-level array.
+Result<Report> run(std::string_view type, const nlohmann::json& cases);
+std::vector<std::string> supported_types();
+
+// --- for the checks ------------------------------------------------------------------------
+
+// Thrown inside a case to fail it with a message; caught by the runner.
+struct CaseFailure {
+  std::string message;
+};
+
+// A failed check throws CaseFailure with `what`.
+void expect(bool ok, const std::string& what);
+// The hex field `key` of `j`, decoded; CaseFailure when absent or not hex.
+Bytes hex(const nlohmann::json& j, const char* key);
+// Result<T> -> T, or CaseFailure naming `what` and the error.
+template <typename T>
+T must(Result<T> r, const std::string& what) {
+  if (!r.ok()) throw CaseFailure{what + ": " + r.error().to_string()};
+  return std::move(*r);
+}
+void must(const Status& s, const std::string& what);
+void expect_equal(BytesView actual, BytesView expected, const std::string& what);
+
+// One check function per type: runs one case (already known to use a supported suite).
+using CaseCheck = std::function<void(const nlohmann::json&)>;
+void check_tree_math(const nlohmann::json& c);
+void check_crypto_basics(const nlohmann::json& c);
+void check_deserialization(const nlohmann::json& c);
+void check_secret_tree(const nlohmann::json& c);
+void check_key_schedule(const nlohmann::json& c);
+void check_psk_secret(const nlohmann::json& c);
+void check_transcript_hashes(const nlohmann::json& c);
+void check_message_protection(const nlohmann::json& c);
+
+}  // namespace gchat::vectors
