@@ -10,6 +10,9 @@ packages=(
   libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev doctest-dev
 )
+# Callers may ask for more (scripts/fuzz.sh: clang and its fuzzer runtime).
+read -r -a extra <<<"${EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,92 @@
+// The vector runner itself must be able to fail: a corrupted expected value is reported as a
+// failure naming the field, unknown types and non-array files are errors, unsupported suites are
+// skipped by name.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "runner.hpp"
+
+using namespace gchat;
+using nlohmann::json;
+
+namespace {
+
+json load(const char* file) {
+  std::ifstream in(std::string(GCHAT_MLS_VECTORS_DIR) + "/" + file);
+  REQUIRE_MESSAGE(in.good(), "missing vector file " << file);
+  return json::parse(in);
+}
+
+// Flips the last hex digit of a string field.
+void corrupt(json& field) {
+  auto s = field.get<std::string>();
+  s.back() = s.back() == '0' ? '1' : '0';
+  field = s;
+}
+
+}  // namespace
+
+TEST_CASE("a corrupted expected value fails exactly its case") {
+  struct Target {
+    const char* type;
+    const char* file;
+    std::function<json&(json&)> field;
+    const char* named;
+  };
+  const std::vector<Target> targets = {
+      {"key-schedule", "key-schedule.json", [](json& c) -> json& { return c["epochs"][2]["membership_key"]; },
+       "membership_key"},
+      {"secret-tree", "secret-tree.json", [](json& c) -> json& { return c["leaves"][0][1]["application_nonce"]; },
+       "application nonce"},
+      {"crypto-basics", "crypto-basics.json", [](json& c) -> json& { return c["derive_secret"]["out"]; },
+       "derive_secret"},
+      {"psk_secret", "psk_secret.json", [](json& c) -> json& { return c["psk_secret"]; }, "psk_secret"},
+      {"transcript-hashes", "transcript-hashes.json",
+       [](json& c) -> json& { return c["interim_transcript_hash_after"]; }, "interim_transcript_hash_after"},
+      {"message-protection", "message-protection.json", [](json& c) -> json& { return c["membership_key"]; },
+       "proposal_pub verify"},
+  };
+  for (const auto& t : targets) {
+    CAPTURE(t.type);
+    json cases = load(t.file);
+    auto clean = vectors::run(t.type, cases);
+    REQUIRE(clean.ok());
+    REQUIRE(clean->failed == 0);
+    REQUIRE(clean->passed > 0);
+    // The first case of suite 1 (always supported).
+    std::size_t index = 0;
+    while (cases[index].value("cipher_suite", 0) != 1) ++index;
+    corrupt(t.field(cases[index]));
+    auto report = vectors::run(t.type, cases);
+    REQUIRE(report.ok());
+    CHECK(report->failed == 1);
+    CHECK(report->passed == clean->passed - 1);
+    REQUIRE(report->failures.size() == 1);
+    CHECK_MESSAGE(report->failures[0].find(t.named) != std::string::npos, report->failures[0]);
+  }
+}
+
+TEST_CASE("tree-math: a wrong parent is reported") {
+  json cases = load("tree-math.json");
+  cases[3]["parent"][0] = 999;
+  auto report = vectors::run("tree-math", cases);
+  REQUIRE(report.ok());
+  CHECK(report->failed == 1);
+}
+
+TEST_CASE("unknown types and malformed files are errors; unsupported suites are skipped by name") {
+  CHECK(vectors::run("no-such-type", json::array()).error().code == Errc::invalid_argument);
+  CHECK(vectors::run("tree-math", json::object()).error().code == Errc::malformed);
+  json one = json::array({json{{"cipher_suite", 2}}});
+  auto r = vectors::run("key-schedule", one);
+  REQUIRE(r.ok());
+  CHECK(r->passed == 0);
+  CHECK(r->failed == 0);
+  CHECK(r->skipped.count("MLS_128_DHKEMP256_AES128GCM_SHA256_P256") == 1);
+  // A supported case with a missing field fails with the field's name instead of crashing.
+  json missing = json::array({json{{"cipher_suite", 1}}});
+  auto m = vectors::run("psk_secret", missing);
+  REQUIRE(m.ok());
+  CHECK(m->failed == 1);
+}
