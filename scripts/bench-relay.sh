@@ -6,6 +6,7 @@
 #   scripts/bench-relay.sh --clients 1000 --group-size 10 --rate 5000 --duration 20
 #   PLAIN=1 scripts/bench-relay.sh --clients 1000 --group-size 100 --rate 1500 --duration 20
 #   scripts/bench-relay.sh --clients 0 --group-size 0 --rate 0 --idle 10000 --duration 1
+# PIN=0 leaves both processes unpinned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -23,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 pin_relay=() pin_loadgen=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   pin_relay=(taskset -c 0) pin_loadgen=(taskset -c 1)
 fi
 transport=(--transport plain) ca=()

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <signal.h>
 
@@ -80,14 +81,13 @@ TEST_CASE("SIGTERM shuts the relay down gracefully: connected devices are told a
 TEST_CASE("the relay refuses to start on a database written by a newer version, with a clear message") {
   RelayProcess relay;
   relay.stop();
-  // user_version is the 4-byte big-endian field at offset 60 of the SQLite header.
+  // What a newer relay would leave behind: a schema version beyond ours (set through SQLite, so the
+  // write-ahead log cannot hide it).
   {
-    std::FILE* f = std::fopen(relay.db_file().c_str(), "r+b");
-    REQUIRE(f != nullptr);
-    std::fseek(f, 60, SEEK_SET);
-    const unsigned char v[4] = {0, 0, 0, 99};
-    std::fwrite(v, 1, 4, f);
-    std::fclose(f);
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(relay.db_file().c_str(), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
   }
   CHECK_THROWS_WITH_AS(relay.restart(), doctest::Contains("newer than this relay"), std::runtime_error);
 }

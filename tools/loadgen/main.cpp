@@ -28,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <variant>
@@ -90,6 +91,23 @@ std::uint64_t resident_bytes(int pid) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
   }
   return 0;
+}
+
+// Calls f for the frame in `buffer`, or for each frame of a Batch, in order; false if unparsable.
+template <typename F>
+bool for_each_frame(const beast::flat_buffer& buffer, F&& f) {
+  pb::ServerFrame frame;
+  if (!frame.ParseFromArray(buffer.data().data(), static_cast<int>(buffer.size()))) return false;
+  if (!frame.has_batch()) {
+    f(frame);
+    return true;
+  }
+  for (const auto& bytes : frame.batch().frames()) {
+    pb::ServerFrame inner;
+    if (!inner.ParseFromString(bytes)) return false;
+    f(inner);
+  }
+  return true;
 }
 
 struct Stats {
@@ -183,11 +201,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     for (;;) {
       beast::flat_buffer buffer;
       co_await visit([&](auto& ws) { return ws.async_read(buffer, use_awaitable); });
-      pb::ServerFrame reply;
-      if (!reply.ParseFromArray(buffer.data().data(), static_cast<int>(buffer.size()))) {
-        throw std::runtime_error("unparsable frame from the relay");
-      }
-      if (reply.request_id() == frame.request_id()) co_return reply;
+      std::optional<pb::ServerFrame> answer;
+      const bool parsed = for_each_frame(buffer, [&](const pb::ServerFrame& f) {
+        if (f.request_id() == frame.request_id()) answer = f;
+      });
+      if (!parsed) throw std::runtime_error("unparsable frame from the relay");
+      if (answer) co_return *answer;
     }
   }
 
@@ -207,8 +226,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       for (;;) {
         buffer.clear();
         co_await visit([&](auto& ws) { return ws.async_read(buffer, use_awaitable); });
-        pb::ServerFrame frame;
-        if (frame.ParseFromArray(buffer.data().data(), static_cast<int>(buffer.size()))) on_frame(*this, frame);
+        for_each_frame(buffer, [&](const pb::ServerFrame& f) { on_frame(*this, f); });
       }
     } catch (const std::exception&) {
       open_ = false;

@@ -111,9 +111,16 @@ void RelayClient::start_read() {
   });
 }
 
-void RelayClient::on_message(const std::string& data) {
+void RelayClient::on_message(const std::string& data, bool inside_batch) {
   pb::ServerFrame f;
   if (!f.ParseFromString(data)) throw std::runtime_error("relay sent an unparsable ServerFrame");
+  if (f.has_batch()) {
+    if (inside_batch) throw std::runtime_error("relay sent a batch inside a batch");
+    if (f.request_id() != 0) throw std::runtime_error("relay sent a batch with a request id");
+    ++batches_;
+    for (const auto& inner : f.batch().frames()) on_message(inner, true);
+    return;
+  }
   if (f.request_id() != 0) {
     responses_.push_back(std::move(f));
   } else if (f.has_delivery()) {

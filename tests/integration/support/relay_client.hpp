@@ -54,6 +54,8 @@ class RelayClient {
   // Waits until `count` deliveries have arrived in total (since the last take), returns them in order.
   std::vector<pb::Delivery> take_deliveries(std::size_t count, std::chrono::milliseconds timeout = 5s);
   std::size_t deliveries_waiting() const noexcept { return deliveries_.size(); }
+  // Batch frames received so far (each already unpacked into responses, deliveries and pushes).
+  std::size_t batches_received() const noexcept { return batches_; }
 
   // Reading can be paused to play a slow reader; the socket then fills up.
   void pause_reading() { paused_ = true; }
@@ -79,7 +81,7 @@ class RelayClient {
   template <typename Pred>
   bool run_until(Pred pred, std::chrono::milliseconds timeout);
   void start_read();
-  void on_message(const std::string& data);
+  void on_message(const std::string& data, bool inside_batch = false);
 
   std::unique_ptr<Impl> impl_;
   DeviceKey key_;
@@ -87,6 +89,7 @@ class RelayClient {
   std::deque<pb::ServerFrame> responses_;
   std::deque<pb::ServerFrame> pushes_;
   std::deque<pb::Delivery> deliveries_;
+  std::size_t batches_ = 0;
   bool reading_ = false;
   bool paused_ = false;
   bool closed_ = false;

@@ -97,6 +97,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void send_error(std::uint64_t rid, pb::ErrorCode code, const std::string& message, std::uint32_t retry_after_ms = 0);
   void send_outcome_error(std::uint64_t rid, const Outcome& o);
   void enqueue(std::shared_ptr<const std::string> frame);
+  void write_next();
   bool has_room() const noexcept;
   void close_after_flush();
   void want_catchup(GroupRef group);
@@ -119,6 +120,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
+  bool write_scheduled_ = false;
+  // The bytes of the write in flight (one frame, or a Batch of the first frames_in_write_ ones):
+  // owned here so that clearing the queue never frees a buffer the transport is still sending.
+  std::shared_ptr<const std::string> write_in_flight_;
+  std::size_t frames_in_write_ = 0;
   bool close_when_flushed_ = false;
   bool lagging_ = false;
 
