@@ -5,21 +5,10 @@
 
 #include <cstdio>
 
-#include "relay_client.hpp"
-#include "relay_process.hpp"
+#include "online.hpp"
 
 using namespace gchat;
 using namespace gchat::testing;
-
-namespace {
-std::unique_ptr<RelayClient> online(RelayProcess& relay, const DeviceKey* key = nullptr) {
-  auto c = RelayClient::connect(relay.port(), relay.ca_file());
-  if (key) c->set_key(*key);
-  auto ok = c->authenticate();
-  if (!ok.has_auth_ok()) throw std::runtime_error("authentication failed: " + ok.DebugString());
-  return c;
-}
-}  // namespace
 
 TEST_CASE("every message acknowledged before kill -9 is delivered after the relay restarts") {
   RelayProcess relay;

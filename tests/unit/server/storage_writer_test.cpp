@@ -10,20 +10,13 @@
 #include <unistd.h>
 
 #include "gchat/server/storage_writer.hpp"
+#include "temp_dir.hpp"
 
 using namespace gchat;
 using namespace gchat::server;
+using gchat::testing::TempDir;
 
 namespace {
-
-std::string temp_db() {
-  static int counter = 0;
-  auto dir = std::filesystem::temp_directory_path() /
-             ("gchat-writer-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return (dir / "relay.db").string();
-}
 
 Bytes key(std::uint32_t n) {
   Bytes k(32, 0);
@@ -34,7 +27,8 @@ Bytes key(std::uint32_t n) {
 }  // namespace
 
 TEST_CASE("requests run in batches; a failing request does not fail its neighbours") {
-  const auto path = temp_db();
+  TempDir dir;
+  const auto path = dir.file("relay.db");
   constexpr std::uint32_t kRequests = 300;
   std::atomic<std::uint32_t> ok{0}, failed{0};
   std::latch all_done(kRequests);
@@ -83,7 +77,8 @@ TEST_CASE("requests run in batches; a failing request does not fail its neighbou
 }
 
 TEST_CASE("stop finishes every submitted request before returning") {
-  const auto path = temp_db();
+  TempDir dir;
+  const auto path = dir.file("relay.db");
   std::atomic<int> done{0};
   auto store = open_sqlite_store(path);
   REQUIRE(store.ok());

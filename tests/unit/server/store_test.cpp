@@ -9,23 +9,13 @@
 #include <unistd.h>
 
 #include "gchat/server/store.hpp"
+#include "temp_dir.hpp"
 
 using namespace gchat;
 using namespace gchat::server;
+using gchat::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() /
-           ("gchat-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const char* name) const { return (path / name).string(); }
-  static inline int counter = 0;
-};
 
 Bytes key(std::uint8_t b) { return Bytes(32, b); }
 Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
