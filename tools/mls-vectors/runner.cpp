@@ -22,6 +22,8 @@ const std::vector<TypeEntry>& types() {
       {"psk_secret", check_psk_secret, true},
       {"transcript-hashes", check_transcript_hashes, true},
       {"message-protection", check_message_protection, true},
+      {"tree-validation", check_tree_validation, true},
+      {"tree-operations", check_tree_operations, true},
   };
   return table;
 }

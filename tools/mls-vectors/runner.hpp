@@ -58,5 +58,7 @@ void check_key_schedule(const nlohmann::json& c);
 void check_psk_secret(const nlohmann::json& c);
 void check_transcript_hashes(const nlohmann::json& c);
 void check_message_protection(const nlohmann::json& c);
+void check_tree_validation(const nlohmann::json& c);
+void check_tree_operations(const nlohmann::json& c);
 
 }  // namespace gchat::vectors

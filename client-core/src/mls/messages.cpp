@@ -44,6 +44,11 @@ Status tls_decode(Reader& r, Credential& v) {
 // --- LeafNode --------------------------------------------------------------------------------
 
 void tls_encode(Writer& w, const LeafNode& v) {
+  encode_leaf_node_content(w, v);
+  encode_value(w, v.signature);
+}
+
+void encode_leaf_node_content(Writer& w, const LeafNode& v) {
   encode_value(w, v.encryption_key);
   encode_value(w, v.signature_key);
   encode_value(w, v.credential);
@@ -52,7 +57,6 @@ void tls_encode(Writer& w, const LeafNode& v) {
   if (v.leaf_node_source == LeafNodeSource::key_package) encode_value(w, v.lifetime);
   else if (v.leaf_node_source == LeafNodeSource::commit) encode_value(w, v.parent_hash);
   encode_value(w, v.extensions);
-  encode_value(w, v.signature);
 }
 
 Status tls_decode(Reader& r, LeafNode& v) {

@@ -93,6 +93,8 @@ struct LeafNode {
 };
 void tls_encode(Writer& w, const LeafNode& v);
 Status tls_decode(Reader& r, LeafNode& v);
+// Every field but the signature: the start of LeafNodeTBS (§7.2).
+void encode_leaf_node_content(Writer& w, const LeafNode& v);
 
 struct KeyPackage {
   ProtocolVersion version = ProtocolVersion::mls10;
