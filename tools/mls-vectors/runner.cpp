@@ -24,6 +24,7 @@ const std::vector<TypeEntry>& types() {
       {"message-protection", check_message_protection, true},
       {"tree-validation", check_tree_validation, true},
       {"tree-operations", check_tree_operations, true},
+      {"treekem", check_treekem, true},
   };
   return table;
 }

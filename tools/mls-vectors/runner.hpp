@@ -60,5 +60,6 @@ void check_transcript_hashes(const nlohmann::json& c);
 void check_message_protection(const nlohmann::json& c);
 void check_tree_validation(const nlohmann::json& c);
 void check_tree_operations(const nlohmann::json& c);
+void check_treekem(const nlohmann::json& c);
 
 }  // namespace gchat::vectors

@@ -269,6 +269,44 @@ Status RatchetTree::verify(BytesView group_id) const {
   return verify_parent_hashes();
 }
 
+// --- Paths ---------------------------------------------------------------------------------
+
+std::vector<RatchetTree::PathStep> RatchetTree::filtered_direct_path(LeafIndex sender) const {
+  std::vector<PathStep> out;
+  const NodeIndex leaf_node = node_of_leaf(sender);
+  for (NodeIndex x : direct_path(leaf_node, leaf_count())) {
+    const NodeIndex l = *left(x), r = *right(x);
+    const NodeIndex copath = is_in_subtree(leaf_node, l) ? r : l;
+    if (!resolution(copath).empty()) out.push_back({x, copath});
+  }
+  return out;
+}
+
+Result<Bytes> RatchetTree::apply_path(LeafIndex sender, const std::vector<Bytes>& public_keys) {
+  if (!leaf(sender)) return fail(Errc::mls_invalid_commit, "the path's sender is not a member");
+  const auto steps = filtered_direct_path(sender);
+  if (steps.size() != public_keys.size()) {
+    return fail(Errc::mls_invalid_commit, "the path has " + std::to_string(public_keys.size()) +
+                                              " nodes where the filtered direct path has " +
+                                              std::to_string(steps.size()));
+  }
+  for (NodeIndex x : direct_path(node_of_leaf(sender), leaf_count())) set(x, std::nullopt);
+  for (std::size_t i = 0; i < steps.size(); ++i) set(steps[i].node, Node{ParentNode{public_keys[i], {}, {}}});
+  // Top down: each node's parent_hash is the parent hash of the next filtered node above it.
+  for (std::size_t i = steps.size(); i-- > 1;) {
+    std::get<ParentNode>(nodes_[steps[i - 1].node]->value).parent_hash =
+        parent_hash(steps[i].node, steps[i].copath_child);
+    invalidate(steps[i - 1].node);
+  }
+  return steps.empty() ? Bytes{} : parent_hash(steps[0].node, steps[0].copath_child);
+}
+
+Status RatchetTree::set_leaf(LeafIndex i, LeafNode leaf_node) {
+  if (!leaf(i)) return fail(Errc::mls_invalid_proposal, "leaf " + std::to_string(i) + " is not a member");
+  set(node_of_leaf(i), Node{std::move(leaf_node)});
+  return {};
+}
+
 // --- Membership edits ------------------------------------------------------------------------
 
 LeafIndex RatchetTree::add_leaf(LeafNode leaf_node) {

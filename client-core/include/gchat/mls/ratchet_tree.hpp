@@ -72,6 +72,20 @@ class RatchetTree {
   // Both, plus the structural checks of encryption-key uniqueness (§7.4 tree validation).
   Status verify(BytesView group_id) const;
 
+  // §4.1.2: the sender's direct path without the nodes whose copath child has an empty
+  // resolution, bottom to top, each with that copath child.
+  struct PathStep {
+    NodeIndex node;
+    NodeIndex copath_child;
+  };
+  std::vector<PathStep> filtered_direct_path(LeafIndex sender) const;
+  // Merging an UpdatePath (§7.5): blanks the sender's direct path, gives the filtered nodes the
+  // new public keys (one per step, bottom to top) with no unmerged leaves, computes their parent
+  // hashes from the root down, and returns the parent hash the sender's new leaf must carry.
+  Result<Bytes> apply_path(LeafIndex sender, const std::vector<Bytes>& public_keys);
+  // Replaces a member's leaf without touching its path (the last step of merging a path).
+  Status set_leaf(LeafIndex i, LeafNode leaf);
+
   // Membership edits (§12.1.1-12.1.3).
   LeafIndex add_leaf(LeafNode leaf);     // leftmost blank leaf, extending the tree when full
   Status update_leaf(LeafIndex i, LeafNode leaf);  // replaces the leaf, blanks its direct path
