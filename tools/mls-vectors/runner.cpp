@@ -25,6 +25,8 @@ const std::vector<TypeEntry>& types() {
       {"tree-validation", check_tree_validation, true},
       {"tree-operations", check_tree_operations, true},
       {"treekem", check_treekem, true},
+      {"welcome", check_welcome, true},
+      {"messages", check_messages, false},
   };
   return table;
 }

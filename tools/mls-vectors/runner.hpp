@@ -61,5 +61,7 @@ void check_message_protection(const nlohmann::json& c);
 void check_tree_validation(const nlohmann::json& c);
 void check_tree_operations(const nlohmann::json& c);
 void check_treekem(const nlohmann::json& c);
+void check_welcome(const nlohmann::json& c);
+void check_messages(const nlohmann::json& c);
 
 }  // namespace gchat::vectors
