@@ -111,7 +111,10 @@ Result<CreatedPath> create_update_path(const crypto::CipherSuite& suite, Ratchet
   out.own.leaf = sender;
   forget_direct_path(out.own, tree, sender);
   out.own.keys.insert_or_assign(node_of_leaf(sender), leaf_key.private_key.clone());
-  for (std::size_t i = 0; i < steps.size(); ++i) out.own.keys.insert_or_assign(steps[i].node, std::move(private_keys[i]));
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    out.own.keys.insert_or_assign(steps[i].node, std::move(private_keys[i]));
+    out.path_secrets.push_back({steps[i].node, steps[i].copath_child, std::move(secrets[i])});
+  }
   return out;
 }
 

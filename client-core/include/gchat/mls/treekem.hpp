@@ -33,6 +33,12 @@ struct CreatedPath {
   UpdatePath path;
   SecretBytes commit_secret;
   TreeKemPrivate own;  // the sender's new private view
+  struct NodeSecret {
+    NodeIndex node;
+    NodeIndex copath_child;
+    SecretBytes path_secret;
+  };
+  std::vector<NodeSecret> path_secrets;  // bottom to top, for the Welcome's GroupSecrets
 };
 
 // `context` is the provisional GroupContext; its tree_hash is replaced by the hash of the tree

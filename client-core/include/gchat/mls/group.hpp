@@ -1,0 +1,103 @@
+#pragma once
+// One member's state of one MLS group (RFC 9420 §11-12): create, add and remove members and
+// refresh keys with a commit (always with an UpdatePath), join from a Welcome, process what
+// others commit, and protect and open application messages.
+//
+// This is the first cut of the group API (issue 5): proposals are sent by value inside commits;
+// stand-alone proposals, PSKs, external commits, ReInit and the credential-validation hook come
+// next. A commit is applied to the committer's own state when it is created: the relay orders
+// handshake messages per group, so the first commit of an epoch that the relay accepts is the
+// one everybody applies.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "gchat/base/result.hpp"
+#include "gchat/base/secret_bytes.hpp"
+#include "gchat/crypto/cipher_suite.hpp"
+#include "gchat/mls/framing.hpp"
+#include "gchat/mls/key_schedule.hpp"
+#include "gchat/mls/ratchet_tree.hpp"
+#include "gchat/mls/secret_tree.hpp"
+#include "gchat/mls/treekem.hpp"
+#include "gchat/mls/welcome.hpp"
+
+namespace gchat::mls {
+
+// Who a member is, with the keys only they hold.
+struct Identity {
+  Credential credential;
+  crypto::SignatureKeyPair signature;
+};
+
+// A key package and the private keys that go with it (kept by its owner until it is used).
+struct KeyPackageBundle {
+  KeyPackage key_package;
+  SecretBytes init_private_key;
+  SecretBytes encryption_private_key;
+};
+
+// KeyPackageTBS signed with "KeyPackageTBS", its leaf signed with "LeafNodeTBS".
+Result<KeyPackageBundle> make_key_package(const crypto::CipherSuite& suite, const Identity& identity,
+                                          std::uint64_t not_before, std::uint64_t not_after);
+// §10.1: suite, signatures, distinct init and encryption keys, leaf source, and the lifetime at
+// `now` (Unix seconds) when given. Receivers of a commit do not re-check the lifetime: the
+// committer checked it against its clock, and clocks differ.
+Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& kp, std::optional<std::uint64_t> now);
+
+struct CommitOutput {
+  MlsMessage commit;                 // PublicMessage, to every current member
+  std::optional<MlsMessage> welcome;  // to the added members
+};
+
+struct Received {
+  enum class Kind { application, commit } kind = Kind::application;
+  LeafIndex sender = 0;
+  Bytes application_data;           // application
+  std::vector<LeafIndex> added;     // commit
+  std::vector<LeafIndex> removed;   // commit
+  bool we_were_removed = false;     // commit: this member is no longer in the group
+};
+
+class Group {
+ public:
+  static Result<Group> create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity);
+  // `bundle` is consumed: its private keys move into the group state.
+  static Result<Group> join(const crypto::CipherSuite& suite, const Welcome& welcome, KeyPackageBundle bundle,
+                            const Identity& identity);
+
+  // Adds the owners of `adds`, removes the members at `removes`, and refreshes this member's path.
+  Result<CommitOutput> commit(const std::vector<KeyPackage>& adds, const std::vector<LeafIndex>& removes,
+                              std::uint64_t now);
+  Result<MlsMessage> protect(BytesView application_data, BytesView authenticated_data = {});
+  Result<Received> process(const MlsMessage& message);
+
+  const Bytes& group_id() const noexcept { return context_.group_id; }
+  std::uint64_t epoch() const noexcept { return context_.epoch; }
+  LeafIndex own_leaf() const noexcept { return private_.leaf; }
+  const RatchetTree& tree() const noexcept { return tree_; }
+  BytesView epoch_authenticator() const noexcept { return secrets_.epoch_authenticator; }
+  std::vector<LeafIndex> members() const;
+  bool active() const noexcept { return active_; }
+  Result<SecretBytes> export_secret(std::string_view label, BytesView context, std::uint16_t length) const;
+
+ private:
+  explicit Group(const crypto::CipherSuite& suite) : suite_(&suite), tree_(suite) {}
+  // Applies the key schedule for the next epoch and the new transcript hashes.
+  Status enter_epoch(GroupContext next, BytesView commit_secret, BytesView confirmed_hash, BytesView confirmation_tag);
+
+  const crypto::CipherSuite* suite_;
+  GroupContext context_;
+  RatchetTree tree_;
+  TreeKemPrivate private_;
+  EpochSecrets secrets_;
+  Bytes interim_transcript_hash_;
+  std::unique_ptr<SecretTree> secret_tree_;
+  Identity identity_;
+  bool active_ = true;
+};
+
+}  // namespace gchat::mls

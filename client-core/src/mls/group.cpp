@@ -1,0 +1,411 @@
+#include "gchat/mls/group.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "gchat/crypto/hpke.hpp"
+#include "gchat/mls/crypto_ops.hpp"
+
+namespace gchat::mls {
+
+using namespace tree;
+
+namespace {
+
+constexpr std::uint16_t kRatchetTreeExtension = 2;
+constexpr std::size_t kPaddingBlock = 32;
+
+Identity clone_identity(const Identity& id) {
+  return Identity{id.credential, crypto::SignatureKeyPair{id.signature.private_key.clone(), id.signature.public_key}};
+}
+
+Capabilities default_capabilities(const crypto::CipherSuite& suite) {
+  Capabilities c;
+  c.versions = {static_cast<std::uint16_t>(ProtocolVersion::mls10)};
+  c.cipher_suites = {suite.id()};
+  c.credentials = {static_cast<std::uint16_t>(CredentialType::basic)};
+  return c;
+}
+
+Bytes key_package_tbs(const KeyPackage& kp) {
+  Writer w;
+  codec::encode_value(w, kp.version);
+  codec::encode_value(w, kp.cipher_suite);
+  codec::encode_value(w, kp.init_key);
+  codec::encode_value(w, kp.leaf_node);
+  codec::encode_value(w, kp.extensions);
+  return w.take();
+}
+
+Bytes zeros(const crypto::CipherSuite& suite) { return Bytes(suite.hash_length(), 0); }
+
+// Proposals in a commit, sorted by the order in which they apply (§12.3): removes, then adds.
+struct Changes {
+  std::vector<LeafIndex> removes;
+  std::vector<const KeyPackage*> adds;
+};
+
+Result<Changes> changes_of(const Commit& commit) {
+  Changes c;
+  for (const auto& p : commit.proposals) {
+    const auto* proposal = std::get_if<Proposal>(&p.value);
+    if (!proposal) return fail(Errc::mls_invalid_commit, "proposals by reference are not supported yet");
+    if (const auto* r = std::get_if<Remove>(&proposal->body)) {
+      c.removes.push_back(r->removed);
+    } else if (const auto* a = std::get_if<Add>(&proposal->body)) {
+      c.adds.push_back(&a->key_package);
+    } else {
+      return fail(Errc::mls_invalid_proposal,
+                  "proposal type " + std::to_string(static_cast<int>(proposal->type())) + " is not supported yet");
+    }
+  }
+  std::set<LeafIndex> unique(c.removes.begin(), c.removes.end());
+  if (unique.size() != c.removes.size()) return fail(Errc::mls_invalid_proposal, "a member is removed twice");
+  return c;
+}
+
+}  // namespace
+
+// --- Key packages ----------------------------------------------------------------------------
+
+Result<KeyPackageBundle> make_key_package(const crypto::CipherSuite& suite, const Identity& identity,
+                                          std::uint64_t not_before, std::uint64_t not_after) {
+  KeyPackageBundle b;
+  auto init = suite.hpke().generate_key_pair();
+  auto enc = suite.hpke().generate_key_pair();
+  KeyPackage& kp = b.key_package;
+  kp.cipher_suite = suite.id();
+  kp.init_key = init.public_key;
+  kp.leaf_node.encryption_key = enc.public_key;
+  kp.leaf_node.signature_key = identity.signature.public_key;
+  kp.leaf_node.credential = identity.credential;
+  kp.leaf_node.capabilities = default_capabilities(suite);
+  kp.leaf_node.leaf_node_source = LeafNodeSource::key_package;
+  kp.leaf_node.lifetime = {not_before, not_after};
+  GCHAT_TRY(kp.leaf_node.signature, sign_with_label(suite, identity.signature.private_key, "LeafNodeTBS",
+                                                    leaf_node_tbs(kp.leaf_node, {}, 0)));
+  GCHAT_TRY(kp.signature, sign_with_label(suite, identity.signature.private_key, "KeyPackageTBS", key_package_tbs(kp)));
+  b.init_private_key = std::move(init.private_key);
+  b.encryption_private_key = std::move(enc.private_key);
+  return b;
+}
+
+Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& kp, std::optional<std::uint64_t> now) {
+  if (kp.version != ProtocolVersion::mls10 || kp.cipher_suite != suite.id()) {
+    return fail(Errc::mls_invalid_key_package, "the key package is for another version or cipher suite");
+  }
+  if (kp.leaf_node.leaf_node_source != LeafNodeSource::key_package) {
+    return fail(Errc::mls_invalid_key_package, "the key package's leaf is not a key-package leaf");
+  }
+  if (kp.init_key == kp.leaf_node.encryption_key) {
+    return fail(Errc::mls_invalid_key_package, "the init key and the encryption key are the same");
+  }
+  if (now && (*now < kp.leaf_node.lifetime.not_before || *now > kp.leaf_node.lifetime.not_after)) {
+    return fail(Errc::mls_invalid_key_package, "the key package is outside its lifetime");
+  }
+  auto st = verify_with_label(suite, kp.leaf_node.signature_key, "KeyPackageTBS", key_package_tbs(kp), kp.signature);
+  if (!st.ok()) return fail(Errc::mls_invalid_key_package, "the key package signature does not verify");
+  st = verify_with_label(suite, kp.leaf_node.signature_key, "LeafNodeTBS", leaf_node_tbs(kp.leaf_node, {}, 0),
+                         kp.leaf_node.signature);
+  if (!st.ok()) return fail(Errc::mls_invalid_key_package, "the key package's leaf signature does not verify");
+  return {};
+}
+
+// --- Creation and joining --------------------------------------------------------------------
+
+Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity) {
+  Group g(suite);
+  g.identity_ = clone_identity(identity);
+  GCHAT_TRY(auto bundle, make_key_package(suite, identity, 0, ~std::uint64_t{0}));
+  const LeafIndex me = g.tree_.add_leaf(bundle.key_package.leaf_node);
+  g.private_.leaf = me;
+  g.private_.keys.emplace(node_of_leaf(me), std::move(bundle.encryption_private_key));
+  g.context_.cipher_suite = suite.id();
+  g.context_.group_id = std::move(group_id);
+  g.context_.epoch = 0;
+  g.context_.tree_hash = g.tree_.tree_hash();
+  Bytes init(suite.hash_length());
+  randombytes_buf(init.data(), init.size());
+  const SecretBytes init_secret = SecretBytes::take(init);
+  GCHAT_TRY(g.secrets_, derive_epoch(suite, init_secret, zeros(suite), zeros(suite), codec::encode(g.context_)));
+  g.secret_tree_ = std::make_unique<SecretTree>(suite, g.secrets_.encryption_secret, g.tree_.leaf_count());
+  return g;
+}
+
+Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welcome, KeyPackageBundle bundle,
+                          const Identity& identity) {
+  GCHAT_TRY(auto secrets, open_group_secrets(suite, welcome, key_package_ref(suite, bundle.key_package),
+                                             bundle.init_private_key));
+  if (!secrets.psks.empty()) return fail(Errc::mls_invalid_welcome, "Welcomes with PSKs are not supported yet");
+  GCHAT_TRY(SecretBytes ws, welcome_secret(suite, secrets.joiner_secret, zeros(suite)));
+  GCHAT_TRY(GroupInfo info, open_group_info(suite, welcome, ws));
+
+  Group g(suite);
+  g.identity_ = clone_identity(identity);
+  const Extension* ext = nullptr;
+  for (const auto& e : info.extensions) {
+    if (e.extension_type == kRatchetTreeExtension) ext = &e;
+  }
+  if (!ext) return fail(Errc::mls_invalid_welcome, "the GroupInfo carries no ratchet tree");
+  GCHAT_TRY(g.tree_, RatchetTree::decode(suite, ext->extension_data));
+  if (g.tree_.tree_hash() != info.group_context.tree_hash) {
+    return fail(Errc::mls_invalid_welcome, "the ratchet tree does not match the group's tree hash");
+  }
+  GCHAT_TRY_STATUS(g.tree_.verify(info.group_context.group_id));
+  const LeafNode* signer = g.tree_.leaf(info.signer);
+  if (!signer) return fail(Errc::mls_invalid_welcome, "the GroupInfo's signer is not a member");
+  GCHAT_TRY_STATUS(verify_group_info(suite, info, signer->signature_key));
+
+  std::optional<LeafIndex> me;
+  for (LeafIndex i = 0; i < g.tree_.leaf_count() && !me; ++i) {
+    const LeafNode* l = g.tree_.leaf(i);
+    if (l && l->encryption_key == bundle.key_package.leaf_node.encryption_key &&
+        l->signature_key == bundle.key_package.leaf_node.signature_key) {
+      me = i;
+    }
+  }
+  if (!me) return fail(Errc::mls_invalid_welcome, "this key package's leaf is not in the tree");
+
+  g.context_ = info.group_context;
+  GCHAT_TRY(g.secrets_, derive_epoch_from_joiner(suite, secrets.joiner_secret, zeros(suite), codec::encode(g.context_)));
+  if (confirmation_tag(suite, g.secrets_.confirmation_key, g.context_.confirmed_transcript_hash) != info.confirmation_tag) {
+    return fail(Errc::mls_bad_confirmation_tag, "the GroupInfo's confirmation tag does not verify");
+  }
+  g.interim_transcript_hash_ = interim_transcript_hash(suite, g.context_.confirmed_transcript_hash, info.confirmation_tag);
+
+  g.private_.leaf = *me;
+  g.private_.keys.emplace(node_of_leaf(*me), std::move(bundle.encryption_private_key));
+  if (secrets.path_secret) {
+    // The path secret is for the lowest node we share with the committer; the non-blank nodes
+    // above it on our direct path were all set by that commit, one path step each.
+    const NodeIndex lca = common_ancestor(node_of_leaf(*me), node_of_leaf(info.signer));
+    SecretBytes secret(secrets.path_secret->path_secret);
+    for (NodeIndex x : direct_path(node_of_leaf(*me), g.tree_.leaf_count())) {
+      if (!is_in_subtree(lca, x) || g.tree_.blank(x)) continue;
+      GCHAT_TRY_STATUS(g.private_.set_path_secret(suite, x, secret, g.tree_.parent(x)->encryption_key));
+      GCHAT_TRY(SecretBytes next, derive_secret(suite, secret, "path"));
+      secret = std::move(next);
+    }
+  }
+  g.secret_tree_ = std::make_unique<SecretTree>(suite, g.secrets_.encryption_secret, g.tree_.leaf_count());
+  return g;
+}
+
+// --- Epochs ----------------------------------------------------------------------------------
+
+Status Group::enter_epoch(GroupContext next, BytesView commit_secret, BytesView confirmed_hash,
+                          BytesView confirmation_tag_value) {
+  next.confirmed_transcript_hash.assign(confirmed_hash.begin(), confirmed_hash.end());
+  GCHAT_TRY(auto secrets, derive_epoch(*suite_, secrets_.init_secret, commit_secret, zeros(*suite_), codec::encode(next)));
+  const Bytes expected = confirmation_tag(*suite_, secrets.confirmation_key, confirmed_hash);
+  if (!confirmation_tag_value.empty() && !equal_ct(expected, confirmation_tag_value)) {
+    return fail(Errc::mls_bad_confirmation_tag, "the commit's confirmation tag does not verify");
+  }
+  interim_transcript_hash_ = interim_transcript_hash(*suite_, confirmed_hash, expected);
+  context_ = std::move(next);
+  secrets_ = std::move(secrets);
+  secret_tree_ = std::make_unique<SecretTree>(*suite_, secrets_.encryption_secret, tree_.leaf_count());
+  return {};
+}
+
+std::vector<LeafIndex> Group::members() const {
+  std::vector<LeafIndex> out;
+  for (LeafIndex i = 0; i < tree_.leaf_count(); ++i) {
+    if (tree_.leaf(i)) out.push_back(i);
+  }
+  return out;
+}
+
+Result<SecretBytes> Group::export_secret(std::string_view label, BytesView context, std::uint16_t length) const {
+  return mls_exporter(*suite_, secrets_.exporter_secret, label, context, length);
+}
+
+// --- Committing ------------------------------------------------------------------------------
+
+Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const std::vector<LeafIndex>& removes,
+                                   std::uint64_t now) {
+  if (!active_) return fail(Errc::mls_invalid_commit, "this member has left the group");
+  Commit commit;
+  RatchetTree next_tree = tree_;
+  for (LeafIndex r : removes) {
+    if (r == private_.leaf) return fail(Errc::mls_invalid_proposal, "a member cannot remove itself with a commit");
+    GCHAT_TRY_STATUS(next_tree.remove_leaf(r));
+    commit.proposals.push_back(ProposalOrRef{Proposal{Remove{r}}});
+  }
+  std::vector<LeafIndex> added;
+  for (const auto& kp : adds) {
+    GCHAT_TRY_STATUS(validate_key_package(*suite_, kp, now));
+    added.push_back(next_tree.add_leaf(kp.leaf_node));
+    commit.proposals.push_back(ProposalOrRef{Proposal{Add{kp}}});
+  }
+
+  GroupContext next = context_;
+  next.epoch = context_.epoch + 1;
+  GCHAT_TRY(CreatedPath created, create_update_path(*suite_, next_tree, private_.leaf, identity_.signature.private_key,
+                                                    next, added, private_));
+  commit.path = created.path;
+
+  FramedContent content;
+  content.group_id = context_.group_id;
+  content.epoch = context_.epoch;
+  content.sender = Sender{SenderType::member, private_.leaf};
+  content.body = commit;
+  const Bytes old_context = codec::encode(context_);
+  GCHAT_TRY(Bytes signature, sign_content(*suite_, WireFormat::public_message, content, old_context,
+                                          identity_.signature.private_key));
+  const Bytes confirmed =
+      confirmed_transcript_hash(*suite_, interim_transcript_hash_, WireFormat::public_message, content, signature);
+
+  // The new epoch, computed on copies so that a failure leaves this state as it was.
+  GroupContext new_context = next;
+  new_context.confirmed_transcript_hash = confirmed;
+  GCHAT_TRY(auto new_secrets, derive_epoch(*suite_, secrets_.init_secret, created.commit_secret, zeros(*suite_),
+                                           codec::encode(new_context)));
+  const Bytes tag = confirmation_tag(*suite_, new_secrets.confirmation_key, confirmed);
+  GCHAT_TRY(PublicMessage pub, protect_public(*suite_, context_, secrets_.membership_key, content,
+                                              identity_.signature.private_key, tag));
+
+  CommitOutput out;
+  out.commit = MlsMessage{ProtocolVersion::mls10, std::move(pub)};
+  if (!adds.empty()) {
+    GroupInfo info;
+    info.group_context = new_context;
+    info.extensions.push_back(Extension{kRatchetTreeExtension, next_tree.encode()});
+    info.confirmation_tag = tag;
+    info.signer = private_.leaf;
+    GCHAT_TRY_STATUS(sign_group_info(*suite_, info, identity_.signature.private_key));
+    Welcome welcome;
+    welcome.cipher_suite = suite_->id();
+    GCHAT_TRY(welcome.encrypted_group_info, seal_group_info(*suite_, info, new_secrets.welcome_secret));
+    for (std::size_t i = 0; i < adds.size(); ++i) {
+      GroupSecrets gs;
+      gs.joiner_secret.assign(new_secrets.joiner_secret.view().begin(), new_secrets.joiner_secret.view().end());
+      for (const auto& step : created.path_secrets) {
+        if (is_in_subtree(node_of_leaf(added[i]), step.copath_child)) {
+          gs.path_secret = PathSecret{Bytes(step.path_secret.view().begin(), step.path_secret.view().end())};
+          break;
+        }
+      }
+      auto sealed = seal_group_secrets(*suite_, adds[i], gs, welcome.encrypted_group_info);
+      sodium_memzero(gs.joiner_secret.data(), gs.joiner_secret.size());
+      if (gs.path_secret) sodium_memzero(gs.path_secret->path_secret.data(), gs.path_secret->path_secret.size());
+      if (!sealed.ok()) return Unexpected{sealed.error()};
+      welcome.secrets.push_back(std::move(*sealed));
+    }
+    out.welcome = MlsMessage{ProtocolVersion::mls10, std::move(welcome)};
+  }
+
+  tree_ = std::move(next_tree);
+  private_ = std::move(created.own);
+  interim_transcript_hash_ = interim_transcript_hash(*suite_, confirmed, tag);
+  context_ = std::move(new_context);
+  secrets_ = std::move(new_secrets);
+  secret_tree_ = std::make_unique<SecretTree>(*suite_, secrets_.encryption_secret, tree_.leaf_count());
+  return out;
+}
+
+// --- Messages --------------------------------------------------------------------------------
+
+Result<MlsMessage> Group::protect(BytesView application_data, BytesView authenticated_data) {
+  if (!active_) return fail(Errc::mls_invalid_message, "this member has left the group");
+  FramedContent content;
+  content.group_id = context_.group_id;
+  content.epoch = context_.epoch;
+  content.sender = Sender{SenderType::member, private_.leaf};
+  content.authenticated_data.assign(authenticated_data.begin(), authenticated_data.end());
+  content.body = Bytes(application_data.begin(), application_data.end());
+  const std::size_t padding = (kPaddingBlock - application_data.size() % kPaddingBlock) % kPaddingBlock;
+  GCHAT_TRY(PrivateMessage m, protect_private(*suite_, context_, *secret_tree_, secrets_.sender_data_secret, content,
+                                              identity_.signature.private_key, {}, padding));
+  return MlsMessage{ProtocolVersion::mls10, std::move(m)};
+}
+
+Result<Received> Group::process(const MlsMessage& message) {
+  if (!active_) return fail(Errc::mls_invalid_message, "this member has left the group");
+  auto signature_key = [this](LeafIndex leaf) -> Result<Bytes> {
+    const LeafNode* l = tree_.leaf(leaf);
+    if (!l) return fail(Errc::mls_invalid_sender, "no member at leaf " + std::to_string(leaf));
+    return l->signature_key;
+  };
+  FramedContent content;
+  FramedContentAuthData auth;
+  WireFormat wire_format = message.wire_format();
+  if (const auto* pub = std::get_if<PublicMessage>(&message.body)) {
+    if (pub->content.sender.sender_type != SenderType::member) {
+      return fail(Errc::mls_invalid_sender, "only members' handshake messages are supported yet");
+    }
+    GCHAT_TRY(Bytes key, signature_key(pub->content.sender.index));
+    GCHAT_TRY_STATUS(verify_public(*suite_, context_, secrets_.membership_key, *pub, key));
+    content = pub->content;
+    auth = pub->auth;
+  } else if (const auto* priv = std::get_if<PrivateMessage>(&message.body)) {
+    GCHAT_TRY(auto opened, unprotect_private(*suite_, context_, *secret_tree_, secrets_.sender_data_secret, *priv,
+                                             signature_key));
+    content = std::move(opened.content);
+    auth = std::move(opened.auth);
+  } else {
+    return fail(Errc::mls_invalid_message, "not a message for an existing group");
+  }
+
+  Received r;
+  r.sender = content.sender.index;
+  if (auto* data = std::get_if<Bytes>(&content.body)) {
+    r.kind = Received::Kind::application;
+    r.application_data = std::move(*data);
+    return r;
+  }
+  const auto* commit = std::get_if<Commit>(&content.body);
+  if (!commit) return fail(Errc::mls_invalid_proposal, "stand-alone proposals are not supported yet");
+  if (content.sender.index == private_.leaf) {
+    return fail(Errc::mls_invalid_commit, "this member's own commit was applied when it was made");
+  }
+  r.kind = Received::Kind::commit;
+  GCHAT_TRY(Changes changes, changes_of(*commit));
+  r.removed = changes.removes;
+  if (std::find(changes.removes.begin(), changes.removes.end(), private_.leaf) != changes.removes.end()) {
+    active_ = false;
+    r.we_were_removed = true;
+    return r;
+  }
+  RatchetTree next_tree = tree_;
+  for (LeafIndex leaf : changes.removes) {
+    if (leaf == content.sender.index) return fail(Errc::mls_invalid_proposal, "a committer cannot remove itself");
+    GCHAT_TRY_STATUS(next_tree.remove_leaf(leaf));
+  }
+  for (const KeyPackage* kp : changes.adds) {
+    GCHAT_TRY_STATUS(validate_key_package(*suite_, *kp, std::nullopt));
+    r.added.push_back(next_tree.add_leaf(kp->leaf_node));
+  }
+  if (!commit->path && !changes.removes.empty()) {
+    return fail(Errc::mls_invalid_commit, "a commit that removes members must carry a path");
+  }
+  GroupContext next = context_;
+  next.epoch = context_.epoch + 1;
+  TreeKemPrivate next_private = private_.clone();
+  SecretBytes commit_secret;
+  if (commit->path) {
+    GCHAT_TRY(auto processed, process_update_path(*suite_, next_tree, content.sender.index, *commit->path, next,
+                                                  r.added, next_private));
+    commit_secret = std::move(processed.commit_secret);
+  } else {
+    next.tree_hash = next_tree.tree_hash();
+    commit_secret = SecretBytes(zeros(*suite_));
+  }
+  const Bytes confirmed = confirmed_transcript_hash(*suite_, interim_transcript_hash_, wire_format, content, auth.signature);
+  if (auth.confirmation_tag.empty()) return fail(Errc::mls_invalid_commit, "the commit has no confirmation tag");
+  // Applied only once everything checked out.
+  RatchetTree previous_tree = std::move(tree_);
+  tree_ = std::move(next_tree);
+  auto st = enter_epoch(std::move(next), commit_secret, confirmed, auth.confirmation_tag);
+  if (!st.ok()) {
+    tree_ = std::move(previous_tree);
+    return Unexpected{st.error()};
+  }
+  private_ = std::move(next_private);
+  return r;
+}
+
+}  // namespace gchat::mls

@@ -1,0 +1,249 @@
+// Groups under random adds, removes and key updates: every member ends each epoch with the same
+// epoch authenticator and tree hash; application messages open for every current member and for
+// no removed one. Every message crosses the wire encoding.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <random>
+
+#include "gchat/mls/group.hpp"
+
+using namespace gchat;
+using namespace gchat::mls;
+
+namespace {
+
+constexpr std::uint64_t kNow = 1'800'000'000;
+
+const crypto::CipherSuite& suite() { return **crypto::CipherSuite::from_id(crypto::kDefaultSuite); }
+
+Identity identity(int n) {
+  Identity id;
+  const std::string name = "user-" + std::to_string(n);
+  id.credential.identity.assign(name.begin(), name.end());
+  id.signature = suite().generate_signature_key();
+  return id;
+}
+
+MlsMessage wire(const MlsMessage& m) {
+  auto back = codec::decode_exact<MlsMessage>(codec::encode(m));
+  REQUIRE(back.ok());
+  return std::move(*back);
+}
+
+struct Simulation {
+  std::mt19937 rng;
+  std::map<int, Identity> identities;
+  std::map<int, Group> active;
+  std::map<int, Group> removed;  // state frozen just before the commit that removed them
+  int next_id = 0;
+
+  explicit Simulation(std::uint32_t seed) : rng(seed) {
+    identities.emplace(next_id, identity(next_id));
+    auto g = Group::create(suite(), Bytes{'g', 'r', 'p'}, identities.at(next_id));
+    REQUIRE(g.ok());
+    active.emplace(next_id++, std::move(*g));
+  }
+
+  int random_member() {
+    auto it = active.begin();
+    std::advance(it, static_cast<long>(rng() % active.size()));
+    return it->first;
+  }
+
+  LeafIndex leaf_of(int who) { return active.at(who).own_leaf(); }
+
+  // Delivers a commit to everyone but the committer; joins the new members from the Welcome.
+  void deliver(int committer, const CommitOutput& out, const std::vector<std::pair<int, KeyPackageBundle>>& joiners,
+               std::vector<int> to_remove) {
+    const auto commit = wire(out.commit);
+    for (int who : to_remove) {
+      removed.insert_or_assign(who, std::move(active.at(who)));
+      active.erase(who);
+    }
+    for (auto& [who, g] : active) {
+      if (who == committer) continue;
+      auto r = g.process(commit);
+      REQUIRE_MESSAGE(r.ok(), "member " << who << ": " << r.error().to_string());
+      CHECK(r->kind == Received::Kind::commit);
+      CHECK(r->sender == active.at(committer).own_leaf());
+    }
+    if (!joiners.empty()) {
+      REQUIRE(out.welcome);
+      const auto welcome_message = wire(*out.welcome);
+      const auto& w = std::get<Welcome>(welcome_message.body);
+      for (auto& [who, bundle] : const_cast<std::vector<std::pair<int, KeyPackageBundle>>&>(joiners)) {
+        auto g = Group::join(suite(), w, std::move(bundle), identities.at(who));
+        REQUIRE_MESSAGE(g.ok(), "joiner " << who << ": " << g.error().to_string());
+        active.emplace(who, std::move(*g));
+      }
+    }
+  }
+
+  void step(std::size_t max_members) {
+    const int committer = random_member();
+    const auto op = rng() % 5;  // adds three times as likely as removes, so groups grow
+    if (op <= 2 && active.size() < max_members) {
+      const auto count = std::min<std::size_t>(1 + rng() % 3, max_members - active.size());
+      std::vector<std::pair<int, KeyPackageBundle>> joiners;
+      std::vector<KeyPackage> kps;
+      for (std::size_t i = 0; i < count; ++i) {
+        identities.emplace(next_id, identity(next_id));
+        auto b = make_key_package(suite(), identities.at(next_id), kNow - 10, kNow + 1000);
+        REQUIRE(b.ok());
+        kps.push_back(b->key_package);
+        joiners.emplace_back(next_id++, std::move(*b));
+      }
+      auto out = active.at(committer).commit(kps, {}, kNow);
+      REQUIRE_MESSAGE(out.ok(), out.error().to_string());
+      deliver(committer, *out, joiners, {});
+    } else if (op == 3 && active.size() > 2) {
+      std::vector<int> victims;
+      std::vector<LeafIndex> leaves;
+      const auto count = 1 + rng() % std::min<std::size_t>(2, active.size() - 2);
+      while (victims.size() < count) {
+        const int v = random_member();
+        if (v == committer || std::find(victims.begin(), victims.end(), v) != victims.end()) continue;
+        victims.push_back(v);
+        leaves.push_back(leaf_of(v));
+      }
+      auto out = active.at(committer).commit({}, leaves, kNow);
+      REQUIRE_MESSAGE(out.ok(), out.error().to_string());
+      deliver(committer, *out, {}, victims);
+    } else {
+      auto out = active.at(committer).commit({}, {}, kNow);
+      REQUIRE_MESSAGE(out.ok(), out.error().to_string());
+      deliver(committer, *out, {}, {});
+    }
+  }
+
+  void check_agreement() {
+    const Group& first = active.begin()->second;
+    for (const auto& [who, g] : active) {
+      CHECK(g.epoch() == first.epoch());
+      CHECK(Bytes(g.epoch_authenticator().begin(), g.epoch_authenticator().end()) ==
+            Bytes(first.epoch_authenticator().begin(), first.epoch_authenticator().end()));
+      CHECK(g.tree().tree_hash() == first.tree().tree_hash());
+      CHECK(g.members().size() == active.size());
+    }
+  }
+
+  void check_application_message() {
+    const int sender = random_member();
+    const std::string text = "ข้อความ " + std::to_string(rng());
+    auto m = active.at(sender).protect(as_bytes(text));
+    REQUIRE(m.ok());
+    const auto msg = wire(*m);
+    for (auto& [who, g] : active) {
+      if (who == sender) continue;
+      auto r = g.process(msg);
+      REQUIRE_MESSAGE(r.ok(), "member " << who << ": " << r.error().to_string());
+      CHECK(r->kind == Received::Kind::application);
+      CHECK(std::string(r->application_data.begin(), r->application_data.end()) == text);
+    }
+    for (auto& [who, g] : removed) CHECK_FALSE(g.process(msg).ok());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("three members: add, message, update, remove") {
+  Simulation sim(1);
+  std::vector<std::pair<int, KeyPackageBundle>> joiners;
+  std::vector<KeyPackage> kps;
+  for (int i = 0; i < 2; ++i) {
+    sim.identities.emplace(sim.next_id, identity(sim.next_id));
+    auto b = make_key_package(suite(), sim.identities.at(sim.next_id), kNow - 10, kNow + 1000);
+    REQUIRE(b.ok());
+    kps.push_back(b->key_package);
+    joiners.emplace_back(sim.next_id++, std::move(*b));
+  }
+  auto out = sim.active.at(0).commit(kps, {}, kNow);
+  REQUIRE(out.ok());
+  sim.deliver(0, *out, joiners, {});
+  sim.check_agreement();
+  sim.check_application_message();
+  auto update = sim.active.at(1).commit({}, {}, kNow);
+  REQUIRE(update.ok());
+  sim.deliver(1, *update, {}, {});
+  sim.check_agreement();
+  auto rm = sim.active.at(2).commit({}, {sim.leaf_of(0)}, kNow);
+  REQUIRE(rm.ok());
+  sim.deliver(2, *rm, {}, {0});
+  sim.check_agreement();
+  sim.check_application_message();
+  CHECK(sim.active.size() == 2);
+  auto exported = sim.active.at(1).export_secret("gchat test", {}, 32);
+  auto exported2 = sim.active.at(2).export_secret("gchat test", {}, 32);
+  REQUIRE((exported.ok() && exported2.ok()));
+  CHECK(*exported == *exported2);
+}
+
+TEST_CASE("random adds, removes and updates, up to 50 members: agreement and no reading after removal") {
+  for (std::uint32_t seed : {7u, 8u}) {
+    CAPTURE(seed);
+    Simulation sim(seed);
+    std::size_t largest = 0;
+    for (int i = 0; i < 60; ++i) {
+      sim.step(50);
+      sim.check_agreement();
+      largest = std::max(largest, sim.active.size());
+      if (i % 4 == 3) sim.check_application_message();
+    }
+    MESSAGE("seed " << seed << ": largest group " << largest << ", " << sim.removed.size() << " removed, epoch "
+                    << sim.active.begin()->second.epoch());
+    CHECK(largest >= 40);
+    CHECK_FALSE(sim.removed.empty());
+  }
+}
+
+TEST_CASE("a commit is refused when tampered with, and the state does not move") {
+  Simulation sim(3);
+  std::vector<std::pair<int, KeyPackageBundle>> joiners;
+  sim.identities.emplace(1, identity(1));
+  auto b = make_key_package(suite(), sim.identities.at(1), kNow - 10, kNow + 1000);
+  REQUIRE(b.ok());
+  auto kp = b->key_package;
+  joiners.emplace_back(1, std::move(*b));
+  sim.next_id = 2;
+  auto out = sim.active.at(0).commit({kp}, {}, kNow);
+  REQUIRE(out.ok());
+  sim.deliver(0, *out, joiners, {});
+  auto update = sim.active.at(0).commit({}, {}, kNow);
+  REQUIRE(update.ok());
+  auto& bob = sim.active.at(1);
+  const auto epoch = bob.epoch();
+  {
+    auto bad = update->commit;
+    std::get<PublicMessage>(bad.body).auth.confirmation_tag[0] ^= 1;
+    auto r = bob.process(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::mls_bad_membership_tag);  // the tag is covered by the membership tag
+  }
+  {
+    auto bad = update->commit;
+    auto& path = *std::get<Commit>(std::get<PublicMessage>(bad.body).content.body).path;
+    path.nodes.clear();
+    auto r = bob.process(bad);
+    REQUIRE_FALSE(r.ok());
+  }
+  CHECK(bob.epoch() == epoch);
+  auto r = bob.process(update->commit);
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+  CHECK(bob.epoch() == epoch + 1);
+  CHECK(Bytes(bob.epoch_authenticator().begin(), bob.epoch_authenticator().end()) ==
+        Bytes(sim.active.at(0).epoch_authenticator().begin(), sim.active.at(0).epoch_authenticator().end()));
+}
+
+TEST_CASE("key packages: bad signature, wrong suite and expired ones are refused") {
+  auto id = identity(9);
+  auto b = make_key_package(suite(), id, kNow - 10, kNow + 10);
+  REQUIRE(b.ok());
+  CHECK(validate_key_package(suite(), b->key_package, kNow).ok());
+  CHECK(validate_key_package(suite(), b->key_package, kNow + 11).error().code == Errc::mls_invalid_key_package);
+  auto tampered = b->key_package;
+  tampered.signature[0] ^= 1;
+  CHECK(validate_key_package(suite(), tampered, kNow).error().code == Errc::mls_invalid_key_package);
+  const auto& other = **crypto::CipherSuite::from_id(crypto::kSuiteAes128Gcm);
+  CHECK(validate_key_package(other, b->key_package, kNow).error().code == Errc::mls_invalid_key_package);
+}
