@@ -3,7 +3,10 @@
 // skipped by name.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <fstream>
+
+#include "gchat/mls/group.hpp"
 
 #include "runner.hpp"
 
@@ -89,4 +92,81 @@ TEST_CASE("unknown types and malformed files are errors; unsupported suites are 
   auto m = vectors::run("psk_secret", missing);
   REQUIRE(m.ok());
   CHECK(m->failed == 1);
+}
+
+// --- passive-client-handling-commit / passive-client-random: not shipped, so generated here ----
+
+namespace {
+
+std::string hexs(BytesView b) { return to_hex(b); }
+
+// A group of three that a passive client joins, then follows through adds, an update and removes.
+json generated_passive_scenario() {
+  const auto& suite = **crypto::CipherSuite::from_id(crypto::kDefaultSuite);
+  constexpr std::uint64_t now = 1'800'000'000;
+  auto make_identity = [&](const char* name) {
+    mls::Identity id;
+    id.credential.identity.assign(name, name + std::strlen(name));
+    id.signature = suite.generate_signature_key();
+    return id;
+  };
+  auto alice_id = make_identity("alice"), bob_id = make_identity("bob"), carol_id = make_identity("carol"),
+       passive_id = make_identity("passive");
+  auto alice = *mls::Group::create(suite, Bytes{'p', 'c'}, alice_id);
+  auto bob_kp = *mls::make_key_package(suite, bob_id, now - 1, now + 1000);
+  auto passive_kp = *mls::make_key_package(suite, passive_id, now - 1, now + 1000);
+
+  json c;
+  c["cipher_suite"] = suite.id();
+  c["external_psks"] = json::array();
+  c["key_package"] = hexs(codec::encode(mls::MlsMessage{mls::ProtocolVersion::mls10, passive_kp.key_package}));
+  c["signature_priv"] = hexs(passive_id.signature.private_key);
+  c["encryption_priv"] = hexs(passive_kp.encryption_private_key);
+  c["init_priv"] = hexs(passive_kp.init_private_key);
+  c["ratchet_tree"] = nullptr;
+
+  auto first = *alice.commit({bob_kp.key_package, passive_kp.key_package}, {}, now);
+  c["welcome"] = hexs(codec::encode(*first.welcome));
+  c["initial_epoch_authenticator"] = hexs(alice.epoch_authenticator());
+  auto bob = *mls::Group::join(suite, std::get<mls::Welcome>(first.welcome->body), std::move(bob_kp), bob_id);
+
+  json epochs = json::array();
+  auto record = [&](const mls::CommitOutput& out) {
+    epochs.push_back({{"proposals", json::array()},
+                      {"commit", hexs(codec::encode(out.commit))},
+                      {"epoch_authenticator", hexs(alice.epoch_authenticator())}});
+  };
+  auto carol_kp = *mls::make_key_package(suite, carol_id, now - 1, now + 1000);
+  auto add = *alice.commit({carol_kp.key_package}, {}, now);
+  REQUIRE(bob.process(add.commit).ok());
+  record(add);
+  auto update = *bob.commit({}, {}, now);
+  REQUIRE(alice.process(update.commit).ok());
+  epochs.push_back({{"proposals", json::array()},
+                    {"commit", hexs(codec::encode(update.commit))},
+                    {"epoch_authenticator", hexs(bob.epoch_authenticator())}});
+  auto remove = *alice.commit({}, {bob.own_leaf()}, now);
+  record(remove);
+  c["epochs"] = epochs;
+  return json::array({c});
+}
+
+}  // namespace
+
+TEST_CASE("the passive-client formats run on generated scenarios, and a wrong authenticator fails") {
+  for (const char* type : {"passive-client-handling-commit", "passive-client-random"}) {
+    CAPTURE(type);
+    auto cases = generated_passive_scenario();
+    auto ok = vectors::run(type, cases);
+    REQUIRE(ok.ok());
+    CHECK(ok->passed == 1);
+    CHECK(ok->failures.empty());
+    for (const auto& f : ok->failures) MESSAGE(f);
+    corrupt(cases[0]["epochs"][1]["epoch_authenticator"]);
+    auto bad = vectors::run(type, cases);
+    REQUIRE(bad.ok());
+    CHECK(bad->failed == 1);
+    REQUIRE(bad->failures.size() == 1);
+    CHECK(bad->failures[0].find("epoch 1") != std::string::npos);
+  }
 }

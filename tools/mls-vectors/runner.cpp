@@ -27,6 +27,9 @@ const std::vector<TypeEntry>& types() {
       {"treekem", check_treekem, true},
       {"welcome", check_welcome, true},
       {"messages", check_messages, false},
+      {"passive-client-welcome", check_passive_client, true},
+      {"passive-client-handling-commit", check_passive_client, true},
+      {"passive-client-random", check_passive_client, true},
   };
   return table;
 }

@@ -63,5 +63,6 @@ void check_tree_operations(const nlohmann::json& c);
 void check_treekem(const nlohmann::json& c);
 void check_welcome(const nlohmann::json& c);
 void check_messages(const nlohmann::json& c);
+void check_passive_client(const nlohmann::json& c);
 
 }  // namespace gchat::vectors

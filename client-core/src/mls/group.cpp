@@ -67,6 +67,23 @@ Result<Changes> changes_of(const Commit& commit) {
   return c;
 }
 
+// §7.3 / §12.2: an added member's keys must not be in use in the tree already.
+Status check_unique_keys(const RatchetTree& tree, const KeyPackage& kp) {
+  for (NodeIndex x = 0; x < tree.node_count(); ++x) {
+    if (tree.blank(x)) continue;
+    if (is_leaf(x)) {
+      const LeafNode* l = tree.leaf(leaf_of_node(x));
+      if (l->signature_key == kp.leaf_node.signature_key || l->encryption_key == kp.leaf_node.encryption_key) {
+        return fail(Errc::mls_invalid_proposal, "an added member's key is already in use at leaf " +
+                                                    std::to_string(leaf_of_node(x)));
+      }
+    } else if (tree.parent(x)->encryption_key == kp.leaf_node.encryption_key) {
+      return fail(Errc::mls_invalid_proposal, "an added member's encryption key is already in use in the tree");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 // --- Key packages ----------------------------------------------------------------------------
@@ -136,21 +153,36 @@ Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, co
 }
 
 Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welcome, KeyPackageBundle bundle,
-                          const Identity& identity) {
+                          const Identity& identity, const JoinOptions& options) {
   GCHAT_TRY(auto secrets, open_group_secrets(suite, welcome, key_package_ref(suite, bundle.key_package),
                                              bundle.init_private_key));
-  if (!secrets.psks.empty()) return fail(Errc::mls_invalid_welcome, "Welcomes with PSKs are not supported yet");
-  GCHAT_TRY(SecretBytes ws, welcome_secret(suite, secrets.joiner_secret, zeros(suite)));
+  // §8.4: the PSKs the Welcome names, in order; only external ones are supported so far.
+  std::vector<PskInput> psks;
+  for (const auto& id : secrets.psks) {
+    if (id.psktype != PskType::external) {
+      return fail(Errc::mls_invalid_welcome, "resumption PSKs are not supported yet");
+    }
+    const ExternalPsk* found = nullptr;
+    if (options.external_psks) {
+      for (const auto& p : *options.external_psks) {
+        if (p.id == id.psk_id) found = &p;
+      }
+    }
+    if (!found) return fail(Errc::mls_invalid_welcome, "the Welcome names an external PSK this member does not have");
+    psks.push_back({id, found->secret});
+  }
+  GCHAT_TRY(SecretBytes psk, psk_secret(suite, psks));
+  GCHAT_TRY(SecretBytes ws, welcome_secret(suite, secrets.joiner_secret, psk));
   GCHAT_TRY(GroupInfo info, open_group_info(suite, welcome, ws));
 
   Group g(suite);
   g.identity_ = clone_identity(identity);
-  const Extension* ext = nullptr;
+  const Bytes* tree_data = options.ratchet_tree ? &*options.ratchet_tree : nullptr;
   for (const auto& e : info.extensions) {
-    if (e.extension_type == kRatchetTreeExtension) ext = &e;
+    if (e.extension_type == kRatchetTreeExtension && !tree_data) tree_data = &e.extension_data;
   }
-  if (!ext) return fail(Errc::mls_invalid_welcome, "the GroupInfo carries no ratchet tree");
-  GCHAT_TRY(g.tree_, RatchetTree::decode(suite, ext->extension_data));
+  if (!tree_data) return fail(Errc::mls_invalid_welcome, "no ratchet tree: neither in the GroupInfo nor given");
+  GCHAT_TRY(g.tree_, RatchetTree::decode(suite, *tree_data));
   if (g.tree_.tree_hash() != info.group_context.tree_hash) {
     return fail(Errc::mls_invalid_welcome, "the ratchet tree does not match the group's tree hash");
   }
@@ -170,7 +202,7 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
   if (!me) return fail(Errc::mls_invalid_welcome, "this key package's leaf is not in the tree");
 
   g.context_ = info.group_context;
-  GCHAT_TRY(g.secrets_, derive_epoch_from_joiner(suite, secrets.joiner_secret, zeros(suite), codec::encode(g.context_)));
+  GCHAT_TRY(g.secrets_, derive_epoch_from_joiner(suite, secrets.joiner_secret, psk, codec::encode(g.context_)));
   if (confirmation_tag(suite, g.secrets_.confirmation_key, g.context_.confirmed_transcript_hash) != info.confirmation_tag) {
     return fail(Errc::mls_bad_confirmation_tag, "the GroupInfo's confirmation tag does not verify");
   }
@@ -238,6 +270,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   std::vector<LeafIndex> added;
   for (const auto& kp : adds) {
     GCHAT_TRY_STATUS(validate_key_package(*suite_, kp, now));
+    GCHAT_TRY_STATUS(check_unique_keys(next_tree, kp));
     added.push_back(next_tree.add_leaf(kp.leaf_node));
     commit.proposals.push_back(ProposalOrRef{Proposal{Add{kp}}});
   }
@@ -377,6 +410,7 @@ Result<Received> Group::process(const MlsMessage& message) {
   }
   for (const KeyPackage* kp : changes.adds) {
     GCHAT_TRY_STATUS(validate_key_package(*suite_, *kp, std::nullopt));
+    GCHAT_TRY_STATUS(check_unique_keys(next_tree, *kp));
     r.added.push_back(next_tree.add_leaf(kp->leaf_node));
   }
   if (!commit->path && !changes.removes.empty()) {

@@ -62,12 +62,23 @@ struct Received {
   bool we_were_removed = false;     // commit: this member is no longer in the group
 };
 
+// What a joiner may need besides the Welcome: the ratchet tree when the GroupInfo does not carry
+// it, and the external pre-shared keys the Welcome names.
+struct ExternalPsk {
+  Bytes id;
+  SecretBytes secret;
+};
+struct JoinOptions {
+  std::optional<Bytes> ratchet_tree;  // the ratchet_tree extension's data
+  const std::vector<ExternalPsk>* external_psks = nullptr;
+};
+
 class Group {
  public:
   static Result<Group> create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity);
   // `bundle` is consumed: its private keys move into the group state.
   static Result<Group> join(const crypto::CipherSuite& suite, const Welcome& welcome, KeyPackageBundle bundle,
-                            const Identity& identity);
+                            const Identity& identity, const JoinOptions& options = {});
 
   // Adds the owners of `adds`, removes the members at `removes`, and refreshes this member's path.
   Result<CommitOutput> commit(const std::vector<KeyPackage>& adds, const std::vector<LeafIndex>& removes,
