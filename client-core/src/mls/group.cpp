@@ -42,18 +42,34 @@ Bytes key_package_tbs(const KeyPackage& kp) {
 
 Bytes zeros(const crypto::CipherSuite& suite) { return Bytes(suite.hash_length(), 0); }
 
-// Proposals in a commit, sorted by the order in which they apply (§12.3): removes, then adds.
+// Proposals a commit covers, in the order they apply (§12.3): updates, removes, adds.
 struct Changes {
+  std::vector<std::pair<LeafIndex, const LeafNode*>> updates;
   std::vector<LeafIndex> removes;
   std::vector<const KeyPackage*> adds;
 };
 
-Result<Changes> changes_of(const Commit& commit) {
+template <typename Pending>
+Result<Changes> changes_of(const Commit& commit, const Pending& pending, LeafIndex committer) {
   Changes c;
   for (const auto& p : commit.proposals) {
-    const auto* proposal = std::get_if<Proposal>(&p.value);
-    if (!proposal) return fail(Errc::mls_invalid_commit, "proposals by reference are not supported yet");
-    if (const auto* r = std::get_if<Remove>(&proposal->body)) {
+    const Proposal* proposal = std::get_if<Proposal>(&p.value);
+    std::optional<LeafIndex> proposer;
+    if (!proposal) {
+      const auto& ref = std::get<Bytes>(p.value);
+      for (const auto& cached : pending) {
+        if (cached.ref == ref) {
+          proposal = &cached.proposal;
+          proposer = cached.sender;
+        }
+      }
+      if (!proposal) return fail(Errc::mls_invalid_commit, "the commit names a proposal this member has not seen");
+    }
+    if (const auto* u = std::get_if<Update>(&proposal->body)) {
+      if (!proposer) return fail(Errc::mls_invalid_proposal, "an Update cannot be committed by value");
+      if (*proposer == committer) return fail(Errc::mls_invalid_proposal, "a committer cannot commit its own Update");
+      c.updates.emplace_back(*proposer, &u->leaf_node);
+    } else if (const auto* r = std::get_if<Remove>(&proposal->body)) {
       c.removes.push_back(r->removed);
     } else if (const auto* a = std::get_if<Add>(&proposal->body)) {
       c.adds.push_back(&a->key_package);
@@ -64,7 +80,23 @@ Result<Changes> changes_of(const Commit& commit) {
   }
   std::set<LeafIndex> unique(c.removes.begin(), c.removes.end());
   if (unique.size() != c.removes.size()) return fail(Errc::mls_invalid_proposal, "a member is removed twice");
+  if (unique.count(committer)) return fail(Errc::mls_invalid_proposal, "a committer cannot remove itself");
+  std::set<LeafIndex> updated;
+  for (const auto& [leaf, node] : c.updates) {
+    if (!updated.insert(leaf).second) return fail(Errc::mls_invalid_proposal, "a member updates twice");
+  }
+  // §12.2: an Update from a member the same commit removes is dropped.
+  std::erase_if(c.updates, [&](const auto& u) { return unique.count(u.first) > 0; });
   return c;
+}
+
+Bytes proposal_ref(const crypto::CipherSuite& suite, WireFormat wire_format, const FramedContent& content,
+                   const FramedContentAuthData& auth) {
+  Writer w;
+  codec::encode_value(w, wire_format);
+  codec::encode_value(w, content);
+  encode_auth(w, auth, content.content_type());
+  return ref_hash(suite, "MLS 1.0 Proposal Reference", w.bytes());
 }
 
 // §7.3 / §12.2: an added member's keys must not be in use in the tree already.
@@ -80,6 +112,36 @@ Status check_unique_keys(const RatchetTree& tree, const KeyPackage& kp) {
     } else if (tree.parent(x)->encryption_key == kp.leaf_node.encryption_key) {
       return fail(Errc::mls_invalid_proposal, "an added member's encryption key is already in use in the tree");
     }
+  }
+  return {};
+}
+
+// An Update's new leaf: its keys must not be in use by any other node.
+Status check_update_leaf(const RatchetTree& tree, LeafIndex sender, const LeafNode& leaf) {
+  for (NodeIndex x = 0; x < tree.node_count(); ++x) {
+    if (tree.blank(x) || x == node_of_leaf(sender)) continue;
+    const Bytes& enc = is_leaf(x) ? tree.leaf(leaf_of_node(x))->encryption_key : tree.parent(x)->encryption_key;
+    if (enc == leaf.encryption_key) return fail(Errc::mls_invalid_proposal, "an Update reuses an encryption key in use");
+    if (is_leaf(x) && tree.leaf(leaf_of_node(x))->signature_key == leaf.signature_key) {
+      return fail(Errc::mls_invalid_proposal, "an Update uses another member's signature key");
+    }
+  }
+  return {};
+}
+
+// Applies a commit's proposals to `tree` in RFC order; `now` checks the added key packages'
+// lifetimes when given (the committer's side).
+Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const Changes& c,
+                     std::vector<LeafIndex>& added, std::optional<std::uint64_t> now) {
+  for (const auto& [leaf, node] : c.updates) {
+    GCHAT_TRY_STATUS(check_update_leaf(tree, leaf, *node));
+    GCHAT_TRY_STATUS(tree.update_leaf(leaf, *node));
+  }
+  for (LeafIndex leaf : c.removes) GCHAT_TRY_STATUS(tree.remove_leaf(leaf));
+  for (const KeyPackage* kp : c.adds) {
+    GCHAT_TRY_STATUS(validate_key_package(suite, *kp, now));
+    GCHAT_TRY_STATUS(check_unique_keys(tree, *kp));
+    added.push_back(tree.add_leaf(kp->leaf_node));
   }
   return {};
 }
@@ -261,19 +323,34 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
                                    std::uint64_t now) {
   if (!active_) return fail(Errc::mls_invalid_commit, "this member has left the group");
   Commit commit;
-  RatchetTree next_tree = tree_;
+  // Every proposal of this epoch by reference, except those a committer may not commit (its own
+  // Update, its own removal), then the explicit removes and adds by value.
+  // A member that proposed several Updates gets only its last one committed.
+  std::map<LeafIndex, std::size_t> last_update;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (std::holds_alternative<Update>(pending_[i].proposal.body)) last_update[pending_[i].sender] = i;
+  }
+  std::set<LeafIndex> removing;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    const auto& p = pending_[i];
+    if (std::holds_alternative<Update>(p.proposal.body) && (p.sender == private_.leaf || last_update[p.sender] != i)) {
+      continue;
+    }
+    const auto* r = std::get_if<Remove>(&p.proposal.body);
+    if (r && (r->removed == private_.leaf || !removing.insert(r->removed).second)) continue;
+    commit.proposals.push_back(ProposalOrRef{p.ref});
+  }
   for (LeafIndex r : removes) {
     if (r == private_.leaf) return fail(Errc::mls_invalid_proposal, "a member cannot remove itself with a commit");
-    GCHAT_TRY_STATUS(next_tree.remove_leaf(r));
-    commit.proposals.push_back(ProposalOrRef{Proposal{Remove{r}}});
+    if (removing.insert(r).second) commit.proposals.push_back(ProposalOrRef{Proposal{Remove{r}}});
   }
+  for (const auto& kp : adds) commit.proposals.push_back(ProposalOrRef{Proposal{Add{kp}}});
+  GCHAT_TRY(Changes changes, changes_of(commit, pending_, private_.leaf));
+  RatchetTree next_tree = tree_;
   std::vector<LeafIndex> added;
-  for (const auto& kp : adds) {
-    GCHAT_TRY_STATUS(validate_key_package(*suite_, kp, now));
-    GCHAT_TRY_STATUS(check_unique_keys(next_tree, kp));
-    added.push_back(next_tree.add_leaf(kp.leaf_node));
-    commit.proposals.push_back(ProposalOrRef{Proposal{Add{kp}}});
-  }
+  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, changes, added, now));
+  std::vector<KeyPackage> joining;
+  for (const KeyPackage* kp : changes.adds) joining.push_back(*kp);
 
   GroupContext next = context_;
   next.epoch = context_.epoch + 1;
@@ -303,7 +380,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
 
   CommitOutput out;
   out.commit = MlsMessage{ProtocolVersion::mls10, std::move(pub)};
-  if (!adds.empty()) {
+  if (!joining.empty()) {
     GroupInfo info;
     info.group_context = new_context;
     info.extensions.push_back(Extension{kRatchetTreeExtension, next_tree.encode()});
@@ -313,7 +390,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
     Welcome welcome;
     welcome.cipher_suite = suite_->id();
     GCHAT_TRY(welcome.encrypted_group_info, seal_group_info(*suite_, info, new_secrets.welcome_secret));
-    for (std::size_t i = 0; i < adds.size(); ++i) {
+    for (std::size_t i = 0; i < joining.size(); ++i) {
       GroupSecrets gs;
       gs.joiner_secret.assign(new_secrets.joiner_secret.view().begin(), new_secrets.joiner_secret.view().end());
       for (const auto& step : created.path_secrets) {
@@ -322,7 +399,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
           break;
         }
       }
-      auto sealed = seal_group_secrets(*suite_, adds[i], gs, welcome.encrypted_group_info);
+      auto sealed = seal_group_secrets(*suite_, joining[i], gs, welcome.encrypted_group_info);
       sodium_memzero(gs.joiner_secret.data(), gs.joiner_secret.size());
       if (gs.path_secret) sodium_memzero(gs.path_secret->path_secret.data(), gs.path_secret->path_secret.size());
       if (!sealed.ok()) return Unexpected{sealed.error()};
@@ -333,6 +410,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
 
   tree_ = std::move(next_tree);
   private_ = std::move(created.own);
+  start_epoch_caches();
   interim_transcript_hash_ = interim_transcript_hash(*suite_, confirmed, tag);
   context_ = std::move(new_context);
   secrets_ = std::move(new_secrets);
@@ -390,13 +468,17 @@ Result<Received> Group::process(const MlsMessage& message) {
     r.application_data = std::move(*data);
     return r;
   }
+  if (std::holds_alternative<Proposal>(content.body)) {
+    GCHAT_TRY_STATUS(cache_proposal(wire_format, content, auth));
+    r.kind = Received::Kind::proposal;
+    return r;
+  }
   const auto* commit = std::get_if<Commit>(&content.body);
-  if (!commit) return fail(Errc::mls_invalid_proposal, "stand-alone proposals are not supported yet");
   if (content.sender.index == private_.leaf) {
     return fail(Errc::mls_invalid_commit, "this member's own commit was applied when it was made");
   }
   r.kind = Received::Kind::commit;
-  GCHAT_TRY(Changes changes, changes_of(*commit));
+  GCHAT_TRY(Changes changes, changes_of(*commit, pending_, content.sender.index));
   r.removed = changes.removes;
   if (std::find(changes.removes.begin(), changes.removes.end(), private_.leaf) != changes.removes.end()) {
     active_ = false;
@@ -404,21 +486,22 @@ Result<Received> Group::process(const MlsMessage& message) {
     return r;
   }
   RatchetTree next_tree = tree_;
-  for (LeafIndex leaf : changes.removes) {
-    if (leaf == content.sender.index) return fail(Errc::mls_invalid_proposal, "a committer cannot remove itself");
-    GCHAT_TRY_STATUS(next_tree.remove_leaf(leaf));
-  }
-  for (const KeyPackage* kp : changes.adds) {
-    GCHAT_TRY_STATUS(validate_key_package(*suite_, *kp, std::nullopt));
-    GCHAT_TRY_STATUS(check_unique_keys(next_tree, *kp));
-    r.added.push_back(next_tree.add_leaf(kp->leaf_node));
-  }
-  if (!commit->path && !changes.removes.empty()) {
-    return fail(Errc::mls_invalid_commit, "a commit that removes members must carry a path");
+  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, changes, r.added, std::nullopt));
+  if (!commit->path && (!changes.removes.empty() || !changes.updates.empty())) {
+    return fail(Errc::mls_invalid_commit, "a commit with removes or updates must carry a path");
   }
   GroupContext next = context_;
   next.epoch = context_.epoch + 1;
   TreeKemPrivate next_private = private_.clone();
+  for (const auto& [leaf, node] : changes.updates) {
+    r.updated.push_back(leaf);
+    if (leaf != private_.leaf) continue;
+    // Our own Update was committed: our leaf now has the key we proposed, our path is blank.
+    auto key = own_update_keys_.find(node->encryption_key);
+    if (key == own_update_keys_.end()) return fail(Errc::mls_invalid_commit, "the commit applies an Update we did not make");
+    for (NodeIndex x : direct_path(node_of_leaf(private_.leaf), tree_.leaf_count())) next_private.keys.erase(x);
+    next_private.keys.insert_or_assign(node_of_leaf(private_.leaf), key->second.clone());
+  }
   SecretBytes commit_secret;
   if (commit->path) {
     GCHAT_TRY(auto processed, process_update_path(*suite_, next_tree, content.sender.index, *commit->path, next,
@@ -439,7 +522,77 @@ Result<Received> Group::process(const MlsMessage& message) {
     return Unexpected{st.error()};
   }
   private_ = std::move(next_private);
+  start_epoch_caches();
   return r;
+}
+
+// --- Proposals -------------------------------------------------------------------------------
+
+void Group::start_epoch_caches() {
+  pending_.clear();
+  own_update_keys_.clear();
+}
+
+Status Group::cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth) {
+  const auto& proposal = std::get<Proposal>(content.body);
+  const LeafIndex sender = content.sender.index;
+  if (const auto* u = std::get_if<Update>(&proposal.body)) {
+    if (u->leaf_node.leaf_node_source != LeafNodeSource::update) {
+      return fail(Errc::mls_invalid_proposal, "an Update's leaf is not an update leaf");
+    }
+    auto st = verify_with_label(*suite_, u->leaf_node.signature_key, "LeafNodeTBS",
+                                leaf_node_tbs(u->leaf_node, context_.group_id, sender), u->leaf_node.signature);
+    if (!st.ok()) return fail(Errc::mls_invalid_proposal, "an Update's leaf signature does not verify");
+    GCHAT_TRY_STATUS(check_update_leaf(tree_, sender, u->leaf_node));
+  } else if (const auto* r = std::get_if<Remove>(&proposal.body)) {
+    if (!tree_.leaf(r->removed)) return fail(Errc::mls_invalid_proposal, "a Remove names a leaf that is not a member");
+  } else if (const auto* a = std::get_if<Add>(&proposal.body)) {
+    GCHAT_TRY_STATUS(validate_key_package(*suite_, a->key_package, std::nullopt));
+  } else {
+    return fail(Errc::mls_invalid_proposal,
+                "proposal type " + std::to_string(static_cast<int>(proposal.type())) + " is not supported yet");
+  }
+  pending_.push_back({proposal_ref(*suite_, wire_format, content, auth), proposal, sender});
+  return {};
+}
+
+Result<MlsMessage> Group::send_proposal(Proposal proposal) {
+  if (!active_) return fail(Errc::mls_invalid_proposal, "this member has left the group");
+  FramedContent content;
+  content.group_id = context_.group_id;
+  content.epoch = context_.epoch;
+  content.sender = Sender{SenderType::member, private_.leaf};
+  content.body = std::move(proposal);
+  GCHAT_TRY(PublicMessage pub, protect_public(*suite_, context_, secrets_.membership_key, content,
+                                              identity_.signature.private_key));
+  // Our own proposals are pending like everybody else's.
+  pending_.push_back({proposal_ref(*suite_, WireFormat::public_message, pub.content, pub.auth),
+                      std::get<Proposal>(pub.content.body), private_.leaf});
+  return MlsMessage{ProtocolVersion::mls10, std::move(pub)};
+}
+
+Result<MlsMessage> Group::propose_update() {
+  const LeafNode* current = tree_.leaf(private_.leaf);
+  LeafNode leaf = *current;
+  auto key = suite_->hpke().generate_key_pair();
+  leaf.encryption_key = key.public_key;
+  leaf.leaf_node_source = LeafNodeSource::update;
+  leaf.parent_hash.clear();
+  GCHAT_TRY(leaf.signature, sign_with_label(*suite_, identity_.signature.private_key, "LeafNodeTBS",
+                                            leaf_node_tbs(leaf, context_.group_id, private_.leaf)));
+  own_update_keys_.insert_or_assign(key.public_key, std::move(key.private_key));
+  return send_proposal(Proposal{Update{std::move(leaf)}});
+}
+
+Result<MlsMessage> Group::propose_remove(LeafIndex leaf) {
+  if (!tree_.leaf(leaf)) return fail(Errc::mls_invalid_proposal, "leaf " + std::to_string(leaf) + " is not a member");
+  return send_proposal(Proposal{Remove{leaf}});
+}
+
+Result<MlsMessage> Group::propose_add(const KeyPackage& key_package, std::uint64_t now) {
+  GCHAT_TRY_STATUS(validate_key_package(*suite_, key_package, now));
+  GCHAT_TRY_STATUS(check_unique_keys(tree_, key_package));
+  return send_proposal(Proposal{Add{key_package}});
 }
 
 }  // namespace gchat::mls

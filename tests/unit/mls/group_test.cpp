@@ -82,7 +82,8 @@ struct Simulation {
 
   void step(std::size_t max_members) {
     const int committer = random_member();
-    const auto op = rng() % 5;  // adds three times as likely as removes, so groups grow
+    const auto op = rng() % 6;  // adds three times as likely as removes, so groups grow
+    if (op == 5 && active.size() > 3) return proposals_then_commit(committer, max_members);
     if (op <= 2 && active.size() < max_members) {
       const auto count = std::min<std::size_t>(1 + rng() % 3, max_members - active.size());
       std::vector<std::pair<int, KeyPackageBundle>> joiners;
@@ -114,6 +115,52 @@ struct Simulation {
       auto out = active.at(committer).commit({}, {}, kNow);
       REQUIRE_MESSAGE(out.ok(), out.error().to_string());
       deliver(committer, *out, {}, {});
+    }
+  }
+
+  // Members propose (updates, a remove, maybe an add); everybody sees the proposals; then one
+  // member commits them all by reference.
+  void proposals_then_commit(int committer, std::size_t max_members) {
+    std::vector<MlsMessage> proposals;
+    std::vector<std::pair<int, KeyPackageBundle>> joiners;
+    int victim = committer;
+    while (victim == committer) victim = random_member();
+    for (int i = 0; i < 2; ++i) {
+      const int who = random_member();
+      if (who == victim) continue;
+      auto m = active.at(who).propose_update();
+      REQUIRE_MESSAGE(m.ok(), m.error().to_string());
+      proposals.push_back(*m);
+      deliver_proposal(who, *m);
+    }
+    {
+      const int who = random_member();
+      auto m = active.at(who).propose_remove(leaf_of(victim));
+      REQUIRE(m.ok());
+      deliver_proposal(who, *m);
+    }
+    if (active.size() < max_members) {
+      identities.emplace(next_id, identity(next_id));
+      auto b = make_key_package(suite(), identities.at(next_id), kNow - 10, kNow + 1000);
+      REQUIRE(b.ok());
+      const int who = random_member();
+      auto m = active.at(who).propose_add(b->key_package, kNow);
+      REQUIRE(m.ok());
+      deliver_proposal(who, *m);
+      joiners.emplace_back(next_id++, std::move(*b));
+    }
+    auto out = active.at(committer).commit({}, {}, kNow);
+    REQUIRE_MESSAGE(out.ok(), out.error().to_string());
+    deliver(committer, *out, joiners, {victim});
+  }
+
+  void deliver_proposal(int proposer, const MlsMessage& m) {
+    const auto msg = wire(m);
+    for (auto& [who, g] : active) {
+      if (who == proposer) continue;
+      auto r = g.process(msg);
+      REQUIRE_MESSAGE(r.ok(), "member " << who << ": " << r.error().to_string());
+      CHECK(r->kind == Received::Kind::proposal);
     }
   }
 
@@ -184,7 +231,7 @@ TEST_CASE("random adds, removes and updates, up to 50 members: agreement and no 
     CAPTURE(seed);
     Simulation sim(seed);
     std::size_t largest = 0;
-    for (int i = 0; i < 60; ++i) {
+    for (int i = 0; i < 90; ++i) {
       sim.step(50);
       sim.check_agreement();
       largest = std::max(largest, sim.active.size());

@@ -10,6 +10,7 @@
 // one everybody applies.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -54,11 +55,12 @@ struct CommitOutput {
 };
 
 struct Received {
-  enum class Kind { application, commit } kind = Kind::application;
+  enum class Kind { application, proposal, commit } kind = Kind::application;
   LeafIndex sender = 0;
   Bytes application_data;           // application
   std::vector<LeafIndex> added;     // commit
   std::vector<LeafIndex> removed;   // commit
+  std::vector<LeafIndex> updated;   // commit: members whose Update proposals it applied
   bool we_were_removed = false;     // commit: this member is no longer in the group
 };
 
@@ -83,6 +85,11 @@ class Group {
   // Adds the owners of `adds`, removes the members at `removes`, and refreshes this member's path.
   Result<CommitOutput> commit(const std::vector<KeyPackage>& adds, const std::vector<LeafIndex>& removes,
                               std::uint64_t now);
+  // Stand-alone proposals (PublicMessages), cached by every member until the next commit, which
+  // includes all of them by reference.
+  Result<MlsMessage> propose_update();
+  Result<MlsMessage> propose_remove(LeafIndex leaf);
+  Result<MlsMessage> propose_add(const KeyPackage& key_package, std::uint64_t now);
   Result<MlsMessage> protect(BytesView application_data, BytesView authenticated_data = {});
   Result<Received> process(const MlsMessage& message);
 
@@ -100,7 +107,18 @@ class Group {
   // Applies the key schedule for the next epoch and the new transcript hashes.
   Status enter_epoch(GroupContext next, BytesView commit_secret, BytesView confirmed_hash, BytesView confirmation_tag);
 
+  struct CachedProposal {
+    Bytes ref;
+    Proposal proposal;
+    LeafIndex sender;
+  };
+  Result<MlsMessage> send_proposal(Proposal proposal);
+  Status cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth);
+  void start_epoch_caches();
+
   const crypto::CipherSuite* suite_;
+  std::vector<CachedProposal> pending_;             // this epoch's proposals
+  std::map<Bytes, SecretBytes> own_update_keys_;    // our proposed leaf encryption keys -> private keys
   GroupContext context_;
   RatchetTree tree_;
   TreeKemPrivate private_;
