@@ -132,14 +132,17 @@ Status check_update_leaf(const RatchetTree& tree, LeafIndex sender, const LeafNo
 // Applies a commit's proposals to `tree` in RFC order; `now` checks the added key packages'
 // lifetimes when given (the committer's side).
 Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const Changes& c,
-                     std::vector<LeafIndex>& added, std::optional<std::uint64_t> now) {
+                     std::vector<LeafIndex>& added, std::optional<std::uint64_t> now,
+                     const CredentialValidator& validator) {
   for (const auto& [leaf, node] : c.updates) {
+    GCHAT_TRY_STATUS(validator(*node, CredentialUse::update));
     GCHAT_TRY_STATUS(check_update_leaf(tree, leaf, *node));
     GCHAT_TRY_STATUS(tree.update_leaf(leaf, *node));
   }
   for (LeafIndex leaf : c.removes) GCHAT_TRY_STATUS(tree.remove_leaf(leaf));
   for (const KeyPackage* kp : c.adds) {
     GCHAT_TRY_STATUS(validate_key_package(suite, *kp, now));
+    GCHAT_TRY_STATUS(validator(kp->leaf_node, CredentialUse::add));
     GCHAT_TRY_STATUS(check_unique_keys(tree, *kp));
     added.push_back(tree.add_leaf(kp->leaf_node));
   }
@@ -147,6 +150,13 @@ Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const 
 }
 
 }  // namespace
+
+Status accept_basic_credentials(const LeafNode& leaf, CredentialUse) {
+  if (leaf.credential.credential_type != CredentialType::basic) {
+    return fail(Errc::mls_invalid_credential, "only basic credentials are accepted without a validator");
+  }
+  return {};
+}
 
 // --- Key packages ----------------------------------------------------------------------------
 
@@ -195,8 +205,10 @@ Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& 
 
 // --- Creation and joining --------------------------------------------------------------------
 
-Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity) {
+Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity,
+                            CredentialValidator validator) {
   Group g(suite);
+  g.validator_ = std::move(validator);
   g.identity_ = clone_identity(identity);
   GCHAT_TRY(auto bundle, make_key_package(suite, identity, 0, ~std::uint64_t{0}));
   const LeafIndex me = g.tree_.add_leaf(bundle.key_package.leaf_node);
@@ -249,6 +261,10 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
     return fail(Errc::mls_invalid_welcome, "the ratchet tree does not match the group's tree hash");
   }
   GCHAT_TRY_STATUS(g.tree_.verify(info.group_context.group_id));
+  g.validator_ = options.validator;
+  for (LeafIndex i = 0; i < g.tree_.leaf_count(); ++i) {
+    if (const LeafNode* l = g.tree_.leaf(i)) GCHAT_TRY_STATUS(g.validator_(*l, CredentialUse::joined_tree));
+  }
   const LeafNode* signer = g.tree_.leaf(info.signer);
   if (!signer) return fail(Errc::mls_invalid_welcome, "the GroupInfo's signer is not a member");
   GCHAT_TRY_STATUS(verify_group_info(suite, info, signer->signature_key));
@@ -348,7 +364,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   GCHAT_TRY(Changes changes, changes_of(commit, pending_, private_.leaf));
   RatchetTree next_tree = tree_;
   std::vector<LeafIndex> added;
-  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, changes, added, now));
+  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, changes, added, now, validator_));
   std::vector<KeyPackage> joining;
   for (const KeyPackage* kp : changes.adds) joining.push_back(*kp);
 
@@ -486,7 +502,8 @@ Result<Received> Group::process(const MlsMessage& message) {
     return r;
   }
   RatchetTree next_tree = tree_;
-  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, changes, r.added, std::nullopt));
+  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, changes, r.added, std::nullopt, validator_));
+  if (commit->path) GCHAT_TRY_STATUS(validator_(commit->path->leaf_node, CredentialUse::commit));
   if (!commit->path && (!changes.removes.empty() || !changes.updates.empty())) {
     return fail(Errc::mls_invalid_commit, "a commit with removes or updates must carry a path");
   }
@@ -544,10 +561,12 @@ Status Group::cache_proposal(WireFormat wire_format, const FramedContent& conten
                                 leaf_node_tbs(u->leaf_node, context_.group_id, sender), u->leaf_node.signature);
     if (!st.ok()) return fail(Errc::mls_invalid_proposal, "an Update's leaf signature does not verify");
     GCHAT_TRY_STATUS(check_update_leaf(tree_, sender, u->leaf_node));
+    GCHAT_TRY_STATUS(validator_(u->leaf_node, CredentialUse::update));
   } else if (const auto* r = std::get_if<Remove>(&proposal.body)) {
     if (!tree_.leaf(r->removed)) return fail(Errc::mls_invalid_proposal, "a Remove names a leaf that is not a member");
   } else if (const auto* a = std::get_if<Add>(&proposal.body)) {
     GCHAT_TRY_STATUS(validate_key_package(*suite_, a->key_package, std::nullopt));
+    GCHAT_TRY_STATUS(validator_(a->key_package.leaf_node, CredentialUse::add));
   } else {
     return fail(Errc::mls_invalid_proposal,
                 "proposal type " + std::to_string(static_cast<int>(proposal.type())) + " is not supported yet");
@@ -591,6 +610,7 @@ Result<MlsMessage> Group::propose_remove(LeafIndex leaf) {
 
 Result<MlsMessage> Group::propose_add(const KeyPackage& key_package, std::uint64_t now) {
   GCHAT_TRY_STATUS(validate_key_package(*suite_, key_package, now));
+  GCHAT_TRY_STATUS(validator_(key_package.leaf_node, CredentialUse::add));
   GCHAT_TRY_STATUS(check_unique_keys(tree_, key_package));
   return send_proposal(Proposal{Add{key_package}});
 }

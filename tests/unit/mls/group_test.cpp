@@ -294,3 +294,57 @@ TEST_CASE("key packages: bad signature, wrong suite and expired ones are refused
   const auto& other = **crypto::CipherSuite::from_id(crypto::kSuiteAes128Gcm);
   CHECK(validate_key_package(other, b->key_package, kNow).error().code == Errc::mls_invalid_key_package);
 }
+
+TEST_CASE("the credential hook can refuse an add, a join and a commit") {
+  // Refuses any leaf whose identity is "user-66" (a stand-in for an uncleared person).
+  const CredentialValidator no_66 = [](const LeafNode& leaf, CredentialUse) -> Status {
+    const std::string who(leaf.credential.identity.begin(), leaf.credential.identity.end());
+    if (who == "user-66") return fail(Errc::mls_invalid_credential, "user-66 is not cleared for this group");
+    return {};
+  };
+  auto alice_id = identity(1), bob_id = identity(2), mallory_id = identity(66);
+  auto strict = Group::create(suite(), Bytes{'s'}, alice_id, no_66);
+  auto lax = Group::create(suite(), Bytes{'s'}, bob_id);  // no hook beyond basic credentials
+  REQUIRE((strict.ok() && lax.ok()));
+  auto mallory_kp = make_key_package(suite(), mallory_id, kNow - 1, kNow + 100);
+  REQUIRE(mallory_kp.ok());
+
+  // The strict member refuses to add mallory.
+  auto add = strict->commit({mallory_kp->key_package}, {}, kNow);
+  REQUIRE_FALSE(add.ok());
+  CHECK(add.error().code == Errc::mls_invalid_credential);
+  CHECK(strict->epoch() == 0);
+
+  // A strict member joining a group where mallory is already in refuses the Welcome.
+  auto carol_id = identity(3);
+  auto carol_kp = make_key_package(suite(), carol_id, kNow - 1, kNow + 100);
+  REQUIRE(carol_kp.ok());
+  auto out = lax->commit({mallory_kp->key_package, carol_kp->key_package}, {}, kNow);
+  REQUIRE(out.ok());
+  JoinOptions options;
+  options.validator = no_66;
+  auto joined = Group::join(suite(), std::get<Welcome>(out->welcome->body), std::move(*carol_kp), carol_id, options);
+  REQUIRE_FALSE(joined.ok());
+  CHECK(joined.error().code == Errc::mls_invalid_credential);
+
+  // A strict member refuses a commit that adds mallory, and stays where it was.
+  auto dave_id = identity(4);
+  auto dave_kp = make_key_package(suite(), dave_id, kNow - 1, kNow + 100);
+  REQUIRE(dave_kp.ok());
+  auto bob2 = Group::create(suite(), Bytes{'t'}, identity(5));
+  REQUIRE(bob2.ok());
+  auto first = bob2->commit({dave_kp->key_package}, {}, kNow);
+  REQUIRE(first.ok());
+  JoinOptions dave_options;
+  dave_options.validator = no_66;
+  auto dave = Group::join(suite(), std::get<Welcome>(first->welcome->body), std::move(*dave_kp), dave_id, dave_options);
+  REQUIRE(dave.ok());
+  auto mallory_kp2 = make_key_package(suite(), mallory_id, kNow - 1, kNow + 100);
+  REQUIRE(mallory_kp2.ok());
+  auto bad = bob2->commit({mallory_kp2->key_package}, {}, kNow);
+  REQUIRE(bad.ok());
+  auto r = dave->process(bad->commit);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::mls_invalid_credential);
+  CHECK(dave->epoch() == 1);
+}

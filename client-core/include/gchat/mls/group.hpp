@@ -10,6 +10,7 @@
 // one everybody applies.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -64,6 +65,14 @@ struct Received {
   bool we_were_removed = false;     // commit: this member is no longer in the group
 };
 
+// The credential-validation hook (§5.3.1): called for every leaf a member is asked to accept — the
+// leaves of a tree it joins, added key packages, Update leaves and committers' new leaves — and
+// able to refuse any of them. The identity layer fills it with certificate-chain and clearance
+// checks; by default only basic credentials are accepted.
+enum class CredentialUse { joined_tree, add, update, commit };
+using CredentialValidator = std::function<Status(const LeafNode& leaf, CredentialUse use)>;
+Status accept_basic_credentials(const LeafNode& leaf, CredentialUse use);
+
 // What a joiner may need besides the Welcome: the ratchet tree when the GroupInfo does not carry
 // it, and the external pre-shared keys the Welcome names.
 struct ExternalPsk {
@@ -73,11 +82,13 @@ struct ExternalPsk {
 struct JoinOptions {
   std::optional<Bytes> ratchet_tree;  // the ratchet_tree extension's data
   const std::vector<ExternalPsk>* external_psks = nullptr;
+  CredentialValidator validator = accept_basic_credentials;
 };
 
 class Group {
  public:
-  static Result<Group> create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity);
+  static Result<Group> create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity,
+                              CredentialValidator validator = accept_basic_credentials);
   // `bundle` is consumed: its private keys move into the group state.
   static Result<Group> join(const crypto::CipherSuite& suite, const Welcome& welcome, KeyPackageBundle bundle,
                             const Identity& identity, const JoinOptions& options = {});
@@ -117,6 +128,7 @@ class Group {
   void start_epoch_caches();
 
   const crypto::CipherSuite* suite_;
+  CredentialValidator validator_ = accept_basic_credentials;
   std::vector<CachedProposal> pending_;             // this epoch's proposals
   std::map<Bytes, SecretBytes> own_update_keys_;    // our proposed leaf encryption keys -> private keys
   GroupContext context_;
