@@ -10,10 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-const crypto::CipherSuite& suite_of(const json& c) {
-  return *must(crypto::CipherSuite::from_id(c.at("cipher_suite").get<std::uint16_t>()), "cipher suite");
-}
-
 void expect_optional(const json& expected, std::optional<std::uint32_t> actual, const std::string& what) {
   if (expected.is_null()) {
     expect(!actual.has_value(), what + ": expected none, got " + std::to_string(actual.value_or(0)));

@@ -23,14 +23,6 @@ Bytes body_encoding(const mls::FramedContent& content) {
   return codec::encode(*body);
 }
 
-template <typename Alternative>
-Alternative message_as(const Bytes& encoded, const std::string& what) {
-  auto m = must(codec::decode_exact<mls::MlsMessage>(encoded), what);
-  auto* body = std::get_if<Alternative>(&m.body);
-  expect(body != nullptr, what + ": unexpected wire format");
-  return std::move(*body);
-}
-
 struct Fixture {
   const crypto::CipherSuite* suite;
   mls::GroupContext context;
@@ -61,7 +53,7 @@ void check_private(const Fixture& f, const Bytes& given, const Body& raw, const 
   const auto expected = codec::encode(raw);
   {
     auto tree = f.fresh_tree();
-    auto pm = message_as<mls::PrivateMessage>(given, name + "_priv");
+    auto pm = message_body<mls::PrivateMessage>(given, name + "_priv");
     auto out = must(mls::unprotect_private(*f.suite, f.context, tree, f.sender_data_secret, pm, f.lookup()),
                     name + "_priv unprotect");
     expect_equal(body_encoding<Body>(out.content), expected, name + "_priv content");
@@ -72,7 +64,7 @@ void check_private(const Fixture& f, const Bytes& given, const Body& raw, const 
                                        f.signature_priv, confirmation_tag, 16),
                   name + " protect_private");
   const Bytes wire = codec::encode(mls::MlsMessage{mls::ProtocolVersion::mls10, own});
-  auto back = message_as<mls::PrivateMessage>(wire, name + " own PrivateMessage");
+  auto back = message_body<mls::PrivateMessage>(wire, name + " own PrivateMessage");
   auto out = must(mls::unprotect_private(*f.suite, f.context, receiver_tree, f.sender_data_secret, back, f.lookup()),
                   name + " own PrivateMessage unprotect");
   expect_equal(body_encoding<Body>(out.content), expected, name + " own PrivateMessage content");
@@ -82,7 +74,7 @@ template <typename Body>
 void check_public(const Fixture& f, const Bytes& given, const Body& raw, const std::string& name,
                   BytesView confirmation_tag) {
   const auto expected = codec::encode(raw);
-  auto pub = message_as<mls::PublicMessage>(given, name + "_pub");
+  auto pub = message_body<mls::PublicMessage>(given, name + "_pub");
   must(mls::verify_public(*f.suite, f.context, f.membership_key, pub, f.signature_pub), name + "_pub verify");
   expect_equal(body_encoding<Body>(pub.content), expected, name + "_pub content");
 
@@ -90,7 +82,7 @@ void check_public(const Fixture& f, const Bytes& given, const Body& raw, const s
                                       confirmation_tag),
                   name + " protect_public");
   const Bytes wire = codec::encode(mls::MlsMessage{mls::ProtocolVersion::mls10, own});
-  auto back = message_as<mls::PublicMessage>(wire, name + " own PublicMessage");
+  auto back = message_body<mls::PublicMessage>(wire, name + " own PublicMessage");
   must(mls::verify_public(*f.suite, f.context, f.membership_key, back, f.signature_pub), name + " own PublicMessage verify");
   expect_equal(body_encoding<Body>(back.content), expected, name + " own PublicMessage content");
 }
@@ -99,7 +91,7 @@ void check_public(const Fixture& f, const Bytes& given, const Body& raw, const s
 
 void check_message_protection(const json& c) {
   Fixture f;
-  f.suite = must(crypto::CipherSuite::from_id(c.at("cipher_suite").get<std::uint16_t>()), "cipher suite");
+  f.suite = &suite_of(c);
   f.context.cipher_suite = f.suite->id();
   f.context.group_id = hex(c, "group_id");
   f.context.epoch = c.at("epoch").get<std::uint64_t>();

@@ -9,7 +9,7 @@ namespace gchat::vectors {
 using nlohmann::json;
 
 void check_passive_client(const json& c) {
-  const auto& suite = *must(crypto::CipherSuite::from_id(c.at("cipher_suite").get<std::uint16_t>()), "cipher suite");
+  const auto& suite = suite_of(c);
   auto kp_message = must(codec::decode_exact<mls::MlsMessage>(hex(c, "key_package")), "key_package");
   auto* kp = std::get_if<mls::KeyPackage>(&kp_message.body);
   expect(kp != nullptr, "key_package is not a KeyPackage");

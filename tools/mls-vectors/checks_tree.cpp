@@ -6,14 +6,6 @@ namespace gchat::vectors {
 
 using nlohmann::json;
 
-namespace {
-
-const crypto::CipherSuite& suite_of(const json& c) {
-  return *must(crypto::CipherSuite::from_id(c.at("cipher_suite").get<std::uint16_t>()), "cipher suite");
-}
-
-}  // namespace
-
 void check_tree_validation(const json& c) {
   const auto& suite = suite_of(c);
   const auto tree = must(mls::RatchetTree::decode(suite, hex(c, "tree")), "decode tree");

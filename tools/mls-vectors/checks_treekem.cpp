@@ -11,7 +11,7 @@ namespace gchat::vectors {
 using nlohmann::json;
 
 void check_treekem(const json& c) {
-  const auto& suite = *must(crypto::CipherSuite::from_id(c.at("cipher_suite").get<std::uint16_t>()), "cipher suite");
+  const auto& suite = suite_of(c);
   const auto tree = must(mls::RatchetTree::decode(suite, hex(c, "ratchet_tree")), "decode ratchet_tree");
   mls::GroupContext base;
   base.cipher_suite = suite.id();

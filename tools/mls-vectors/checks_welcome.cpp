@@ -10,14 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-template <typename Alternative>
-Alternative message_body(const Bytes& encoded, const std::string& what) {
-  auto m = must(codec::decode_exact<mls::MlsMessage>(encoded), what);
-  auto* body = std::get_if<Alternative>(&m.body);
-  expect(body != nullptr, what + ": unexpected wire format");
-  return std::move(*body);
-}
-
 template <typename T>
 void round_trip(const json& c, const char* key) {
   const Bytes encoded = hex(c, key);
@@ -28,7 +20,7 @@ void round_trip(const json& c, const char* key) {
 }  // namespace
 
 void check_welcome(const json& c) {
-  const auto& suite = *must(crypto::CipherSuite::from_id(c.at("cipher_suite").get<std::uint16_t>()), "cipher suite");
+  const auto& suite = suite_of(c);
   const auto kp = message_body<mls::KeyPackage>(hex(c, "key_package"), "key_package");
   const auto welcome = message_body<mls::Welcome>(hex(c, "welcome"), "welcome");
   const auto secrets =

@@ -71,6 +71,10 @@ Bytes hex(const nlohmann::json& j, const char* key) {
   return *b;
 }
 
+const crypto::CipherSuite& suite_of(const nlohmann::json& c) {
+  return *must(crypto::CipherSuite::from_id(c.at("cipher_suite").get<std::uint16_t>()), "cipher suite");
+}
+
 std::vector<std::string> supported_types() {
   std::vector<std::string> out;
   for (const auto& t : types()) out.emplace_back(t.name);

@@ -14,6 +14,8 @@
 
 #include "gchat/base/bytes.hpp"
 #include "gchat/base/result.hpp"
+#include "gchat/crypto/cipher_suite.hpp"
+#include "gchat/mls/messages.hpp"
 
 namespace gchat::vectors {
 
@@ -47,6 +49,18 @@ T must(Result<T> r, const std::string& what) {
 }
 void must(const Status& s, const std::string& what);
 void expect_equal(BytesView actual, BytesView expected, const std::string& what);
+
+// The case's "cipher_suite" (the runner has already skipped unsupported ones).
+const crypto::CipherSuite& suite_of(const nlohmann::json& c);
+
+// Decodes an MLSMessage and returns its body of the expected kind; CaseFailure otherwise.
+template <typename Alternative>
+Alternative message_body(const Bytes& encoded, const std::string& what) {
+  auto m = must(codec::decode_exact<mls::MlsMessage>(encoded), what);
+  auto* body = std::get_if<Alternative>(&m.body);
+  expect(body != nullptr, what + ": unexpected wire format");
+  return std::move(*body);
+}
 
 // One check function per type: runs one case (already known to use a supported suite).
 using CaseCheck = std::function<void(const nlohmann::json&)>;
