@@ -42,6 +42,16 @@ Bytes key_package_tbs(const KeyPackage& kp) {
 
 Bytes zeros(const crypto::CipherSuite& suite) { return Bytes(suite.hash_length(), 0); }
 
+// Secrets nothing needs once the epoch is set up (§8, §9): the intermediate ones, and the
+// encryption secret, which lives on only inside the secret tree.
+void drop_used_secrets(EpochSecrets& s) {
+  s.joiner_secret.wipe();
+  s.welcome_secret.wipe();
+  s.epoch_secret.wipe();
+  s.encryption_secret.wipe();
+  s.confirmation_key.wipe();
+}
+
 // Proposals a commit covers, in the order they apply (§12.3): updates, removes, adds.
 struct Changes {
   std::vector<std::pair<LeafIndex, const LeafNode*>> updates;
@@ -223,6 +233,7 @@ Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, co
   const SecretBytes init_secret = SecretBytes::take(init);
   GCHAT_TRY(g.secrets_, derive_epoch(suite, init_secret, zeros(suite), zeros(suite), codec::encode(g.context_)));
   g.secret_tree_ = std::make_unique<SecretTree>(suite, g.secrets_.encryption_secret, g.tree_.leaf_count());
+  drop_used_secrets(g.secrets_);
   return g;
 }
 
@@ -301,6 +312,7 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
     }
   }
   g.secret_tree_ = std::make_unique<SecretTree>(suite, g.secrets_.encryption_secret, g.tree_.leaf_count());
+  drop_used_secrets(g.secrets_);
   return g;
 }
 
@@ -318,6 +330,7 @@ Status Group::enter_epoch(GroupContext next, BytesView commit_secret, BytesView 
   context_ = std::move(next);
   secrets_ = std::move(secrets);
   secret_tree_ = std::make_unique<SecretTree>(*suite_, secrets_.encryption_secret, tree_.leaf_count());
+  drop_used_secrets(secrets_);
   return {};
 }
 
@@ -431,6 +444,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   context_ = std::move(new_context);
   secrets_ = std::move(new_secrets);
   secret_tree_ = std::make_unique<SecretTree>(*suite_, secrets_.encryption_secret, tree_.leaf_count());
+  drop_used_secrets(secrets_);
   return out;
 }
 
@@ -613,6 +627,129 @@ Result<MlsMessage> Group::propose_add(const KeyPackage& key_package, std::uint64
   GCHAT_TRY_STATUS(validator_(key_package.leaf_node, CredentialUse::add));
   GCHAT_TRY_STATUS(check_unique_keys(tree_, key_package));
   return send_proposal(Proposal{Add{key_package}});
+}
+
+// --- Persistence -----------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint16_t kStateFormat = 1;
+
+struct StoredKey {
+  std::uint32_t node = 0;
+  Bytes key;
+  GCHAT_TLS_FIELDS(node, key)
+};
+struct StoredUpdateKey {
+  Bytes public_key;
+  Bytes private_key;
+  GCHAT_TLS_FIELDS(public_key, private_key)
+};
+struct StoredProposal {
+  Bytes ref;
+  Proposal proposal;
+  std::uint32_t sender = 0;
+};
+void tls_encode(Writer& w, const StoredProposal& v) {
+  codec::encode_value(w, v.ref);
+  codec::encode_value(w, v.proposal);
+  codec::encode_value(w, v.sender);
+}
+Status tls_decode(Reader& r, StoredProposal& v) {
+  GCHAT_TRY_STATUS(codec::decode_value(r, v.ref));
+  GCHAT_TRY_STATUS(codec::decode_value(r, v.proposal));
+  return codec::decode_value(r, v.sender);
+}
+struct StoredGroup {
+  std::uint16_t format = kStateFormat;
+  std::uint16_t cipher_suite = 0;
+  GroupContext context;
+  Bytes tree;
+  std::uint32_t own_leaf = 0;
+  std::vector<StoredKey> private_keys;
+  Bytes init_secret, sender_data_secret, exporter_secret, external_secret, membership_key, resumption_psk,
+      epoch_authenticator, interim_transcript_hash, secret_tree;
+  std::vector<StoredProposal> pending;
+  std::vector<StoredUpdateKey> own_update_keys;
+  bool active = true;
+  GCHAT_TLS_FIELDS(format, cipher_suite, context, tree, own_leaf, private_keys, init_secret, sender_data_secret,
+                   exporter_secret, external_secret, membership_key, resumption_psk, epoch_authenticator,
+                   interim_transcript_hash, secret_tree, pending, own_update_keys, active)
+};
+
+Bytes copy(BytesView v) { return Bytes(v.begin(), v.end()); }
+
+void wipe(StoredGroup& g) {
+  for (Bytes* b : {&g.init_secret, &g.sender_data_secret, &g.exporter_secret, &g.external_secret, &g.membership_key,
+                   &g.resumption_psk, &g.epoch_authenticator, &g.secret_tree}) {
+    sodium_memzero(b->data(), b->size());
+  }
+  for (auto& k : g.private_keys) sodium_memzero(k.key.data(), k.key.size());
+  for (auto& k : g.own_update_keys) sodium_memzero(k.private_key.data(), k.private_key.size());
+}
+
+}  // namespace
+
+SecretBytes Group::serialize() const {
+  StoredGroup g;
+  g.cipher_suite = suite_->id();
+  g.context = context_;
+  g.tree = tree_.encode();
+  g.own_leaf = private_.leaf;
+  for (const auto& [node, key] : private_.keys) g.private_keys.push_back({node, copy(key)});
+  g.init_secret = copy(secrets_.init_secret);
+  g.sender_data_secret = copy(secrets_.sender_data_secret);
+  g.exporter_secret = copy(secrets_.exporter_secret);
+  g.external_secret = copy(secrets_.external_secret);
+  g.membership_key = copy(secrets_.membership_key);
+  g.resumption_psk = copy(secrets_.resumption_psk);
+  g.epoch_authenticator = copy(secrets_.epoch_authenticator);
+  g.interim_transcript_hash = interim_transcript_hash_;
+  g.secret_tree = copy(secret_tree_->serialize());
+  for (const auto& p : pending_) g.pending.push_back({p.ref, p.proposal, p.sender});
+  for (const auto& [pub, key] : own_update_keys_) g.own_update_keys.push_back({pub, copy(key)});
+  g.active = active_;
+  Bytes encoded = codec::encode(g);
+  wipe(g);
+  return SecretBytes::take(encoded);
+}
+
+Result<Group> Group::deserialize(const crypto::CipherSuite& suite, BytesView data, const Identity& identity,
+                                 CredentialValidator validator) {
+  GCHAT_TRY(StoredGroup stored, codec::decode_exact<StoredGroup>(data));
+  struct Wiper {
+    StoredGroup& g;
+    ~Wiper() { wipe(g); }
+  } wiper{stored};
+  if (stored.format != kStateFormat) return fail(Errc::invalid_value, "unknown group state format");
+  if (stored.cipher_suite != suite.id()) return fail(Errc::invalid_argument, "the state is for another cipher suite");
+  Group g(suite);
+  g.validator_ = std::move(validator);
+  g.identity_ = clone_identity(identity);
+  g.context_ = stored.context;
+  GCHAT_TRY(g.tree_, RatchetTree::decode(suite, stored.tree));
+  if (g.tree_.tree_hash() != g.context_.tree_hash) return fail(Errc::storage_corrupt, "the stored tree does not match");
+  const LeafNode* own = g.tree_.leaf(stored.own_leaf);
+  if (stored.active && (!own || own->signature_key != identity.signature.public_key)) {
+    return fail(Errc::invalid_argument, "the stored state belongs to another identity");
+  }
+  g.private_.leaf = stored.own_leaf;
+  for (auto& k : stored.private_keys) g.private_.keys.insert_or_assign(k.node, SecretBytes(k.key));
+  g.secrets_.init_secret = SecretBytes(stored.init_secret);
+  g.secrets_.sender_data_secret = SecretBytes(stored.sender_data_secret);
+  g.secrets_.exporter_secret = SecretBytes(stored.exporter_secret);
+  g.secrets_.external_secret = SecretBytes(stored.external_secret);
+  g.secrets_.membership_key = SecretBytes(stored.membership_key);
+  g.secrets_.resumption_psk = SecretBytes(stored.resumption_psk);
+  g.secrets_.epoch_authenticator = SecretBytes(stored.epoch_authenticator);
+  g.interim_transcript_hash_ = stored.interim_transcript_hash;
+  GCHAT_TRY(SecretTree tree, SecretTree::deserialize(suite, stored.secret_tree));
+  if (tree.leaf_count() != g.tree_.leaf_count()) return fail(Errc::storage_corrupt, "the stored secret tree does not match");
+  g.secret_tree_ = std::make_unique<SecretTree>(std::move(tree));
+  for (auto& p : stored.pending) g.pending_.push_back({p.ref, p.proposal, p.sender});
+  for (auto& k : stored.own_update_keys) g.own_update_keys_.insert_or_assign(k.public_key, SecretBytes(k.private_key));
+  g.active_ = stored.active;
+  return g;
 }
 
 }  // namespace gchat::mls

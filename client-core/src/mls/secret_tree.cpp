@@ -1,6 +1,10 @@
 #include "gchat/mls/secret_tree.hpp"
 
+#include <sodium.h>
+
 #include <string>
+
+#include "gchat/codec/tls.hpp"
 
 #include "gchat/mls/crypto_ops.hpp"
 
@@ -111,6 +115,110 @@ void SecretTree::put_back(LeafIndex leaf, RatchetType type, RatchetKey key) {
   auto& l = *leaves_[leaf];
   Ratchet& r = type == RatchetType::handshake ? l.handshake : l.application;
   if (key.generation < r.next_generation) r.retained.emplace(key.generation, std::move(key));
+}
+
+namespace {
+
+struct StoredKey {
+  std::uint32_t generation = 0;
+  Bytes key;
+  Bytes nonce;
+  GCHAT_TLS_FIELDS(generation, key, nonce)
+};
+struct StoredRatchet {
+  Bytes secret;
+  std::uint32_t next_generation = 0;
+  std::vector<StoredKey> retained;
+  GCHAT_TLS_FIELDS(secret, next_generation, retained)
+};
+struct StoredLeaf {
+  std::uint32_t leaf = 0;
+  StoredRatchet handshake;
+  StoredRatchet application;
+  GCHAT_TLS_FIELDS(leaf, handshake, application)
+};
+struct StoredNode {
+  std::uint32_t node = 0;
+  Bytes secret;
+  GCHAT_TLS_FIELDS(node, secret)
+};
+struct StoredTree {
+  std::uint32_t n_leaves = 0;
+  std::uint32_t max_forward = 0;
+  std::uint32_t max_retained = 0;
+  std::vector<StoredNode> nodes;
+  std::vector<StoredLeaf> leaves;
+  GCHAT_TLS_FIELDS(n_leaves, max_forward, max_retained, nodes, leaves)
+};
+
+Bytes copy(BytesView v) { return Bytes(v.begin(), v.end()); }
+void wipe(Bytes& b) { sodium_memzero(b.data(), b.size()); }
+void wipe(StoredRatchet& r) {
+  wipe(r.secret);
+  for (auto& k : r.retained) {
+    wipe(k.key);
+    wipe(k.nonce);
+  }
+}
+void wipe(StoredTree& t) {
+  for (auto& n : t.nodes) wipe(n.secret);
+  for (auto& l : t.leaves) {
+    wipe(l.handshake);
+    wipe(l.application);
+  }
+}
+
+}  // namespace
+
+SecretBytes SecretTree::serialize() const {
+  StoredTree t{n_leaves_, limits_.max_forward, limits_.max_retained, {}, {}};
+  for (NodeIndex x = 0; x < nodes_.size(); ++x) {
+    if (!nodes_[x].empty()) t.nodes.push_back({x, copy(nodes_[x])});
+  }
+  auto store = [](const Ratchet& r) {
+    StoredRatchet out{copy(r.secret), r.next_generation, {}};
+    for (const auto& [gen, k] : r.retained) out.retained.push_back({gen, copy(k.key), copy(k.nonce)});
+    return out;
+  };
+  for (LeafIndex i = 0; i < leaves_.size(); ++i) {
+    if (leaves_[i]) t.leaves.push_back({i, store(leaves_[i]->handshake), store(leaves_[i]->application)});
+  }
+  Bytes encoded = codec::encode(t);
+  wipe(t);
+  return SecretBytes::take(encoded);
+}
+
+Result<SecretTree> SecretTree::deserialize(const crypto::CipherSuite& suite, BytesView data) {
+  GCHAT_TRY(StoredTree t, codec::decode_exact<StoredTree>(data));
+  auto bad = [&](const char* what) {
+    wipe(t);
+    return fail(Errc::malformed, std::string("stored secret tree: ") + what);
+  };
+  if (t.n_leaves == 0 || t.n_leaves > (1u << 24)) return bad("leaf count out of range");
+  SecretTree tree(suite, Bytes(suite.hash_length(), 0), t.n_leaves, Limits{t.max_forward, t.max_retained});
+  tree.nodes_[root(t.n_leaves)].wipe();
+  for (auto& n : t.nodes) {
+    if (n.node >= tree.nodes_.size() || n.secret.size() != suite.hash_length()) return bad("node out of range");
+    tree.nodes_[n.node] = SecretBytes::take(n.secret);
+  }
+  auto restore = [&](StoredRatchet& in, Ratchet& out) -> bool {
+    if (in.secret.size() != suite.hash_length()) return false;
+    out.secret = SecretBytes::take(in.secret);
+    out.next_generation = in.next_generation;
+    for (auto& k : in.retained) {
+      if (k.generation >= in.next_generation) return false;
+      out.retained.emplace(k.generation, RatchetKey{k.generation, SecretBytes::take(k.key), SecretBytes::take(k.nonce)});
+    }
+    return true;
+  };
+  for (auto& l : t.leaves) {
+    if (l.leaf >= t.n_leaves || tree.leaves_[l.leaf]) return bad("leaf out of range or repeated");
+    LeafRatchets r;
+    if (!restore(l.handshake, r.handshake) || !restore(l.application, r.application)) return bad("bad ratchet");
+    tree.leaves_[l.leaf] = std::move(r);
+  }
+  wipe(t);
+  return tree;
 }
 
 }  // namespace gchat::mls

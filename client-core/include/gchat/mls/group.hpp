@@ -104,6 +104,13 @@ class Group {
   Result<MlsMessage> protect(BytesView application_data, BytesView authenticated_data = {});
   Result<Received> process(const MlsMessage& message);
 
+  // The whole state for persistence: tree, private keys, epoch secrets, secret-tree ratchets,
+  // transcript hash, pending proposals. The bytes are secret (the local store encrypts them); the
+  // identity's signature key is not included and is given back on restore.
+  SecretBytes serialize() const;
+  static Result<Group> deserialize(const crypto::CipherSuite& suite, BytesView data, const Identity& identity,
+                                   CredentialValidator validator = accept_basic_credentials);
+
   const Bytes& group_id() const noexcept { return context_.group_id; }
   std::uint64_t epoch() const noexcept { return context_.epoch; }
   LeafIndex own_leaf() const noexcept { return private_.leaf; }

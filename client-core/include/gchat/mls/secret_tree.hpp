@@ -44,6 +44,11 @@ class SecretTree {
 
   std::uint32_t leaf_count() const noexcept { return n_leaves_; }
 
+  // The whole state (derived node secrets, ratchets, retained keys) for persistence; the bytes are
+  // secret. Restoring gives back exactly the keys not yet used, so no key is ever used twice.
+  SecretBytes serialize() const;
+  static Result<SecretTree> deserialize(const crypto::CipherSuite& suite, BytesView data);
+
   // Sender side: the key for the ratchet's next generation, which is then consumed.
   Result<RatchetKey> next(LeafIndex leaf, RatchetType type);
   // Receiver side: the key for `generation`, consumed by this call.
