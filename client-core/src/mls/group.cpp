@@ -16,6 +16,8 @@ using namespace tree;
 namespace {
 
 constexpr std::uint16_t kRatchetTreeExtension = 2;
+constexpr std::uint16_t kExternalPubExtension = 4;
+constexpr std::string_view kExternalInitLabel = "MLS 1.0 external init secret";
 constexpr std::size_t kPaddingBlock = 32;
 
 Identity clone_identity(const Identity& id) {
@@ -54,6 +56,7 @@ void drop_used_secrets(EpochSecrets& s) {
 
 // Proposals a commit covers, in the order they apply (§12.3): updates, removes, adds.
 struct Changes {
+  const ExternalInit* external_init = nullptr;
   std::vector<std::pair<LeafIndex, const LeafNode*>> updates;
   std::vector<LeafIndex> removes;
   std::vector<const KeyPackage*> adds;
@@ -83,6 +86,9 @@ Result<Changes> changes_of(const Commit& commit, const Pending& pending, LeafInd
       c.removes.push_back(r->removed);
     } else if (const auto* a = std::get_if<Add>(&proposal->body)) {
       c.adds.push_back(&a->key_package);
+    } else if (const auto* e = std::get_if<ExternalInit>(&proposal->body)) {
+      if (proposer || c.external_init) return fail(Errc::mls_invalid_proposal, "ExternalInit must come once, by value");
+      c.external_init = e;
     } else {
       return fail(Errc::mls_invalid_proposal,
                   "proposal type " + std::to_string(static_cast<int>(proposal->type())) + " is not supported yet");
@@ -232,6 +238,7 @@ Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, co
   randombytes_buf(init.data(), init.size());
   const SecretBytes init_secret = SecretBytes::take(init);
   GCHAT_TRY(g.secrets_, derive_epoch(suite, init_secret, zeros(suite), zeros(suite), codec::encode(g.context_)));
+  g.confirmation_tag_ = confirmation_tag(suite, g.secrets_.confirmation_key, g.context_.confirmed_transcript_hash);
   g.secret_tree_ = std::make_unique<SecretTree>(suite, g.secrets_.encryption_secret, g.tree_.leaf_count());
   drop_used_secrets(g.secrets_);
   return g;
@@ -296,6 +303,7 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
     return fail(Errc::mls_bad_confirmation_tag, "the GroupInfo's confirmation tag does not verify");
   }
   g.interim_transcript_hash_ = interim_transcript_hash(suite, g.context_.confirmed_transcript_hash, info.confirmation_tag);
+  g.confirmation_tag_ = info.confirmation_tag;
 
   g.private_.leaf = *me;
   g.private_.keys.emplace(node_of_leaf(*me), std::move(bundle.encryption_private_key));
@@ -319,14 +327,16 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
 // --- Epochs ----------------------------------------------------------------------------------
 
 Status Group::enter_epoch(GroupContext next, BytesView commit_secret, BytesView confirmed_hash,
-                          BytesView confirmation_tag_value) {
+                          BytesView confirmation_tag_value, std::optional<BytesView> init_secret) {
   next.confirmed_transcript_hash.assign(confirmed_hash.begin(), confirmed_hash.end());
-  GCHAT_TRY(auto secrets, derive_epoch(*suite_, secrets_.init_secret, commit_secret, zeros(*suite_), codec::encode(next)));
+  GCHAT_TRY(auto secrets, derive_epoch(*suite_, init_secret ? *init_secret : secrets_.init_secret.view(), commit_secret,
+                                       zeros(*suite_), codec::encode(next)));
   const Bytes expected = confirmation_tag(*suite_, secrets.confirmation_key, confirmed_hash);
   if (!confirmation_tag_value.empty() && !equal_ct(expected, confirmation_tag_value)) {
     return fail(Errc::mls_bad_confirmation_tag, "the commit's confirmation tag does not verify");
   }
   interim_transcript_hash_ = interim_transcript_hash(*suite_, confirmed_hash, expected);
+  confirmation_tag_ = expected;
   context_ = std::move(next);
   secrets_ = std::move(secrets);
   secret_tree_ = std::make_unique<SecretTree>(*suite_, secrets_.encryption_secret, tree_.leaf_count());
@@ -410,12 +420,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   CommitOutput out;
   out.commit = MlsMessage{ProtocolVersion::mls10, std::move(pub)};
   if (!joining.empty()) {
-    GroupInfo info;
-    info.group_context = new_context;
-    info.extensions.push_back(Extension{kRatchetTreeExtension, next_tree.encode()});
-    info.confirmation_tag = tag;
-    info.signer = private_.leaf;
-    GCHAT_TRY_STATUS(sign_group_info(*suite_, info, identity_.signature.private_key));
+    GCHAT_TRY(GroupInfo info, make_group_info(new_context, next_tree, tag, new_secrets.external_secret));
     Welcome welcome;
     welcome.cipher_suite = suite_->id();
     GCHAT_TRY(welcome.encrypted_group_info, seal_group_info(*suite_, info, new_secrets.welcome_secret));
@@ -441,11 +446,99 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   private_ = std::move(created.own);
   start_epoch_caches();
   interim_transcript_hash_ = interim_transcript_hash(*suite_, confirmed, tag);
+  confirmation_tag_ = tag;
   context_ = std::move(new_context);
   secrets_ = std::move(new_secrets);
   secret_tree_ = std::make_unique<SecretTree>(*suite_, secrets_.encryption_secret, tree_.leaf_count());
   drop_used_secrets(secrets_);
   return out;
+}
+
+// --- GroupInfo and external joins ------------------------------------------------------------
+
+Result<GroupInfo> Group::make_group_info(const GroupContext& context, const RatchetTree& tree, BytesView tag,
+                                         BytesView external_secret) const {
+  GroupInfo info;
+  info.group_context = context;
+  info.extensions.push_back(Extension{kRatchetTreeExtension, tree.encode()});
+  GCHAT_TRY(auto external, suite_->hpke().derive_key_pair(external_secret));
+  info.extensions.push_back(Extension{kExternalPubExtension, codec::encode(external.public_key)});
+  info.confirmation_tag.assign(tag.begin(), tag.end());
+  info.signer = private_.leaf;
+  GCHAT_TRY_STATUS(sign_group_info(*suite_, info, identity_.signature.private_key));
+  return info;
+}
+
+Result<MlsMessage> Group::group_info() const {
+  if (!active_) return fail(Errc::mls_invalid_message, "this member has left the group");
+  GCHAT_TRY(GroupInfo info, make_group_info(context_, tree_, confirmation_tag_, secrets_.external_secret));
+  return MlsMessage{ProtocolVersion::mls10, std::move(info)};
+}
+
+Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suite, const GroupInfo& info,
+                                                 const Identity& identity, CredentialValidator validator) {
+  const Bytes* tree_data = nullptr;
+  const Bytes* external_pub = nullptr;
+  for (const auto& e : info.extensions) {
+    if (e.extension_type == kRatchetTreeExtension) tree_data = &e.extension_data;
+    if (e.extension_type == kExternalPubExtension) external_pub = &e.extension_data;
+  }
+  if (!tree_data || !external_pub) return fail(Errc::mls_invalid_welcome, "the GroupInfo lacks the tree or external key");
+  GCHAT_TRY(Bytes external_key, codec::decode_exact<Bytes>(*external_pub));
+
+  Group g(suite);
+  g.validator_ = std::move(validator);
+  g.identity_ = clone_identity(identity);
+  GCHAT_TRY(g.tree_, RatchetTree::decode(suite, *tree_data));
+  if (g.tree_.tree_hash() != info.group_context.tree_hash) {
+    return fail(Errc::mls_invalid_welcome, "the ratchet tree does not match the group's tree hash");
+  }
+  GCHAT_TRY_STATUS(g.tree_.verify(info.group_context.group_id));
+  const LeafNode* signer = g.tree_.leaf(info.signer);
+  if (!signer) return fail(Errc::mls_invalid_welcome, "the GroupInfo's signer is not a member");
+  GCHAT_TRY_STATUS(verify_group_info(suite, info, signer->signature_key));
+  for (LeafIndex i = 0; i < g.tree_.leaf_count(); ++i) {
+    if (const LeafNode* l = g.tree_.leaf(i)) GCHAT_TRY_STATUS(g.validator_(*l, CredentialUse::joined_tree));
+  }
+
+  // The init secret, shared with the members through the ExternalInit's KEM output.
+  GCHAT_TRY(auto hpke, suite.hpke().setup_base_s(external_key, {}));
+  GCHAT_TRY(SecretBytes init_secret, hpke.context.export_secret(as_bytes(kExternalInitLabel), suite.hash_length()));
+
+  // Our leaf at the leftmost free place, then a full path from it.
+  GCHAT_TRY(auto template_leaf, make_key_package(suite, identity, 0, ~std::uint64_t{0}));
+  const LeafIndex me = g.tree_.add_leaf(template_leaf.key_package.leaf_node);
+  TreeKemPrivate own;
+  own.leaf = me;
+  GroupContext next = info.group_context;
+  next.epoch = info.group_context.epoch + 1;
+  GCHAT_TRY(CreatedPath created,
+            create_update_path(suite, g.tree_, me, identity.signature.private_key, next, {}, own));
+
+  Commit commit;
+  commit.proposals.push_back(ProposalOrRef{Proposal{ExternalInit{hpke.enc}}});
+  commit.path = created.path;
+  FramedContent content;
+  content.group_id = info.group_context.group_id;
+  content.epoch = info.group_context.epoch;
+  content.sender = Sender{SenderType::new_member_commit, 0};
+  content.body = commit;
+  GCHAT_TRY(Bytes signature, sign_content(suite, WireFormat::public_message, content,
+                                          codec::encode(info.group_context), identity.signature.private_key));
+  const Bytes interim = interim_transcript_hash(suite, info.group_context.confirmed_transcript_hash, info.confirmation_tag);
+  const Bytes confirmed = confirmed_transcript_hash(suite, interim, WireFormat::public_message, content, signature);
+  next.confirmed_transcript_hash = confirmed;
+  GCHAT_TRY(g.secrets_, derive_epoch(suite, init_secret, created.commit_secret, zeros(suite), codec::encode(next)));
+  const Bytes tag = confirmation_tag(suite, g.secrets_.confirmation_key, confirmed);
+  GCHAT_TRY(PublicMessage pub, protect_public(suite, info.group_context, {}, content, identity.signature.private_key, tag));
+
+  g.private_ = std::move(created.own);
+  g.context_ = std::move(next);
+  g.interim_transcript_hash_ = interim_transcript_hash(suite, confirmed, tag);
+  g.confirmation_tag_ = tag;
+  g.secret_tree_ = std::make_unique<SecretTree>(suite, g.secrets_.encryption_secret, g.tree_.leaf_count());
+  drop_used_secrets(g.secrets_);
+  return ExternalJoin{std::move(g), MlsMessage{ProtocolVersion::mls10, std::move(pub)}};
 }
 
 // --- Messages --------------------------------------------------------------------------------
@@ -475,10 +568,17 @@ Result<Received> Group::process(const MlsMessage& message) {
   FramedContentAuthData auth;
   WireFormat wire_format = message.wire_format();
   if (const auto* pub = std::get_if<PublicMessage>(&message.body)) {
-    if (pub->content.sender.sender_type != SenderType::member) {
-      return fail(Errc::mls_invalid_sender, "only members' handshake messages are supported yet");
+    Bytes key;
+    if (pub->content.sender.sender_type == SenderType::member) {
+      GCHAT_TRY(key, signature_key(pub->content.sender.index));
+    } else if (pub->content.sender.sender_type == SenderType::new_member_commit) {
+      // An external commit is signed by the key in the leaf its path brings.
+      const auto* c = std::get_if<Commit>(&pub->content.body);
+      if (!c || !c->path) return fail(Errc::mls_invalid_commit, "an external commit needs a path");
+      key = c->path->leaf_node.signature_key;
+    } else {
+      return fail(Errc::mls_invalid_sender, "messages from external senders are not supported yet");
     }
-    GCHAT_TRY(Bytes key, signature_key(pub->content.sender.index));
     GCHAT_TRY_STATUS(verify_public(*suite_, context_, secrets_.membership_key, *pub, key));
     content = pub->content;
     auth = pub->auth;
@@ -504,11 +604,18 @@ Result<Received> Group::process(const MlsMessage& message) {
     return r;
   }
   const auto* commit = std::get_if<Commit>(&content.body);
-  if (content.sender.index == private_.leaf) {
+  const bool external = content.sender.sender_type == SenderType::new_member_commit;
+  if (!external && content.sender.index == private_.leaf) {
     return fail(Errc::mls_invalid_commit, "this member's own commit was applied when it was made");
   }
   r.kind = Received::Kind::commit;
-  GCHAT_TRY(Changes changes, changes_of(*commit, pending_, content.sender.index));
+  GCHAT_TRY(Changes changes, changes_of(*commit, pending_, external ? ~LeafIndex{0} : content.sender.index));
+  if (external != (changes.external_init != nullptr)) {
+    return fail(Errc::mls_invalid_commit, "ExternalInit belongs in external commits, and only there");
+  }
+  if (external && (!changes.adds.empty() || !changes.updates.empty())) {
+    return fail(Errc::mls_invalid_commit, "an external commit may only remove the joiner's old leaf");
+  }
   r.removed = changes.removes;
   if (std::find(changes.removes.begin(), changes.removes.end(), private_.leaf) != changes.removes.end()) {
     active_ = false;
@@ -518,6 +625,17 @@ Result<Received> Group::process(const MlsMessage& message) {
   RatchetTree next_tree = tree_;
   GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, changes, r.added, std::nullopt, validator_));
   if (commit->path) GCHAT_TRY_STATUS(validator_(commit->path->leaf_node, CredentialUse::commit));
+  LeafIndex committer = content.sender.index;
+  std::optional<SecretBytes> external_init_secret;
+  if (external) {
+    // The joiner takes the leftmost free leaf; the init secret comes from its KEM output.
+    committer = next_tree.add_leaf(commit->path->leaf_node);
+    r.sender = committer;
+    r.added.push_back(committer);
+    GCHAT_TRY(auto external_key, suite_->hpke().derive_key_pair(secrets_.external_secret));
+    GCHAT_TRY(auto hpke, suite_->hpke().setup_base_r(changes.external_init->kem_output, external_key.private_key, {}));
+    GCHAT_TRY(external_init_secret, hpke.export_secret(as_bytes(kExternalInitLabel), suite_->hash_length()));
+  }
   if (!commit->path && (!changes.removes.empty() || !changes.updates.empty())) {
     return fail(Errc::mls_invalid_commit, "a commit with removes or updates must carry a path");
   }
@@ -535,8 +653,11 @@ Result<Received> Group::process(const MlsMessage& message) {
   }
   SecretBytes commit_secret;
   if (commit->path) {
-    GCHAT_TRY(auto processed, process_update_path(*suite_, next_tree, content.sender.index, *commit->path, next,
-                                                  r.added, next_private));
+    // Members added by this commit get the path secrets from the Welcome (an external joiner
+    // made the path itself, so nothing is excluded for it).
+    std::vector<LeafIndex> excluded = external ? std::vector<LeafIndex>{} : r.added;
+    GCHAT_TRY(auto processed, process_update_path(*suite_, next_tree, committer, *commit->path, next, excluded,
+                                                  next_private));
     commit_secret = std::move(processed.commit_secret);
   } else {
     next.tree_hash = next_tree.tree_hash();
@@ -547,7 +668,8 @@ Result<Received> Group::process(const MlsMessage& message) {
   // Applied only once everything checked out.
   RatchetTree previous_tree = std::move(tree_);
   tree_ = std::move(next_tree);
-  auto st = enter_epoch(std::move(next), commit_secret, confirmed, auth.confirmation_tag);
+  auto st = enter_epoch(std::move(next), commit_secret, confirmed, auth.confirmation_tag,
+                        external_init_secret ? std::optional<BytesView>(external_init_secret->view()) : std::nullopt);
   if (!st.ok()) {
     tree_ = std::move(previous_tree);
     return Unexpected{st.error()};
@@ -668,13 +790,13 @@ struct StoredGroup {
   std::uint32_t own_leaf = 0;
   std::vector<StoredKey> private_keys;
   Bytes init_secret, sender_data_secret, exporter_secret, external_secret, membership_key, resumption_psk,
-      epoch_authenticator, interim_transcript_hash, secret_tree;
+      epoch_authenticator, interim_transcript_hash, confirmation_tag, secret_tree;
   std::vector<StoredProposal> pending;
   std::vector<StoredUpdateKey> own_update_keys;
   bool active = true;
   GCHAT_TLS_FIELDS(format, cipher_suite, context, tree, own_leaf, private_keys, init_secret, sender_data_secret,
                    exporter_secret, external_secret, membership_key, resumption_psk, epoch_authenticator,
-                   interim_transcript_hash, secret_tree, pending, own_update_keys, active)
+                   interim_transcript_hash, confirmation_tag, secret_tree, pending, own_update_keys, active)
 };
 
 Bytes copy(BytesView v) { return Bytes(v.begin(), v.end()); }
@@ -705,6 +827,7 @@ SecretBytes Group::serialize() const {
   g.resumption_psk = copy(secrets_.resumption_psk);
   g.epoch_authenticator = copy(secrets_.epoch_authenticator);
   g.interim_transcript_hash = interim_transcript_hash_;
+  g.confirmation_tag = confirmation_tag_;
   g.secret_tree = copy(secret_tree_->serialize());
   for (const auto& p : pending_) g.pending.push_back({p.ref, p.proposal, p.sender});
   for (const auto& [pub, key] : own_update_keys_) g.own_update_keys.push_back({pub, copy(key)});
@@ -743,6 +866,7 @@ Result<Group> Group::deserialize(const crypto::CipherSuite& suite, BytesView dat
   g.secrets_.resumption_psk = SecretBytes(stored.resumption_psk);
   g.secrets_.epoch_authenticator = SecretBytes(stored.epoch_authenticator);
   g.interim_transcript_hash_ = stored.interim_transcript_hash;
+  g.confirmation_tag_ = stored.confirmation_tag;
   GCHAT_TRY(SecretTree tree, SecretTree::deserialize(suite, stored.secret_tree));
   if (tree.leaf_count() != g.tree_.leaf_count()) return fail(Errc::storage_corrupt, "the stored secret tree does not match");
   g.secret_tree_ = std::make_unique<SecretTree>(std::move(tree));

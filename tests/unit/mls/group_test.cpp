@@ -394,3 +394,41 @@ TEST_CASE("a member's state survives serialization: same epoch, same keys, no ke
     CHECK(foreign.error().code == Errc::invalid_argument);
   }
 }
+
+TEST_CASE("a new device joins by an external commit from the GroupInfo, and everyone agrees") {
+  Simulation sim(21);
+  for (int i = 0; i < 8; ++i) sim.step(10);
+  sim.check_agreement();
+  const int exporter = sim.random_member();
+  auto info_message = sim.active.at(exporter).group_info();
+  REQUIRE(info_message.ok());
+  const auto info = std::get<GroupInfo>(wire(*info_message).body);
+
+  const int newcomer = sim.next_id++;
+  sim.identities.emplace(newcomer, identity(newcomer));
+  auto joined = Group::join_external(suite(), info, sim.identities.at(newcomer));
+  REQUIRE_MESSAGE(joined.ok(), joined.error().to_string());
+  const auto commit = wire(joined->commit);
+  for (auto& [who, g] : sim.active) {
+    auto r = g.process(commit);
+    REQUIRE_MESSAGE(r.ok(), "member " << who << ": " << r.error().to_string());
+    CHECK(r->kind == Received::Kind::commit);
+    REQUIRE(r->added.size() == 1);
+    CHECK(r->added[0] == joined->group.own_leaf());
+  }
+  sim.active.emplace(newcomer, std::move(joined->group));
+  sim.check_agreement();
+  sim.check_application_message();
+  // The joiner takes part like any member afterwards.
+  for (int i = 0; i < 4; ++i) {
+    sim.step(12);
+    sim.check_agreement();
+  }
+
+  // A GroupInfo whose signature was tampered with is refused.
+  auto bad = info;
+  bad.signature[3] ^= 1;
+  auto refused = Group::join_external(suite(), bad, identity(500));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::bad_signature);
+}

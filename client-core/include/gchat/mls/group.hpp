@@ -93,6 +93,17 @@ class Group {
   static Result<Group> join(const crypto::CipherSuite& suite, const Welcome& welcome, KeyPackageBundle bundle,
                             const Identity& identity, const JoinOptions& options = {});
 
+  // External join (§12.4.3.2): a new device of an existing member joins from the GroupInfo the
+  // relay keeps, without waiting for anyone to add it. Returns the joined group and the commit to
+  // send to the group's members.
+  struct ExternalJoin;
+  static Result<ExternalJoin> join_external(const crypto::CipherSuite& suite, const GroupInfo& info,
+                                            const Identity& identity,
+                                            CredentialValidator validator = accept_basic_credentials);
+  // A signed GroupInfo of the current epoch with the ratchet tree and the external public key, for
+  // external joins.
+  Result<MlsMessage> group_info() const;
+
   // Adds the owners of `adds`, removes the members at `removes`, and refreshes this member's path.
   Result<CommitOutput> commit(const std::vector<KeyPackage>& adds, const std::vector<LeafIndex>& removes,
                               std::uint64_t now);
@@ -122,8 +133,12 @@ class Group {
 
  private:
   explicit Group(const crypto::CipherSuite& suite) : suite_(&suite), tree_(suite) {}
-  // Applies the key schedule for the next epoch and the new transcript hashes.
-  Status enter_epoch(GroupContext next, BytesView commit_secret, BytesView confirmed_hash, BytesView confirmation_tag);
+  // Applies the key schedule for the next epoch and the new transcript hashes; an external commit
+  // brings its own init secret.
+  Status enter_epoch(GroupContext next, BytesView commit_secret, BytesView confirmed_hash, BytesView confirmation_tag,
+                     std::optional<BytesView> init_secret = std::nullopt);
+  Result<GroupInfo> make_group_info(const GroupContext& context, const RatchetTree& tree, BytesView tag,
+                                    BytesView external_secret) const;
 
   struct CachedProposal {
     Bytes ref;
@@ -143,9 +158,15 @@ class Group {
   TreeKemPrivate private_;
   EpochSecrets secrets_;
   Bytes interim_transcript_hash_;
+  Bytes confirmation_tag_;  // of the current epoch, for GroupInfos
   std::unique_ptr<SecretTree> secret_tree_;
   Identity identity_;
   bool active_ = true;
+};
+
+struct Group::ExternalJoin {
+  Group group;
+  MlsMessage commit;
 };
 
 }  // namespace gchat::mls
