@@ -74,9 +74,10 @@ Result<RatchetTree> RatchetTree::decode(const crypto::CipherSuite& suite, BytesV
   if (nodes.size() > node_width(1u << 31)) return invalid_tree("the ratchet tree is too large");
   const auto leaves = next_power_of_two(static_cast<std::uint32_t>(nodes.size() / 2 + 1));
   RatchetTree t(suite);
-  t.nodes_ = std::move(nodes);
-  t.nodes_.resize(node_width(leaves));
-  t.hash_cache_.assign(t.nodes_.size(), Bytes{});
+  t.resize(node_width(leaves));
+  for (NodeIndex x = 0; x < nodes.size(); ++x) {
+    if (nodes[x]) t.set(x, std::move(nodes[x]));
+  }
   for (NodeIndex x = 0; x < t.nodes_.size(); ++x) {
     if (!t.nodes_[x]) continue;
     const bool leaf_node = std::holds_alternative<LeafNode>(t.nodes_[x]->value);
@@ -104,8 +105,18 @@ Result<RatchetTree> RatchetTree::decode(const crypto::CipherSuite& suite, BytesV
 Bytes RatchetTree::encode() const {
   std::size_t end = nodes_.size();
   while (end > 0 && !nodes_[end - 1]) --end;
-  const std::vector<std::optional<Node>> trimmed(nodes_.begin(), nodes_.begin() + static_cast<std::ptrdiff_t>(end));
-  return codec::encode(trimmed);
+  Writer w;
+  w.with_length_prefix([&](Writer& inner) {
+    for (std::size_t x = 0; x < end; ++x) {
+      if (nodes_[x]) {
+        inner.u8(1);
+        encode_value(inner, *nodes_[x]);
+      } else {
+        inner.u8(0);
+      }
+    }
+  });
+  return w.take();
 }
 
 const LeafNode* RatchetTree::leaf(LeafIndex i) const noexcept {
@@ -121,38 +132,67 @@ const ParentNode* RatchetTree::parent(NodeIndex x) const noexcept {
 
 std::vector<NodeIndex> RatchetTree::resolution(NodeIndex x) const {
   std::vector<NodeIndex> out;
-  if (x >= nodes_.size()) return out;
+  if (x < nodes_.size()) resolution_into(x, out);
+  return out;
+}
+
+void RatchetTree::resolution_into(NodeIndex x, std::vector<NodeIndex>& out) const {
   if (!blank(x)) {
     out.push_back(x);
     if (const auto* p = parent(x)) {
       for (auto l : p->unmerged_leaves) out.push_back(node_of_leaf(l));
     }
-    return out;
+    return;
   }
-  if (is_leaf(x)) return out;
-  auto l = resolution(*left(x));
-  auto r = resolution(*right(x));
-  l.insert(l.end(), r.begin(), r.end());
-  return l;
+  // A blank subtree without members resolves to nothing: skip it without walking it.
+  if (is_leaf(x) || !has_members_below(x)) return;
+  resolution_into(*left(x), out);
+  resolution_into(*right(x), out);
 }
 
 // --- Tree hash -------------------------------------------------------------------------------
 
 void RatchetTree::invalidate(NodeIndex x) const {
   const auto n = leaf_count();
-  for (std::optional<NodeIndex> y = x; y; y = tree::parent(*y, n)) hash_cache_[*y].clear();
+  for (std::optional<NodeIndex> y = x; y; y = tree::parent(*y, n)) hash_valid_[*y] = 0;
 }
 
 void RatchetTree::set(NodeIndex x, std::optional<Node> node) {
-  nodes_[x] = std::move(node);
+  const bool was = nodes_[x] != nullptr;
+  nodes_[x] = node ? std::make_shared<const Node>(std::move(*node)) : nullptr;
+  const bool now = nodes_[x] != nullptr;
+  if (is_leaf(x) && was != now) {
+    const auto n = leaf_count();
+    for (std::optional<NodeIndex> y = x; y; y = tree::parent(*y, n)) members_below_[*y] += now ? 1 : -1u;
+  }
   invalidate(x);
+}
+
+void RatchetTree::resize(std::size_t width) {
+  const std::size_t old = nodes_.size();
+  const std::uint32_t old_root_members = old ? members_below_[old / 2] : 0;
+  nodes_.resize(width);
+  hashes_.resize(width);
+  hash_valid_.resize(width, 0);
+  members_below_.resize(width, 0);
+  if (width > old && old > 0) {
+    // Extended: the old tree is the new root's left subtree.
+    const std::size_t root_index = width / 2;
+    members_below_[root_index] = old_root_members;
+    hash_valid_[root_index] = 0;
+  }
 }
 
 Bytes RatchetTree::tree_hash() const { return tree_hash(root(leaf_count())); }
 
 Bytes RatchetTree::tree_hash(NodeIndex x) const {
-  if (hash_cache_[x].empty()) hash_cache_[x] = hash_node(x, nullptr);
-  return hash_cache_[x];
+  const std::size_t nh = suite_->hash_length();
+  if (!hash_valid_[x]) {
+    const Bytes h = hash_node(x, nullptr);
+    std::copy(h.begin(), h.end(), hashes_[x].begin());
+    hash_valid_[x] = 1;
+  }
+  return Bytes(hashes_[x].begin(), hashes_[x].begin() + static_cast<std::ptrdiff_t>(nh));
 }
 
 // TreeHashInput of x; with `removed`, as if those leaves were blank and absent from every
@@ -277,7 +317,7 @@ std::vector<RatchetTree::PathStep> RatchetTree::filtered_direct_path(LeafIndex s
   for (NodeIndex x : direct_path(leaf_node, leaf_count())) {
     const NodeIndex l = *left(x), r = *right(x);
     const NodeIndex copath = is_in_subtree(leaf_node, l) ? r : l;
-    if (!resolution(copath).empty()) out.push_back({x, copath});
+    if (has_members_below(copath)) out.push_back({x, copath});
   }
   return out;
 }
@@ -291,12 +331,10 @@ Result<Bytes> RatchetTree::apply_path(LeafIndex sender, const std::vector<Bytes>
                                               std::to_string(steps.size()));
   }
   for (NodeIndex x : direct_path(node_of_leaf(sender), leaf_count())) set(x, std::nullopt);
-  for (std::size_t i = 0; i < steps.size(); ++i) set(steps[i].node, Node{ParentNode{public_keys[i], {}, {}}});
   // Top down: each node's parent_hash is the parent hash of the next filtered node above it.
-  for (std::size_t i = steps.size(); i-- > 1;) {
-    std::get<ParentNode>(nodes_[steps[i - 1].node]->value).parent_hash =
-        parent_hash(steps[i].node, steps[i].copath_child);
-    invalidate(steps[i - 1].node);
+  for (std::size_t i = steps.size(); i-- > 0;) {
+    Bytes ph = i + 1 < steps.size() ? parent_hash(steps[i + 1].node, steps[i + 1].copath_child) : Bytes{};
+    set(steps[i].node, Node{ParentNode{public_keys[i], std::move(ph), {}}});
   }
   return steps.empty() ? Bytes{} : parent_hash(steps[0].node, steps[0].copath_child);
 }
@@ -313,18 +351,17 @@ LeafIndex RatchetTree::add_leaf(LeafNode leaf_node) {
   LeafIndex index = 0;
   while (index < leaf_count() && !blank(node_of_leaf(index))) ++index;
   if (nodes_.empty()) {
-    nodes_.resize(1);
-    hash_cache_.resize(1);
+    resize(1);
   } else if (index == leaf_count()) {
     // Extend: the old tree becomes the left subtree of a new root; indices are unchanged.
-    nodes_.resize(2 * nodes_.size() + 1);
-    hash_cache_.resize(nodes_.size());
+    resize(2 * nodes_.size() + 1);
   }
   set(node_of_leaf(index), Node{std::move(leaf_node)});
   for (NodeIndex x : direct_path(node_of_leaf(index), leaf_count())) {
     if (blank(x)) continue;
-    std::get<ParentNode>(nodes_[x]->value).unmerged_leaves.push_back(index);
-    invalidate(x);
+    ParentNode p = std::get<ParentNode>(nodes_[x]->value);
+    p.unmerged_leaves.push_back(index);
+    set(x, Node{std::move(p)});
   }
   return index;
 }
@@ -348,11 +385,9 @@ void RatchetTree::truncate() {
   // While the right subtree holds nothing, drop it and the root (§7.7).
   while (leaf_count() > 1) {
     const std::size_t half = nodes_.size() / 2;  // the root's index
-    const bool right_empty = std::all_of(nodes_.begin() + static_cast<std::ptrdiff_t>(half) + 1, nodes_.end(),
-                                         [](const auto& n) { return !n.has_value(); });
-    if (!right_empty) break;
-    nodes_.resize(half);
-    hash_cache_.resize(half);
+    // No member on the right means no non-blank node there: removals blank their direct paths.
+    if (has_members_below(*right(static_cast<NodeIndex>(half)))) break;
+    resize(half);
   }
 }
 

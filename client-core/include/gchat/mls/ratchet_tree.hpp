@@ -7,7 +7,9 @@
 // The tree is always full: it holds node_width(leaf_count) slots with leaf_count a power of two.
 // Its encoding drops trailing blank nodes; decoding extends it back.
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -50,7 +52,9 @@ class RatchetTree {
 
   std::uint32_t leaf_count() const noexcept { return static_cast<std::uint32_t>((nodes_.size() + 1) / 2); }
   std::uint32_t node_count() const noexcept { return static_cast<std::uint32_t>(nodes_.size()); }
-  bool blank(NodeIndex x) const noexcept { return x >= nodes_.size() || !nodes_[x].has_value(); }
+  bool blank(NodeIndex x) const noexcept { return x >= nodes_.size() || !nodes_[x]; }
+  // Whether any member sits below x (so its resolution is not empty); O(1).
+  bool has_members_below(NodeIndex x) const noexcept { return x < members_below_.size() && members_below_[x] > 0; }
   const LeafNode* leaf(LeafIndex i) const noexcept;
   const ParentNode* parent(NodeIndex x) const noexcept;
 
@@ -95,11 +99,18 @@ class RatchetTree {
   void set(NodeIndex x, std::optional<Node> node);
   void invalidate(NodeIndex x) const;
   void truncate();
+  void resize(std::size_t width);
+  void resolution_into(NodeIndex x, std::vector<NodeIndex>& out) const;
   Bytes hash_node(NodeIndex x, const std::vector<LeafIndex>* removed) const;
 
+  // Nodes are immutable and shared: copying a tree (a commit works on a copy, so that a refused
+  // one leaves the state untouched) copies pointers, not nodes. An edit replaces a node.
+  static constexpr std::size_t kMaxHash = 64;
   const crypto::CipherSuite* suite_;
-  std::vector<std::optional<Node>> nodes_;
-  mutable std::vector<Bytes> hash_cache_;  // empty entry: stale
+  std::vector<std::shared_ptr<const Node>> nodes_;  // null: blank
+  mutable std::vector<std::array<std::uint8_t, kMaxHash>> hashes_;
+  mutable std::vector<std::uint8_t> hash_valid_;
+  std::vector<std::uint32_t> members_below_;  // non-blank leaves in each node's subtree
 };
 
 // LeafNodeTBS (§7.2): what a leaf's signature covers.
