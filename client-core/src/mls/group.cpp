@@ -335,13 +335,17 @@ Status Group::enter_epoch(GroupContext next, BytesView commit_secret, BytesView 
   if (!confirmation_tag_value.empty() && !equal_ct(expected, confirmation_tag_value)) {
     return fail(Errc::mls_bad_confirmation_tag, "the commit's confirmation tag does not verify");
   }
-  interim_transcript_hash_ = interim_transcript_hash(*suite_, confirmed_hash, expected);
-  confirmation_tag_ = expected;
-  context_ = std::move(next);
+  install_epoch(std::move(next), std::move(secrets), expected);
+  return {};
+}
+
+void Group::install_epoch(GroupContext context, EpochSecrets secrets, BytesView tag) {
+  interim_transcript_hash_ = interim_transcript_hash(*suite_, context.confirmed_transcript_hash, tag);
+  confirmation_tag_.assign(tag.begin(), tag.end());
+  context_ = std::move(context);
   secrets_ = std::move(secrets);
   secret_tree_ = std::make_unique<SecretTree>(*suite_, secrets_.encryption_secret, tree_.leaf_count());
   drop_used_secrets(secrets_);
-  return {};
 }
 
 std::vector<LeafIndex> Group::members() const {
@@ -445,12 +449,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   tree_ = std::move(next_tree);
   private_ = std::move(created.own);
   start_epoch_caches();
-  interim_transcript_hash_ = interim_transcript_hash(*suite_, confirmed, tag);
-  confirmation_tag_ = tag;
-  context_ = std::move(new_context);
-  secrets_ = std::move(new_secrets);
-  secret_tree_ = std::make_unique<SecretTree>(*suite_, secrets_.encryption_secret, tree_.leaf_count());
-  drop_used_secrets(secrets_);
+  install_epoch(std::move(new_context), std::move(new_secrets), tag);
   return out;
 }
 
@@ -528,16 +527,12 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   const Bytes interim = interim_transcript_hash(suite, info.group_context.confirmed_transcript_hash, info.confirmation_tag);
   const Bytes confirmed = confirmed_transcript_hash(suite, interim, WireFormat::public_message, content, signature);
   next.confirmed_transcript_hash = confirmed;
-  GCHAT_TRY(g.secrets_, derive_epoch(suite, init_secret, created.commit_secret, zeros(suite), codec::encode(next)));
-  const Bytes tag = confirmation_tag(suite, g.secrets_.confirmation_key, confirmed);
+  GCHAT_TRY(auto secrets, derive_epoch(suite, init_secret, created.commit_secret, zeros(suite), codec::encode(next)));
+  const Bytes tag = confirmation_tag(suite, secrets.confirmation_key, confirmed);
   GCHAT_TRY(PublicMessage pub, protect_public(suite, info.group_context, {}, content, identity.signature.private_key, tag));
 
   g.private_ = std::move(created.own);
-  g.context_ = std::move(next);
-  g.interim_transcript_hash_ = interim_transcript_hash(suite, confirmed, tag);
-  g.confirmation_tag_ = tag;
-  g.secret_tree_ = std::make_unique<SecretTree>(suite, g.secrets_.encryption_secret, g.tree_.leaf_count());
-  drop_used_secrets(g.secrets_);
+  g.install_epoch(std::move(next), std::move(secrets), tag);
   return ExternalJoin{std::move(g), MlsMessage{ProtocolVersion::mls10, std::move(pub)}};
 }
 

@@ -137,6 +137,8 @@ class Group {
   // brings its own init secret.
   Status enter_epoch(GroupContext next, BytesView commit_secret, BytesView confirmed_hash, BytesView confirmation_tag,
                      std::optional<BytesView> init_secret = std::nullopt);
+  // Makes `context` (with its confirmed transcript hash) and `secrets` the current epoch.
+  void install_epoch(GroupContext context, EpochSecrets secrets, BytesView confirmation_tag);
   Result<GroupInfo> make_group_info(const GroupContext& context, const RatchetTree& tree, BytesView tag,
                                     BytesView external_secret) const;
 
