@@ -1,5 +1,6 @@
-// gchat-mls-bench [N ...]: for each group size N (default 10 100 1000 10000), builds a group of N
-// members (one commit adding N-1 key packages), then times, on one thread: creating and
+// gchat-mls-bench [--warm] [N ...]: for each group size N (default 10 100 1000 10000), builds a
+// group of N members (one commit adding N-1 key packages, or with --warm N-2 external joins, so
+// that every member's path is filled as after everyone has committed), then times, on one thread: creating and
 // processing an add, a remove and an update commit, joining by Welcome, and protecting and
 // opening application messages; prints a Markdown table with the byte sizes of the commit,
 // Welcome and ratchet tree. A benchmark, not a test: timings vary from run to run.
@@ -48,17 +49,19 @@ struct Row {
   std::size_t commit_bytes, welcome_bytes, tree_bytes;
 };
 
-Row measure(std::size_t n) {
+// Builds the group. Fresh: one commit adds everyone (every other leaf stays unmerged, the worst
+// case for the size of later paths). Warm: everyone joins by an external commit, each of which
+// fills the joiner's path, as in a group whose members have all committed.
+Row measure(std::size_t n, bool warm) {
   Row row{};
   row.n = n;
   std::vector<Identity> ids;
   ids.reserve(n + 2);
   for (std::size_t i = 0; i < n + 1; ++i) ids.push_back(identity(i));
   auto alice = must(Group::create(suite(), Bytes{'b', 'e', 'n', 'c', 'h'}, ids[0]), "create");
-  // Everyone else in one commit; member 1 (bob) joins for real and processes what alice commits.
   std::vector<KeyPackage> kps;
   std::optional<KeyPackageBundle> bob_bundle;
-  for (std::size_t i = 1; i < n; ++i) {
+  for (std::size_t i = 1; i < (warm ? 2 : n); ++i) {
     auto b = must(make_key_package(suite(), ids[i], kNow - 10, kNow + 100000), "key package");
     kps.push_back(b.key_package);
     if (i == 1) bob_bundle = std::move(b);
@@ -68,6 +71,14 @@ Row measure(std::size_t n) {
   auto t = Clock::now();
   auto bob = must(Group::join(suite(), setup_welcome, std::move(*bob_bundle), ids[1]), "join");
   row.join = ms_since(t);
+  if (warm) {
+    for (std::size_t i = 2; i < n; ++i) {
+      const auto info = std::get<GroupInfo>(must(alice.group_info(), "group info").body);
+      auto joined = must(Group::join_external(suite(), info, ids[i]), "external join");
+      must(alice.process(joined.commit), "alice processes a join");
+      must(bob.process(joined.commit), "bob processes a join");
+    }
+  }
   row.tree_bytes = alice.tree().encode().size();
 
   // Add one.
@@ -75,6 +86,13 @@ Row measure(std::size_t n) {
   t = Clock::now();
   auto add = must(alice.commit({extra.key_package}, {}, kNow), "add commit");
   row.add_create = ms_since(t);
+  if (warm) {
+    // In a warm group, time the join of this new member instead (its tree is the warm one).
+    t = Clock::now();
+    const auto carol = must(Group::join(suite(), std::get<Welcome>(add.welcome->body), std::move(extra), ids[n]), "join");
+    row.join = ms_since(t);
+    if (carol.epoch() != alice.epoch()) std::exit(1);
+  }
   row.commit_bytes = codec::encode(add.commit).size();
   row.welcome_bytes = codec::encode(*add.welcome).size();
   t = Clock::now();
@@ -121,10 +139,15 @@ Row measure(std::size_t n) {
 
 int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
+  bool warm = false;
   for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--warm") {
+      warm = true;
+      continue;
+    }
     const long v = std::strtol(argv[i], nullptr, 10);
     if (v < 2 || v > 100000) {
-      std::fprintf(stderr, "usage: gchat-mls-bench [N ...]  (2 <= N <= 100000)\n");
+      std::fprintf(stderr, "usage: gchat-mls-bench [--warm] [N ...]  (2 <= N <= 100000)\n");
       return 2;
     }
     sizes.push_back(static_cast<std::size_t>(v));
@@ -134,7 +157,7 @@ int main(int argc, char** argv) {
               "update: process | join (Welcome) | protect/s | open/s | commit B | Welcome B | tree B |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (auto n : sizes) {
-    const Row r = measure(n);
+    const Row r = measure(n, warm);
     std::printf("| %zu | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.1f ms | %.0f | %.0f | %zu | %zu | %zu |\n",
                 r.n, r.add_create, r.add_process, r.remove_create, r.remove_process, r.update_create, r.update_process,
                 r.join, r.protect_per_s, r.open_per_s, r.commit_bytes, r.welcome_bytes, r.tree_bytes);
