@@ -165,6 +165,33 @@ Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const 
   return {};
 }
 
+// The extension of a type in a list, or nullptr.
+const Bytes* find_extension(const std::vector<Extension>& extensions, std::uint16_t type) {
+  for (const auto& e : extensions) {
+    if (e.extension_type == type) return &e.extension_data;
+  }
+  return nullptr;
+}
+
+// The tree a GroupInfo describes, checked as a joiner must (§12.4.3.1): it hashes to the group
+// context's tree hash, it is valid (signatures, parent hashes, unique keys), the GroupInfo is
+// signed by one of its members, and the credential hook accepts every leaf.
+Result<RatchetTree> validated_tree(const crypto::CipherSuite& suite, const GroupInfo& info, BytesView tree_data,
+                                   const CredentialValidator& validator) {
+  GCHAT_TRY(RatchetTree tree, RatchetTree::decode(suite, tree_data));
+  if (tree.tree_hash() != info.group_context.tree_hash) {
+    return fail(Errc::mls_invalid_welcome, "the ratchet tree does not match the group's tree hash");
+  }
+  GCHAT_TRY_STATUS(tree.verify(info.group_context.group_id));
+  const LeafNode* signer = tree.leaf(info.signer);
+  if (!signer) return fail(Errc::mls_invalid_welcome, "the GroupInfo's signer is not a member");
+  GCHAT_TRY_STATUS(verify_group_info(suite, info, signer->signature_key));
+  for (LeafIndex i = 0; i < tree.leaf_count(); ++i) {
+    if (const LeafNode* l = tree.leaf(i)) GCHAT_TRY_STATUS(validator(*l, CredentialUse::joined_tree));
+  }
+  return tree;
+}
+
 }  // namespace
 
 Status accept_basic_credentials(const LeafNode& leaf, CredentialUse) {
@@ -190,8 +217,7 @@ Result<KeyPackageBundle> make_key_package(const crypto::CipherSuite& suite, cons
   kp.leaf_node.capabilities = default_capabilities(suite);
   kp.leaf_node.leaf_node_source = LeafNodeSource::key_package;
   kp.leaf_node.lifetime = {not_before, not_after};
-  GCHAT_TRY(kp.leaf_node.signature, sign_with_label(suite, identity.signature.private_key, "LeafNodeTBS",
-                                                    leaf_node_tbs(kp.leaf_node, {}, 0)));
+  GCHAT_TRY(kp.leaf_node.signature, sign_leaf_node(suite, kp.leaf_node, identity.signature.private_key, {}, 0));
   GCHAT_TRY(kp.signature, sign_with_label(suite, identity.signature.private_key, "KeyPackageTBS", key_package_tbs(kp)));
   b.init_private_key = std::move(init.private_key);
   b.encryption_private_key = std::move(enc.private_key);
@@ -213,8 +239,7 @@ Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& 
   }
   auto st = verify_with_label(suite, kp.leaf_node.signature_key, "KeyPackageTBS", key_package_tbs(kp), kp.signature);
   if (!st.ok()) return fail(Errc::mls_invalid_key_package, "the key package signature does not verify");
-  st = verify_with_label(suite, kp.leaf_node.signature_key, "LeafNodeTBS", leaf_node_tbs(kp.leaf_node, {}, 0),
-                         kp.leaf_node.signature);
+  st = verify_leaf_node(suite, kp.leaf_node, {}, 0);
   if (!st.ok()) return fail(Errc::mls_invalid_key_package, "the key package's leaf signature does not verify");
   return {};
 }
@@ -269,23 +294,11 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
 
   Group g(suite);
   g.identity_ = clone_identity(identity);
-  const Bytes* tree_data = options.ratchet_tree ? &*options.ratchet_tree : nullptr;
-  for (const auto& e : info.extensions) {
-    if (e.extension_type == kRatchetTreeExtension && !tree_data) tree_data = &e.extension_data;
-  }
+  const Bytes* tree_data =
+      options.ratchet_tree ? &*options.ratchet_tree : find_extension(info.extensions, kRatchetTreeExtension);
   if (!tree_data) return fail(Errc::mls_invalid_welcome, "no ratchet tree: neither in the GroupInfo nor given");
-  GCHAT_TRY(g.tree_, RatchetTree::decode(suite, *tree_data));
-  if (g.tree_.tree_hash() != info.group_context.tree_hash) {
-    return fail(Errc::mls_invalid_welcome, "the ratchet tree does not match the group's tree hash");
-  }
-  GCHAT_TRY_STATUS(g.tree_.verify(info.group_context.group_id));
   g.validator_ = options.validator;
-  for (LeafIndex i = 0; i < g.tree_.leaf_count(); ++i) {
-    if (const LeafNode* l = g.tree_.leaf(i)) GCHAT_TRY_STATUS(g.validator_(*l, CredentialUse::joined_tree));
-  }
-  const LeafNode* signer = g.tree_.leaf(info.signer);
-  if (!signer) return fail(Errc::mls_invalid_welcome, "the GroupInfo's signer is not a member");
-  GCHAT_TRY_STATUS(verify_group_info(suite, info, signer->signature_key));
+  GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.validator_));
 
   std::optional<LeafIndex> me;
   for (LeafIndex i = 0; i < g.tree_.leaf_count() && !me; ++i) {
@@ -476,29 +489,15 @@ Result<MlsMessage> Group::group_info() const {
 
 Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suite, const GroupInfo& info,
                                                  const Identity& identity, CredentialValidator validator) {
-  const Bytes* tree_data = nullptr;
-  const Bytes* external_pub = nullptr;
-  for (const auto& e : info.extensions) {
-    if (e.extension_type == kRatchetTreeExtension) tree_data = &e.extension_data;
-    if (e.extension_type == kExternalPubExtension) external_pub = &e.extension_data;
-  }
+  const Bytes* tree_data = find_extension(info.extensions, kRatchetTreeExtension);
+  const Bytes* external_pub = find_extension(info.extensions, kExternalPubExtension);
   if (!tree_data || !external_pub) return fail(Errc::mls_invalid_welcome, "the GroupInfo lacks the tree or external key");
   GCHAT_TRY(Bytes external_key, codec::decode_exact<Bytes>(*external_pub));
 
   Group g(suite);
   g.validator_ = std::move(validator);
   g.identity_ = clone_identity(identity);
-  GCHAT_TRY(g.tree_, RatchetTree::decode(suite, *tree_data));
-  if (g.tree_.tree_hash() != info.group_context.tree_hash) {
-    return fail(Errc::mls_invalid_welcome, "the ratchet tree does not match the group's tree hash");
-  }
-  GCHAT_TRY_STATUS(g.tree_.verify(info.group_context.group_id));
-  const LeafNode* signer = g.tree_.leaf(info.signer);
-  if (!signer) return fail(Errc::mls_invalid_welcome, "the GroupInfo's signer is not a member");
-  GCHAT_TRY_STATUS(verify_group_info(suite, info, signer->signature_key));
-  for (LeafIndex i = 0; i < g.tree_.leaf_count(); ++i) {
-    if (const LeafNode* l = g.tree_.leaf(i)) GCHAT_TRY_STATUS(g.validator_(*l, CredentialUse::joined_tree));
-  }
+  GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.validator_));
 
   // The init secret, shared with the members through the ExternalInit's KEM output.
   GCHAT_TRY(auto hpke, suite.hpke().setup_base_s(external_key, {}));
@@ -688,8 +687,7 @@ Status Group::cache_proposal(WireFormat wire_format, const FramedContent& conten
     if (u->leaf_node.leaf_node_source != LeafNodeSource::update) {
       return fail(Errc::mls_invalid_proposal, "an Update's leaf is not an update leaf");
     }
-    auto st = verify_with_label(*suite_, u->leaf_node.signature_key, "LeafNodeTBS",
-                                leaf_node_tbs(u->leaf_node, context_.group_id, sender), u->leaf_node.signature);
+    auto st = verify_leaf_node(*suite_, u->leaf_node, context_.group_id, sender);
     if (!st.ok()) return fail(Errc::mls_invalid_proposal, "an Update's leaf signature does not verify");
     GCHAT_TRY_STATUS(check_update_leaf(tree_, sender, u->leaf_node));
     GCHAT_TRY_STATUS(validator_(u->leaf_node, CredentialUse::update));
@@ -728,8 +726,7 @@ Result<MlsMessage> Group::propose_update() {
   leaf.encryption_key = key.public_key;
   leaf.leaf_node_source = LeafNodeSource::update;
   leaf.parent_hash.clear();
-  GCHAT_TRY(leaf.signature, sign_with_label(*suite_, identity_.signature.private_key, "LeafNodeTBS",
-                                            leaf_node_tbs(leaf, context_.group_id, private_.leaf)));
+  GCHAT_TRY(leaf.signature, sign_leaf_node(*suite_, leaf, identity_.signature.private_key, context_.group_id, private_.leaf));
   own_update_keys_.insert_or_assign(key.public_key, std::move(key.private_key));
   return send_proposal(Proposal{Update{std::move(leaf)}});
 }

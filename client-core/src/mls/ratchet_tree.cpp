@@ -65,6 +65,16 @@ Bytes leaf_node_tbs(const LeafNode& leaf, BytesView group_id, LeafIndex index) {
   return w.take();
 }
 
+Result<Bytes> sign_leaf_node(const crypto::CipherSuite& suite, const LeafNode& leaf, BytesView signature_private_key,
+                             BytesView group_id, LeafIndex index) {
+  return sign_with_label(suite, signature_private_key, "LeafNodeTBS", leaf_node_tbs(leaf, group_id, index));
+}
+
+Status verify_leaf_node(const crypto::CipherSuite& suite, const LeafNode& leaf, BytesView group_id, LeafIndex index) {
+  return verify_with_label(suite, leaf.signature_key, "LeafNodeTBS", leaf_node_tbs(leaf, group_id, index),
+                           leaf.signature);
+}
+
 // --- Structure -------------------------------------------------------------------------------
 
 Result<RatchetTree> RatchetTree::decode(const crypto::CipherSuite& suite, BytesView data) {
@@ -287,7 +297,7 @@ Status RatchetTree::verify_leaf_signatures(BytesView group_id) const {
   for (LeafIndex i = 0; i < leaf_count(); ++i) {
     const LeafNode* l = leaf(i);
     if (!l) continue;
-    auto st = verify_with_label(*suite_, l->signature_key, "LeafNodeTBS", leaf_node_tbs(*l, group_id, i), l->signature);
+    auto st = verify_leaf_node(*suite_, *l, group_id, i);
     if (!st.ok()) return fail(Errc::bad_signature, "leaf " + std::to_string(i) + ": the signature does not verify");
   }
   return {};

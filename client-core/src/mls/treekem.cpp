@@ -89,8 +89,7 @@ Result<CreatedPath> create_update_path(const crypto::CipherSuite& suite, Ratchet
   leaf.encryption_key = leaf_key.public_key;
   leaf.leaf_node_source = LeafNodeSource::commit;
   GCHAT_TRY(leaf.parent_hash, tree.apply_path(sender, public_keys));
-  GCHAT_TRY(leaf.signature, sign_with_label(suite, signature_private_key, "LeafNodeTBS",
-                                            leaf_node_tbs(leaf, context.group_id, sender)));
+  GCHAT_TRY(leaf.signature, sign_leaf_node(suite, leaf, signature_private_key, context.group_id, sender));
   GCHAT_TRY_STATUS(tree.set_leaf(sender, leaf));
   context.tree_hash = tree.tree_hash();
   const Bytes ctx = codec::encode(context);
@@ -151,9 +150,7 @@ Result<ProcessedPath> process_update_path(const crypto::CipherSuite& suite, Ratc
   if (path.leaf_node.parent_hash != expected_parent_hash) {
     return fail(Errc::mls_invalid_commit, "the leaf's parent hash does not match the path");
   }
-  GCHAT_TRY_STATUS(verify_with_label(suite, path.leaf_node.signature_key, "LeafNodeTBS",
-                                     leaf_node_tbs(path.leaf_node, context.group_id, sender),
-                                     path.leaf_node.signature));
+  GCHAT_TRY_STATUS(verify_leaf_node(suite, path.leaf_node, context.group_id, sender));
   GCHAT_TRY_STATUS(tree.set_leaf(sender, path.leaf_node));
   context.tree_hash = tree.tree_hash();
   const Bytes ctx = codec::encode(context);

@@ -113,7 +113,11 @@ class RatchetTree {
   std::vector<std::uint32_t> members_below_;  // non-blank leaves in each node's subtree
 };
 
-// LeafNodeTBS (§7.2): what a leaf's signature covers.
+// LeafNodeTBS (§7.2): what a leaf's signature covers (group_id and index count only for update and
+// commit leaves), and the signature itself ("LeafNodeTBS" label), checked with the leaf's own key.
 Bytes leaf_node_tbs(const LeafNode& leaf, BytesView group_id, LeafIndex index);
+Result<Bytes> sign_leaf_node(const crypto::CipherSuite& suite, const LeafNode& leaf, BytesView signature_private_key,
+                             BytesView group_id, LeafIndex index);
+Status verify_leaf_node(const crypto::CipherSuite& suite, const LeafNode& leaf, BytesView group_id, LeafIndex index);
 
 }  // namespace gchat::mls
