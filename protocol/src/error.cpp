@@ -31,6 +31,9 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::mls_invalid_credential: return "mls_invalid_credential";
     case Errc::mls_invalid_key_package: return "mls_invalid_key_package";
     case Errc::mls_invalid_welcome: return "mls_invalid_welcome";
+    case Errc::mls_unsupported_capability: return "mls_unsupported_capability";
+    case Errc::mls_unknown_psk: return "mls_unknown_psk";
+    case Errc::mls_group_reinitialized: return "mls_group_reinitialized";
     case Errc::storage_failure: return "storage_failure";
     case Errc::storage_full: return "storage_full";
     case Errc::storage_corrupt: return "storage_corrupt";

@@ -35,8 +35,8 @@ std::vector<Bytes> fuzz_seeds() {
   };
   const auto a = make_identity(1), b = make_identity(2), c = make_identity(3);
   auto group = Group::create(suite, Bytes{'f'}, a);
-  auto kb = make_key_package(suite, b, 0, ~std::uint64_t{0});
-  auto kc = make_key_package(suite, c, 0, ~std::uint64_t{0});
+  auto kb = make_key_package(suite, b, 0, kMaxKeyPackageLifetime);
+  auto kc = make_key_package(suite, c, 0, kMaxKeyPackageLifetime);
   if (!group.ok() || !kb.ok() || !kc.ok()) fuzz_fail("cannot build the group seed");
   auto out = group->commit({kb->key_package, kc->key_package}, {}, 1);
   if (!out.ok()) fuzz_fail("cannot build the commit seed");

@@ -100,7 +100,8 @@ namespace {
 
 std::string hexs(BytesView b) { return to_hex(b); }
 
-// A group of three that a passive client joins, then follows through adds, an update and removes.
+// A group of three that a passive client joins, then follows through an add, an update, proposals
+// by reference (an Update and an external PSK) and a remove.
 json generated_passive_scenario() {
   const auto& suite = **crypto::CipherSuite::from_id(crypto::kDefaultSuite);
   constexpr std::uint64_t now = 1'800'000'000;
@@ -145,6 +146,22 @@ json generated_passive_scenario() {
   epochs.push_back({{"proposals", json::array()},
                     {"commit", hexs(codec::encode(update.commit))},
                     {"epoch_authenticator", hexs(bob.epoch_authenticator())}});
+  // Stand-alone proposals committed by reference: bob's Update and an external PSK that the
+  // passive client gets from `external_psks`.
+  const Bytes psk_id{'p', 's', 'k'};
+  const SecretBytes psk(Bytes(32, 7));
+  c["external_psks"] = json::array({{{"psk_id", hexs(psk_id)}, {"psk", hexs(psk)}}});
+  alice.add_external_psk(psk_id, psk.clone());
+  bob.add_external_psk(psk_id, psk.clone());
+  auto bob_update = *bob.propose_update();
+  REQUIRE(alice.process(bob_update).ok());
+  auto psk_proposal = *alice.propose_external_psk(psk_id);
+  REQUIRE(bob.process(psk_proposal).ok());
+  auto by_reference = *alice.commit({}, {}, now);
+  REQUIRE(bob.process(by_reference.commit).ok());
+  epochs.push_back({{"proposals", {hexs(codec::encode(bob_update)), hexs(codec::encode(psk_proposal))}},
+                    {"commit", hexs(codec::encode(by_reference.commit))},
+                    {"epoch_authenticator", hexs(alice.epoch_authenticator())}});
   auto remove = *alice.commit({}, {bob.own_leaf()}, now);
   record(remove);
   c["epochs"] = epochs;

@@ -1,9 +1,21 @@
-// gchat-mls-bench [--warm] [N ...]: for each group size N (default 10 100 1000 10000), builds a
-// group of N members (one commit adding N-1 key packages, or with --warm N-2 external joins, so
-// that every member's path is filled as after everyone has committed), then times, on one thread: creating and
-// processing an add, a remove and an update commit, joining by Welcome, and protecting and
-// opening application messages; prints a Markdown table with the byte sizes of the commit,
-// Welcome and ratchet tree. A benchmark, not a test: timings vary from run to run.
+// gchat-mls-bench [--warm] [--tree-apart] [N ...]: for each group size N (default 10 100 1000
+// 10000), builds a group of N members and times, on one thread: creating and processing an add, a remove and an
+// update commit, joining by Welcome, and protecting and opening application messages; prints a
+// Markdown table with the byte sizes of the commit, Welcome and ratchet tree. A benchmark, not a
+// test: timings vary from run to run.
+//
+// Fresh: one commit adds N-1 key packages, so every parent node but the creator's path is blank
+// (the worst case for the next commits). Warm (--warm): the steady state of a group whose members
+// have all committed, every parent node filled. Building that with N real members committing in
+// turn costs O(N²) work, so the warm tree is assembled here directly from the public tree API:
+// every other leaf's path is merged with fresh keys and signed leaves, exactly as processing their
+// commits would leave it; then the member at leaf 1 joins by a Welcome that this tool seals with
+// the path secret of leaf 0's last commit, and validates the whole tree like any joiner.
+//
+// --tree-apart: the add's Welcome leaves the ratchet tree out (CommitOptions), and the joiner is
+// given the tree as the relay would serve it.
+#include <sodium.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "gchat/crypto/hpke.hpp"
 #include "gchat/mls/group.hpp"
 
 using namespace gchat;
@@ -20,6 +33,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::uint64_t kNow = 1'800'000'000;
+const Bytes kGroupId{'b', 'e', 'n', 'c', 'h'};
 
 const crypto::CipherSuite& suite() { return **crypto::CipherSuite::from_id(crypto::kDefaultSuite); }
 
@@ -39,8 +53,20 @@ T must(Result<T> r, const char* what) {
   }
   return std::move(*r);
 }
+void must(Status s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "gchat-mls-bench: %s: %s\n", what, s.error().to_string().c_str());
+    std::exit(1);
+  }
+}
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+Bytes random_bytes(std::size_t n) {
+  Bytes b(n);
+  randombytes_buf(b.data(), b.size());
+  return b;
+}
 
 struct Row {
   std::size_t n;
@@ -49,50 +75,107 @@ struct Row {
   std::size_t commit_bytes, welcome_bytes, tree_bytes;
 };
 
-// Builds the group. Fresh: one commit adds everyone (every other leaf stays unmerged, the worst
-// case for the size of later paths). Warm: everyone joins by an external commit, each of which
-// fills the joiner's path, as in a group whose members have all committed.
-Row measure(std::size_t n, bool warm) {
-  Row row{};
-  row.n = n;
-  std::vector<Identity> ids;
-  ids.reserve(n + 2);
-  for (std::size_t i = 0; i < n + 1; ++i) ids.push_back(identity(i));
-  auto alice = must(Group::create(suite(), Bytes{'b', 'e', 'n', 'c', 'h'}, ids[0]), "create");
+// Two members of the same group and epoch: alice commits, bob processes.
+struct Members {
+  Group alice, bob;
+};
+
+Members build_fresh(std::size_t n, const std::vector<Identity>& ids) {
+  auto alice = must(Group::create(suite(), kGroupId, ids[0]), "create");
   std::vector<KeyPackage> kps;
   std::optional<KeyPackageBundle> bob_bundle;
-  for (std::size_t i = 1; i < (warm ? 2 : n); ++i) {
+  for (std::size_t i = 1; i < n; ++i) {
     auto b = must(make_key_package(suite(), ids[i], kNow - 10, kNow + 100000), "key package");
     kps.push_back(b.key_package);
     if (i == 1) bob_bundle = std::move(b);
   }
   auto setup = must(alice.commit(kps, {}, kNow), "setup commit");
-  const auto& setup_welcome = std::get<Welcome>(setup.welcome->body);
-  auto t = Clock::now();
-  auto bob = must(Group::join(suite(), setup_welcome, std::move(*bob_bundle), ids[1]), "join");
-  row.join = ms_since(t);
-  if (warm) {
-    for (std::size_t i = 2; i < n; ++i) {
-      const auto info = std::get<GroupInfo>(must(alice.group_info(), "group info").body);
-      auto joined = must(Group::join_external(suite(), info, ids[i]), "external join");
-      must(alice.process(joined.commit), "alice processes a join");
-      must(bob.process(joined.commit), "bob processes a join");
-    }
+  auto bob = must(Group::join(suite(), std::get<Welcome>(setup.welcome->body), std::move(*bob_bundle), ids[1]), "join");
+  return {std::move(alice), std::move(bob)};
+}
+
+Members build_warm(std::size_t n, const std::vector<Identity>& ids) {
+  const auto& s = suite();
+  RatchetTree tree(s);
+  std::optional<KeyPackageBundle> alice_bundle;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto b = must(make_key_package(s, ids[i], kNow - 10, kNow + 100000), "key package");
+    tree.add_leaf(b.key_package.leaf_node);
+    if (i == 1) alice_bundle = std::move(b);
   }
+  // Every even leaf but 0 commits: fresh keys on its filtered direct path, a signed commit leaf.
+  for (LeafIndex j = 2; j < n; j += 2) {
+    std::vector<Bytes> keys;
+    for (std::size_t k = 0; k < tree.filtered_direct_path(j).size(); ++k) keys.push_back(s.hpke().generate_key_pair().public_key);
+    const Bytes parent_hash = must(tree.apply_path(j, keys), "apply path");
+    LeafNode leaf = *tree.leaf(j);
+    leaf.encryption_key = s.hpke().generate_key_pair().public_key;
+    leaf.leaf_node_source = LeafNodeSource::commit;
+    leaf.parent_hash = parent_hash;
+    leaf.signature = must(sign_leaf_node(s, leaf, ids[j].signature.private_key, kGroupId, j), "sign leaf");
+    must(tree.set_leaf(j, std::move(leaf)), "set leaf");
+  }
+  // Leaf 0 commits last: its path covers all of leaf 1's direct path, so leaf 1 learns every key
+  // it needs from one path secret.
+  GroupContext context;
+  context.cipher_suite = s.id();
+  context.group_id = kGroupId;
+  context.epoch = 7;
+  TreeKemPrivate own;
+  const auto created = must(create_update_path(s, tree, 0, ids[0].signature.private_key, context, {}, own), "path");
+  context.confirmed_transcript_hash = random_bytes(s.hash_length());
+
+  const Bytes joiner_secret = random_bytes(s.hash_length());
+  const SecretBytes psk = must(psk_secret(s, {}), "psk");
+  const auto secrets = must(derive_epoch_from_joiner(s, joiner_secret, psk, codec::encode(context)), "epoch");
+  GroupInfo info;
+  info.group_context = context;
+  info.extensions.push_back(Extension{extension_type::ratchet_tree, tree.encode()});
+  info.confirmation_tag = confirmation_tag(s, secrets.confirmation_key, context.confirmed_transcript_hash);
+  info.signer = 0;
+  must(sign_group_info(s, info, ids[0].signature.private_key), "sign group info");
+  Welcome welcome;
+  welcome.cipher_suite = s.id();
+  const auto ws = must(welcome_secret(s, joiner_secret, psk), "welcome secret");
+  welcome.encrypted_group_info = must(seal_group_info(s, info, ws), "seal group info");
+  GroupSecrets gs;
+  gs.joiner_secret = joiner_secret;
+  const auto& first_step = created.path_secrets.front();  // node 1, above leaves 0 and 1
+  gs.path_secret = PathSecret{Bytes(first_step.path_secret.view().begin(), first_step.path_secret.view().end())};
+  welcome.secrets.push_back(must(seal_group_secrets(s, alice_bundle->key_package, gs, welcome.encrypted_group_info),
+                                 "seal group secrets"));
+  auto alice = must(Group::join(s, welcome, std::move(*alice_bundle), ids[1]), "alice joins the warm tree");
+
+  // Bob comes in the ordinary way, by a commit and a Welcome from alice.
+  auto bob_bundle = must(make_key_package(s, ids[n], kNow - 10, kNow + 100000), "key package");
+  auto add = must(alice.commit({bob_bundle.key_package}, {}, kNow), "add bob");
+  auto bob = must(Group::join(s, std::get<Welcome>(add.welcome->body), std::move(bob_bundle), ids[n]), "bob joins");
+  return {std::move(alice), std::move(bob)};
+}
+
+Row measure(std::size_t n, bool warm, bool tree_apart) {
+  Row row{};
+  row.n = n;
+  std::vector<Identity> ids;
+  ids.reserve(n + 2);
+  for (std::size_t i = 0; i < n + 2; ++i) ids.push_back(identity(i));
+  auto [alice, bob] = warm ? build_warm(n, ids) : build_fresh(n, ids);
   row.tree_bytes = alice.tree().encode().size();
 
-  // Add one.
-  auto extra = must(make_key_package(suite(), ids[n], kNow - 10, kNow + 100000), "key package");
-  t = Clock::now();
-  auto add = must(alice.commit({extra.key_package}, {}, kNow), "add commit");
+  // Add one, and time its join (the whole tree validated: one signature per leaf).
+  auto extra = must(make_key_package(suite(), ids[n + 1], kNow - 10, kNow + 100000), "key package");
+  auto t = Clock::now();
+  CommitOptions commit_options;
+  commit_options.ratchet_tree_in_welcome = !tree_apart;
+  auto add = must(alice.commit({extra.key_package}, {}, kNow, commit_options), "add commit");
   row.add_create = ms_since(t);
-  if (warm) {
-    // In a warm group, time the join of this new member instead (its tree is the warm one).
-    t = Clock::now();
-    const auto carol = must(Group::join(suite(), std::get<Welcome>(add.welcome->body), std::move(extra), ids[n]), "join");
-    row.join = ms_since(t);
-    if (carol.epoch() != alice.epoch()) std::exit(1);
-  }
+  JoinOptions join_options;
+  if (tree_apart) join_options.ratchet_tree = alice.tree().encode();  // as the relay would serve it
+  t = Clock::now();
+  const auto carol =
+      must(Group::join(suite(), std::get<Welcome>(add.welcome->body), std::move(extra), ids[n + 1], join_options), "join");
+  row.join = ms_since(t);
+  if (carol.epoch() != alice.epoch()) std::exit(1);
   row.commit_bytes = codec::encode(add.commit).size();
   row.welcome_bytes = codec::encode(*add.welcome).size();
   t = Clock::now();
@@ -101,8 +184,7 @@ Row measure(std::size_t n, bool warm) {
 
   // Remove the one just added.
   t = Clock::now();
-  auto rm = must(alice.commit({}, {alice.tree().leaf_count() > n ? static_cast<LeafIndex>(n) : static_cast<LeafIndex>(n - 1)}, kNow),
-                 "remove commit");
+  auto rm = must(alice.commit({}, {carol.own_leaf()}, kNow), "remove commit");
   row.remove_create = ms_since(t);
   t = Clock::now();
   must(bob.process(rm.commit), "process remove");
@@ -139,15 +221,19 @@ Row measure(std::size_t n, bool warm) {
 
 int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
-  bool warm = false;
+  bool warm = false, tree_apart = false;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--warm") {
       warm = true;
       continue;
     }
+    if (std::string(argv[i]) == "--tree-apart") {
+      tree_apart = true;
+      continue;
+    }
     const long v = std::strtol(argv[i], nullptr, 10);
     if (v < 2 || v > 100000) {
-      std::fprintf(stderr, "usage: gchat-mls-bench [--warm] [N ...]  (2 <= N <= 100000)\n");
+      std::fprintf(stderr, "usage: gchat-mls-bench [--warm] [--tree-apart] [N ...]  (2 <= N <= 100000)\n");
       return 2;
     }
     sizes.push_back(static_cast<std::size_t>(v));
@@ -157,7 +243,7 @@ int main(int argc, char** argv) {
               "update: process | join (Welcome) | protect/s | open/s | commit B | Welcome B | tree B |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (auto n : sizes) {
-    const Row r = measure(n, warm);
+    const Row r = measure(n, warm, tree_apart);
     std::printf("| %zu | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.1f ms | %.0f | %.0f | %zu | %zu | %zu |\n",
                 r.n, r.add_create, r.add_process, r.remove_create, r.remove_process, r.update_create, r.update_process,
                 r.join, r.protect_per_s, r.open_per_s, r.commit_bytes, r.welcome_bytes, r.tree_bytes);

@@ -38,11 +38,15 @@ void check_passive_client(const json& c) {
   expect(welcome != nullptr, "welcome is not a Welcome");
   auto group = must(mls::Group::join(suite, *welcome, std::move(bundle), id, options), "join");
   expect_equal(group.epoch_authenticator(), hex(c, "initial_epoch_authenticator"), "initial epoch authenticator");
+  for (const auto& p : psks) group.add_external_psk(p.id, p.secret.clone());
 
   std::size_t n = 0;
   for (const auto& e : c.at("epochs")) {
     const std::string at = "epoch " + std::to_string(n++) + ": ";
-    expect(e.at("proposals").empty(), at + "stand-alone proposals are not supported yet");
+    for (const auto& p : e.at("proposals")) {
+      const auto proposal = must(codec::decode_exact<mls::MlsMessage>(hex(p)), at + "proposal");
+      must(group.process(proposal), at + "process proposal");
+    }
     const auto commit = must(codec::decode_exact<mls::MlsMessage>(hex(e, "commit")), at + "commit");
     must(group.process(commit), at + "process commit");
     expect_equal(group.epoch_authenticator(), hex(e, "epoch_authenticator"), at + "epoch authenticator");

@@ -71,6 +71,13 @@ Bytes hex(const nlohmann::json& j, const char* key) {
   return *b;
 }
 
+Bytes hex(const nlohmann::json& value) {
+  if (!value.is_string()) throw CaseFailure{"a list item is not a string"};
+  auto b = from_hex(value.get<std::string>());
+  if (!b) throw CaseFailure{"a list item is not hex"};
+  return *b;
+}
+
 const crypto::CipherSuite& suite_of(const nlohmann::json& c) {
   return *must(crypto::CipherSuite::from_id(c.at("cipher_suite").get<std::uint16_t>()), "cipher suite");
 }

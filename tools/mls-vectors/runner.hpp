@@ -41,6 +41,7 @@ struct CaseFailure {
 void expect(bool ok, const std::string& what);
 // The hex field `key` of `j`, decoded; CaseFailure when absent or not hex.
 Bytes hex(const nlohmann::json& j, const char* key);
+Bytes hex(const nlohmann::json& value);  // a hex string in a list
 // Result<T> -> T, or CaseFailure naming `what` and the error.
 template <typename T>
 T must(Result<T> r, const std::string& what) {

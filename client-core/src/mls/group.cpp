@@ -15,20 +15,23 @@ using namespace tree;
 
 namespace {
 
-constexpr std::uint16_t kRatchetTreeExtension = 2;
-constexpr std::uint16_t kExternalPubExtension = 4;
 constexpr std::string_view kExternalInitLabel = "MLS 1.0 external init secret";
 constexpr std::size_t kPaddingBlock = 32;
 
 Identity clone_identity(const Identity& id) {
-  return Identity{id.credential, crypto::SignatureKeyPair{id.signature.private_key.clone(), id.signature.public_key}};
+  return Identity{id.credential, crypto::SignatureKeyPair{id.signature.private_key.clone(), id.signature.public_key},
+                  id.extra_capabilities};
 }
 
-Capabilities default_capabilities(const crypto::CipherSuite& suite) {
-  Capabilities c;
-  c.versions = {static_cast<std::uint16_t>(ProtocolVersion::mls10)};
-  c.cipher_suites = {suite.id()};
-  c.credentials = {static_cast<std::uint16_t>(CredentialType::basic)};
+void add_unique(std::vector<std::uint16_t>& to, std::uint16_t v) {
+  if (std::find(to.begin(), to.end(), v) == to.end()) to.push_back(v);
+}
+
+Capabilities capabilities_of(const crypto::CipherSuite& suite, const Identity& identity) {
+  Capabilities c = identity.extra_capabilities;
+  add_unique(c.versions, static_cast<std::uint16_t>(ProtocolVersion::mls10));
+  add_unique(c.cipher_suites, suite.id());
+  add_unique(c.credentials, static_cast<std::uint16_t>(identity.credential.credential_type));
   return c;
 }
 
@@ -54,55 +57,225 @@ void drop_used_secrets(EpochSecrets& s) {
   s.confirmation_key.wipe();
 }
 
-// Proposals a commit covers, in the order they apply (§12.3): updates, removes, adds.
+bool contains(const std::vector<std::uint16_t>& values, std::uint16_t v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+std::uint16_t type_of(const Credential& c) { return static_cast<std::uint16_t>(c.credential_type); }
+
+// What a group's context extensions ask of every leaf (§7.2, §11.1).
+struct Requirements {
+  RequiredCapabilities required;
+  std::vector<std::uint16_t> context_extensions;  // the non-default ones
+  std::vector<ExternalSender> external_senders;
+};
+
+Result<Requirements> requirements_of(const std::vector<Extension>& extensions) {
+  Requirements r;
+  std::set<std::uint16_t> seen;
+  for (const auto& e : extensions) {
+    if (!seen.insert(e.extension_type).second) {
+      return fail(Errc::mls_invalid_proposal, "extension type " + std::to_string(e.extension_type) + " appears twice");
+    }
+    if (e.extension_type == extension_type::required_capabilities) {
+      GCHAT_TRY(r.required, codec::decode_exact<RequiredCapabilities>(e.extension_data));
+    } else if (e.extension_type == extension_type::external_senders) {
+      GCHAT_TRY(r.external_senders, codec::decode_exact<std::vector<ExternalSender>>(e.extension_data));
+    } else if (!extension_type::is_default(e.extension_type)) {
+      r.context_extensions.push_back(e.extension_type);
+    }
+  }
+  return r;
+}
+
+bool is_default_proposal(std::uint16_t t) {
+  return t >= static_cast<std::uint16_t>(ProposalType::add) &&
+         t <= static_cast<std::uint16_t>(ProposalType::group_context_extensions);
+}
+
+// §7.3: the leaf supports the version, the suite, its own credential type and extensions, and what
+// the group requires.
+Status check_leaf_supports(const crypto::CipherSuite& suite, const LeafNode& leaf, const Requirements& req) {
+  const Capabilities& caps = leaf.capabilities;
+  auto refuse = [](const std::string& what) {
+    return fail(Errc::mls_unsupported_capability, "a leaf does not support " + what);
+  };
+  if (!contains(caps.versions, static_cast<std::uint16_t>(ProtocolVersion::mls10))) return refuse("MLS 1.0");
+  if (!contains(caps.cipher_suites, suite.id())) return refuse("the group's cipher suite");
+  if (!contains(caps.credentials, type_of(leaf.credential))) return refuse("its own credential type");
+  for (const auto& e : leaf.extensions) {
+    if (!extension_type::is_default(e.extension_type) && !contains(caps.extensions, e.extension_type)) {
+      return refuse("its own extension " + std::to_string(e.extension_type));
+    }
+  }
+  for (auto t : req.context_extensions) {
+    if (!contains(caps.extensions, t)) return refuse("the group's extension " + std::to_string(t));
+  }
+  for (auto t : req.required.extension_types) {
+    if (!extension_type::is_default(t) && !contains(caps.extensions, t)) {
+      return refuse("the required extension " + std::to_string(t));
+    }
+  }
+  for (auto t : req.required.proposal_types) {
+    if (!is_default_proposal(t) && !contains(caps.proposals, t)) return refuse("the required proposal " + std::to_string(t));
+  }
+  for (auto t : req.required.credential_types) {
+    if (!contains(caps.credentials, t)) return refuse("the required credential type " + std::to_string(t));
+  }
+  return {};
+}
+
+// A leaf entering the tree (an Add, an Update, a committer's new leaf; `replacing` is the leaf it
+// takes the place of), §7.3 and §12.2: it supports what the group requires, its keys are in use
+// nowhere else in the tree, and it and every member can use each other's credential types. One
+// pass over the tree.
+Status check_new_leaf(const crypto::CipherSuite& suite, const RatchetTree& tree, const LeafNode& leaf,
+                      std::optional<LeafIndex> replacing, const Requirements& req) {
+  GCHAT_TRY_STATUS(check_leaf_supports(suite, leaf, req));
+  const std::uint16_t type = type_of(leaf.credential);
+  for (NodeIndex x = 0; x < tree.node_count(); ++x) {
+    if (tree.blank(x)) continue;
+    if (!is_leaf(x)) {
+      if (tree.parent(x)->encryption_key == leaf.encryption_key) {
+        return fail(Errc::mls_invalid_proposal, "a new leaf's encryption key is already in use in the tree");
+      }
+      continue;
+    }
+    const LeafIndex i = leaf_of_node(x);
+    if (replacing && i == *replacing) continue;
+    const LeafNode* other = tree.leaf(i);
+    if (other->encryption_key == leaf.encryption_key || other->signature_key == leaf.signature_key) {
+      return fail(Errc::mls_invalid_proposal, "a new leaf's key is already in use at leaf " + std::to_string(i));
+    }
+    if (!contains(other->capabilities.credentials, type)) {
+      return fail(Errc::mls_unsupported_capability,
+                  "the member at leaf " + std::to_string(i) + " does not support the new leaf's credential type");
+    }
+    if (!contains(leaf.capabilities.credentials, type_of(other->credential))) {
+      return fail(Errc::mls_unsupported_capability,
+                  "a new leaf does not support the credential type of leaf " + std::to_string(i));
+    }
+  }
+  return {};
+}
+
+// Every leaf of a tree against the requirements, and every credential type in use against every
+// leaf; the external senders through the credential hook.
+Status check_tree_supports(const crypto::CipherSuite& suite, const RatchetTree& tree, const Requirements& req,
+                           const CredentialValidator& validator) {
+  std::set<std::uint16_t> types;
+  for (LeafIndex i = 0; i < tree.leaf_count(); ++i) {
+    const LeafNode* l = tree.leaf(i);
+    if (!l) continue;
+    GCHAT_TRY_STATUS(check_leaf_supports(suite, *l, req));
+    types.insert(type_of(l->credential));
+  }
+  for (LeafIndex i = 0; i < tree.leaf_count(); ++i) {
+    const LeafNode* l = tree.leaf(i);
+    if (!l) continue;
+    for (auto t : types) {
+      if (!contains(l->capabilities.credentials, t)) {
+        return fail(Errc::mls_unsupported_capability,
+                    "the member at leaf " + std::to_string(i) + " does not support credential type " + std::to_string(t));
+      }
+    }
+  }
+  for (const auto& s : req.external_senders) {
+    GCHAT_TRY_STATUS(validator(s.credential, s.signature_key, CredentialUse::external_sender));
+  }
+  return {};
+}
+
+// §8.4, §12.1.4.
+Status check_psk_id(const crypto::CipherSuite& suite, const PreSharedKeyId& id) {
+  if (id.psk_nonce.size() != suite.hash_length()) {
+    return fail(Errc::mls_invalid_proposal, "a PSK nonce must be as long as the suite's hash");
+  }
+  if (id.psktype == PskType::resumption && id.usage != ResumptionPskUsage::application) {
+    return fail(Errc::mls_invalid_proposal, "reinit and branch PSKs belong to reinitialization and branching only");
+  }
+  return {};
+}
+
+// The proposals a commit covers (§12.2-12.3), checked as a list.
 struct Changes {
+  const GroupContextExtensions* extensions = nullptr;
   const ExternalInit* external_init = nullptr;
+  const ReInit* reinit = nullptr;
   std::vector<std::pair<LeafIndex, const LeafNode*>> updates;
   std::vector<LeafIndex> removes;
   std::vector<const KeyPackage*> adds;
+  std::vector<const PreSharedKeyId*> psks;
+  std::size_t count = 0;
+  // §12.4: a path is required unless every proposal is an Add, a PreSharedKey or a ReInit.
+  bool needs_path() const {
+    return count == 0 || extensions || external_init || !updates.empty() || !removes.empty();
+  }
 };
 
+// `committer`: the committing member, or nothing for an external commit.
 template <typename Pending>
-Result<Changes> changes_of(const Commit& commit, const Pending& pending, LeafIndex committer) {
+Result<Changes> changes_of(const crypto::CipherSuite& suite, const Commit& commit, const Pending& pending,
+                           std::optional<LeafIndex> committer) {
   Changes c;
+  std::set<Bytes> psk_ids;
   for (const auto& p : commit.proposals) {
     const Proposal* proposal = std::get_if<Proposal>(&p.value);
-    std::optional<LeafIndex> proposer;
+    const Sender* proposer = nullptr;  // by value: from the committer
     if (!proposal) {
       const auto& ref = std::get<Bytes>(p.value);
       for (const auto& cached : pending) {
         if (cached.ref == ref) {
           proposal = &cached.proposal;
-          proposer = cached.sender;
+          proposer = &cached.sender;
         }
       }
       if (!proposal) return fail(Errc::mls_invalid_commit, "the commit names a proposal this member has not seen");
     }
+    ++c.count;
     if (const auto* u = std::get_if<Update>(&proposal->body)) {
       if (!proposer) return fail(Errc::mls_invalid_proposal, "an Update cannot be committed by value");
-      if (*proposer == committer) return fail(Errc::mls_invalid_proposal, "a committer cannot commit its own Update");
-      c.updates.emplace_back(*proposer, &u->leaf_node);
+      if (proposer->sender_type != SenderType::member) return fail(Errc::mls_invalid_proposal, "only members send Updates");
+      if (committer && proposer->index == *committer) {
+        return fail(Errc::mls_invalid_proposal, "a committer cannot commit its own Update");
+      }
+      c.updates.emplace_back(proposer->index, &u->leaf_node);
     } else if (const auto* r = std::get_if<Remove>(&proposal->body)) {
       c.removes.push_back(r->removed);
     } else if (const auto* a = std::get_if<Add>(&proposal->body)) {
       c.adds.push_back(&a->key_package);
+    } else if (const auto* k = std::get_if<PreSharedKey>(&proposal->body)) {
+      GCHAT_TRY_STATUS(check_psk_id(suite, k->psk));
+      if (!psk_ids.insert(codec::encode(k->psk)).second) return fail(Errc::mls_invalid_proposal, "a PSK is named twice");
+      c.psks.push_back(&k->psk);
+    } else if (const auto* ri = std::get_if<ReInit>(&proposal->body)) {
+      if (c.reinit) return fail(Errc::mls_invalid_proposal, "a commit carries two ReInits");
+      c.reinit = ri;
     } else if (const auto* e = std::get_if<ExternalInit>(&proposal->body)) {
       if (proposer || c.external_init) return fail(Errc::mls_invalid_proposal, "ExternalInit must come once, by value");
       c.external_init = e;
-    } else {
-      return fail(Errc::mls_invalid_proposal,
-                  "proposal type " + std::to_string(static_cast<int>(proposal->type())) + " is not supported yet");
+    } else if (const auto* g = std::get_if<GroupContextExtensions>(&proposal->body)) {
+      if (c.extensions) return fail(Errc::mls_invalid_proposal, "a commit carries two GroupContextExtensions");
+      c.extensions = g;
     }
   }
-  std::set<LeafIndex> unique(c.removes.begin(), c.removes.end());
-  if (unique.size() != c.removes.size()) return fail(Errc::mls_invalid_proposal, "a member is removed twice");
-  if (unique.count(committer)) return fail(Errc::mls_invalid_proposal, "a committer cannot remove itself");
+  if (committer && c.external_init) return fail(Errc::mls_invalid_commit, "ExternalInit belongs in external commits only");
+  if (!committer) {
+    if (!c.external_init) return fail(Errc::mls_invalid_commit, "an external commit needs an ExternalInit");
+    if (!c.adds.empty() || !c.updates.empty() || c.reinit || c.extensions || c.removes.size() > 1) {
+      return fail(Errc::mls_invalid_commit,
+                  "an external commit may only carry PSKs and the removal of the joiner's old leaf");
+    }
+  }
+  if (c.reinit && c.count != 1) return fail(Errc::mls_invalid_proposal, "a ReInit must be committed alone");
+  std::set<LeafIndex> removed(c.removes.begin(), c.removes.end());
+  if (removed.size() != c.removes.size()) return fail(Errc::mls_invalid_proposal, "a member is removed twice");
+  if (committer && removed.count(*committer)) return fail(Errc::mls_invalid_proposal, "a committer cannot remove itself");
   std::set<LeafIndex> updated;
   for (const auto& [leaf, node] : c.updates) {
     if (!updated.insert(leaf).second) return fail(Errc::mls_invalid_proposal, "a member updates twice");
+    if (removed.count(leaf)) return fail(Errc::mls_invalid_proposal, "a member is both updated and removed");
   }
-  // §12.2: an Update from a member the same commit removes is dropped.
-  std::erase_if(c.updates, [&](const auto& u) { return unique.count(u.first) > 0; });
   return c;
 }
 
@@ -115,53 +288,25 @@ Bytes proposal_ref(const crypto::CipherSuite& suite, WireFormat wire_format, con
   return ref_hash(suite, "MLS 1.0 Proposal Reference", w.bytes());
 }
 
-// §7.3 / §12.2: an added member's keys must not be in use in the tree already.
-Status check_unique_keys(const RatchetTree& tree, const KeyPackage& kp) {
-  for (NodeIndex x = 0; x < tree.node_count(); ++x) {
-    if (tree.blank(x)) continue;
-    if (is_leaf(x)) {
-      const LeafNode* l = tree.leaf(leaf_of_node(x));
-      if (l->signature_key == kp.leaf_node.signature_key || l->encryption_key == kp.leaf_node.encryption_key) {
-        return fail(Errc::mls_invalid_proposal, "an added member's key is already in use at leaf " +
-                                                    std::to_string(leaf_of_node(x)));
-      }
-    } else if (tree.parent(x)->encryption_key == kp.leaf_node.encryption_key) {
-      return fail(Errc::mls_invalid_proposal, "an added member's encryption key is already in use in the tree");
-    }
-  }
-  return {};
-}
-
-// An Update's new leaf: its keys must not be in use by any other node.
-Status check_update_leaf(const RatchetTree& tree, LeafIndex sender, const LeafNode& leaf) {
-  for (NodeIndex x = 0; x < tree.node_count(); ++x) {
-    if (tree.blank(x) || x == node_of_leaf(sender)) continue;
-    const Bytes& enc = is_leaf(x) ? tree.leaf(leaf_of_node(x))->encryption_key : tree.parent(x)->encryption_key;
-    if (enc == leaf.encryption_key) return fail(Errc::mls_invalid_proposal, "an Update reuses an encryption key in use");
-    if (is_leaf(x) && tree.leaf(leaf_of_node(x))->signature_key == leaf.signature_key) {
-      return fail(Errc::mls_invalid_proposal, "an Update uses another member's signature key");
-    }
-  }
-  return {};
-}
-
-// Applies a commit's proposals to `tree` in RFC order; `now` checks the added key packages'
-// lifetimes when given (the committer's side).
-Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const Changes& c,
+// Applies a commit's proposals to `tree` in RFC order (§12.3) under the requirements of the next
+// epoch's extensions; `now` checks the added key packages' lifetimes when given (the committer's
+// side).
+Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const Requirements& req, const Changes& c,
                      std::vector<LeafIndex>& added, std::optional<std::uint64_t> now,
                      const CredentialValidator& validator) {
   for (const auto& [leaf, node] : c.updates) {
-    GCHAT_TRY_STATUS(validator(*node, CredentialUse::update));
-    GCHAT_TRY_STATUS(check_update_leaf(tree, leaf, *node));
+    GCHAT_TRY_STATUS(validator(node->credential, node->signature_key, CredentialUse::update));
+    GCHAT_TRY_STATUS(check_new_leaf(suite, tree, *node, leaf, req));
     GCHAT_TRY_STATUS(tree.update_leaf(leaf, *node));
   }
   for (LeafIndex leaf : c.removes) GCHAT_TRY_STATUS(tree.remove_leaf(leaf));
   for (const KeyPackage* kp : c.adds) {
     GCHAT_TRY_STATUS(validate_key_package(suite, *kp, now));
-    GCHAT_TRY_STATUS(validator(kp->leaf_node, CredentialUse::add));
-    GCHAT_TRY_STATUS(check_unique_keys(tree, *kp));
+    GCHAT_TRY_STATUS(validator(kp->leaf_node.credential, kp->leaf_node.signature_key, CredentialUse::add));
+    GCHAT_TRY_STATUS(check_new_leaf(suite, tree, kp->leaf_node, std::nullopt, req));
     added.push_back(tree.add_leaf(kp->leaf_node));
   }
+  if (c.extensions) GCHAT_TRY_STATUS(check_tree_supports(suite, tree, req, validator));
   return {};
 }
 
@@ -174,8 +319,9 @@ const Bytes* find_extension(const std::vector<Extension>& extensions, std::uint1
 }
 
 // The tree a GroupInfo describes, checked as a joiner must (§12.4.3.1): it hashes to the group
-// context's tree hash, it is valid (signatures, parent hashes, unique keys), the GroupInfo is
-// signed by one of its members, and the credential hook accepts every leaf.
+// context's tree hash, it is valid (signatures, parent hashes, unique keys, every leaf supporting
+// what the group requires), the GroupInfo is signed by one of its members, and the credential hook
+// accepts every leaf and external sender.
 Result<RatchetTree> validated_tree(const crypto::CipherSuite& suite, const GroupInfo& info, BytesView tree_data,
                                    const CredentialValidator& validator) {
   GCHAT_TRY(RatchetTree tree, RatchetTree::decode(suite, tree_data));
@@ -186,16 +332,20 @@ Result<RatchetTree> validated_tree(const crypto::CipherSuite& suite, const Group
   const LeafNode* signer = tree.leaf(info.signer);
   if (!signer) return fail(Errc::mls_invalid_welcome, "the GroupInfo's signer is not a member");
   GCHAT_TRY_STATUS(verify_group_info(suite, info, signer->signature_key));
+  GCHAT_TRY(Requirements req, requirements_of(info.group_context.extensions));
+  GCHAT_TRY_STATUS(check_tree_supports(suite, tree, req, validator));
   for (LeafIndex i = 0; i < tree.leaf_count(); ++i) {
-    if (const LeafNode* l = tree.leaf(i)) GCHAT_TRY_STATUS(validator(*l, CredentialUse::joined_tree));
+    if (const LeafNode* l = tree.leaf(i)) {
+      GCHAT_TRY_STATUS(validator(l->credential, l->signature_key, CredentialUse::joined_tree));
+    }
   }
   return tree;
 }
 
 }  // namespace
 
-Status accept_basic_credentials(const LeafNode& leaf, CredentialUse) {
-  if (leaf.credential.credential_type != CredentialType::basic) {
+Status accept_basic_credentials(const Credential& credential, BytesView, CredentialUse) {
+  if (credential.credential_type != CredentialType::basic) {
     return fail(Errc::mls_invalid_credential, "only basic credentials are accepted without a validator");
   }
   return {};
@@ -214,7 +364,7 @@ Result<KeyPackageBundle> make_key_package(const crypto::CipherSuite& suite, cons
   kp.leaf_node.encryption_key = enc.public_key;
   kp.leaf_node.signature_key = identity.signature.public_key;
   kp.leaf_node.credential = identity.credential;
-  kp.leaf_node.capabilities = default_capabilities(suite);
+  kp.leaf_node.capabilities = capabilities_of(suite, identity);
   kp.leaf_node.leaf_node_source = LeafNodeSource::key_package;
   kp.leaf_node.lifetime = {not_before, not_after};
   GCHAT_TRY(kp.leaf_node.signature, sign_leaf_node(suite, kp.leaf_node, identity.signature.private_key, {}, 0));
@@ -234,7 +384,11 @@ Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& 
   if (kp.init_key == kp.leaf_node.encryption_key) {
     return fail(Errc::mls_invalid_key_package, "the init key and the encryption key are the same");
   }
-  if (now && (*now < kp.leaf_node.lifetime.not_before || *now > kp.leaf_node.lifetime.not_after)) {
+  const Lifetime& life = kp.leaf_node.lifetime;
+  if (life.not_after < life.not_before || life.not_after - life.not_before > kMaxKeyPackageLifetime) {
+    return fail(Errc::mls_invalid_key_package, "the key package's lifetime is longer than the group accepts");
+  }
+  if (now && (*now < life.not_before || *now > life.not_after)) {
     return fail(Errc::mls_invalid_key_package, "the key package is outside its lifetime");
   }
   auto st = verify_with_label(suite, kp.leaf_node.signature_key, "KeyPackageTBS", key_package_tbs(kp), kp.signature);
@@ -295,7 +449,7 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
   Group g(suite);
   g.identity_ = clone_identity(identity);
   const Bytes* tree_data =
-      options.ratchet_tree ? &*options.ratchet_tree : find_extension(info.extensions, kRatchetTreeExtension);
+      options.ratchet_tree ? &*options.ratchet_tree : find_extension(info.extensions, extension_type::ratchet_tree);
   if (!tree_data) return fail(Errc::mls_invalid_welcome, "no ratchet tree: neither in the GroupInfo nor given");
   g.validator_ = options.validator;
   GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.validator_));
@@ -339,11 +493,11 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
 
 // --- Epochs ----------------------------------------------------------------------------------
 
-Status Group::enter_epoch(GroupContext next, BytesView commit_secret, BytesView confirmed_hash,
+Status Group::enter_epoch(GroupContext next, BytesView commit_secret, BytesView psk, BytesView confirmed_hash,
                           BytesView confirmation_tag_value, std::optional<BytesView> init_secret) {
   next.confirmed_transcript_hash.assign(confirmed_hash.begin(), confirmed_hash.end());
   GCHAT_TRY(auto secrets, derive_epoch(*suite_, init_secret ? *init_secret : secrets_.init_secret.view(), commit_secret,
-                                       zeros(*suite_), codec::encode(next)));
+                                       psk, codec::encode(next)));
   const Bytes expected = confirmation_tag(*suite_, secrets.confirmation_key, confirmed_hash);
   if (!confirmation_tag_value.empty() && !equal_ct(expected, confirmation_tag_value)) {
     return fail(Errc::mls_bad_confirmation_tag, "the commit's confirmation tag does not verify");
@@ -353,6 +507,11 @@ Status Group::enter_epoch(GroupContext next, BytesView commit_secret, BytesView 
 }
 
 void Group::install_epoch(GroupContext context, EpochSecrets secrets, BytesView tag) {
+  // The resumption PSKs of the last few epochs stay available for PreSharedKey proposals (§8.6).
+  if (!secrets_.resumption_psk.empty()) {
+    resumption_psks_.insert_or_assign(context_.epoch, std::move(secrets_.resumption_psk));
+    while (resumption_psks_.size() > kResumptionEpochs) resumption_psks_.erase(resumption_psks_.begin());
+  }
   interim_transcript_hash_ = interim_transcript_hash(*suite_, context.confirmed_transcript_hash, tag);
   confirmation_tag_.assign(tag.begin(), tag.end());
   context_ = std::move(context);
@@ -376,40 +535,70 @@ Result<SecretBytes> Group::export_secret(std::string_view label, BytesView conte
 // --- Committing ------------------------------------------------------------------------------
 
 Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const std::vector<LeafIndex>& removes,
-                                   std::uint64_t now) {
-  if (!active_) return fail(Errc::mls_invalid_commit, "this member has left the group");
-  Commit commit;
-  // Every proposal of this epoch by reference, except those a committer may not commit (its own
-  // Update, its own removal), then the explicit removes and adds by value.
-  // A member that proposed several Updates gets only its last one committed.
-  std::map<LeafIndex, std::size_t> last_update;
-  for (std::size_t i = 0; i < pending_.size(); ++i) {
-    if (std::holds_alternative<Update>(pending_[i].proposal.body)) last_update[pending_[i].sender] = i;
-  }
+                                   std::uint64_t now, const CommitOptions& options) {
+  GCHAT_TRY_STATUS(check_can_send());
+  // The pending proposals of this epoch go in by reference, as many as make a valid list (§12.2):
+  // a Remove wins over an Update of the same member, a member's last Update wins over its earlier
+  // ones, the first of two Adds of one client and of two PSKs with one id wins, the last
+  // GroupContextExtensions wins, and a ReInit waits for an epoch with nothing else to commit.
+  // Then the explicit removes and adds by value.
   std::set<LeafIndex> removing;
-  for (std::size_t i = 0; i < pending_.size(); ++i) {
-    const auto& p = pending_[i];
-    if (std::holds_alternative<Update>(p.proposal.body) && (p.sender == private_.leaf || last_update[p.sender] != i)) {
-      continue;
-    }
+  for (const auto& p : pending_) {
     const auto* r = std::get_if<Remove>(&p.proposal.body);
-    if (r && (r->removed == private_.leaf || !removing.insert(r->removed).second)) continue;
-    commit.proposals.push_back(ProposalOrRef{p.ref});
+    if (r && r->removed != private_.leaf && tree_.leaf(r->removed)) removing.insert(r->removed);
   }
   for (LeafIndex r : removes) {
     if (r == private_.leaf) return fail(Errc::mls_invalid_proposal, "a member cannot remove itself with a commit");
-    if (removing.insert(r).second) commit.proposals.push_back(ProposalOrRef{Proposal{Remove{r}}});
+    removing.insert(r);
+  }
+  std::map<LeafIndex, std::size_t> last_update;
+  std::optional<std::size_t> last_extensions, last_reinit;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    const auto& body = pending_[i].proposal.body;
+    if (std::holds_alternative<Update>(body)) last_update[pending_[i].sender.index] = i;
+    if (std::holds_alternative<GroupContextExtensions>(body)) last_extensions = i;
+    if (std::holds_alternative<ReInit>(body)) last_reinit = i;
+  }
+  Commit commit;
+  std::set<LeafIndex> removed_by_ref;
+  std::set<Bytes> add_keys, psk_ids;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    const auto& p = pending_[i];
+    bool take = false;
+    if (std::holds_alternative<Update>(p.proposal.body)) {
+      take = p.sender.index != private_.leaf && last_update[p.sender.index] == i && !removing.count(p.sender.index);
+    } else if (const auto* r = std::get_if<Remove>(&p.proposal.body)) {
+      take = removing.count(r->removed) && removed_by_ref.insert(r->removed).second;
+    } else if (const auto* a = std::get_if<Add>(&p.proposal.body)) {
+      const Bytes& key = a->key_package.leaf_node.signature_key;
+      bool member = false;
+      for (LeafIndex l : members()) member = member || (tree_.leaf(l)->signature_key == key && !removing.count(l));
+      take = !member && add_keys.insert(key).second;
+    } else if (const auto* k = std::get_if<PreSharedKey>(&p.proposal.body)) {
+      take = psk_ids.insert(codec::encode(k->psk)).second && psk_secret_of({&k->psk}).ok();
+    } else if (std::holds_alternative<GroupContextExtensions>(p.proposal.body)) {
+      take = last_extensions == i;
+    }
+    if (take) commit.proposals.push_back(ProposalOrRef{p.ref});
+  }
+  for (LeafIndex r : removes) {
+    if (removed_by_ref.insert(r).second) commit.proposals.push_back(ProposalOrRef{Proposal{Remove{r}}});
   }
   for (const auto& kp : adds) commit.proposals.push_back(ProposalOrRef{Proposal{Add{kp}}});
-  GCHAT_TRY(Changes changes, changes_of(commit, pending_, private_.leaf));
+  if (commit.proposals.empty() && last_reinit) commit.proposals.push_back(ProposalOrRef{pending_[*last_reinit].ref});
+
+  GCHAT_TRY(Changes changes, changes_of(*suite_, commit, pending_, private_.leaf));
+  GroupContext next = context_;
+  next.epoch = context_.epoch + 1;
+  if (changes.extensions) next.extensions = changes.extensions->extensions;
+  GCHAT_TRY(Requirements req, requirements_of(next.extensions));
   RatchetTree next_tree = tree_;
   std::vector<LeafIndex> added;
-  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, changes, added, now, validator_));
+  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, req, changes, added, now, validator_));
+  GCHAT_TRY(SecretBytes psk, psk_secret_of(changes.psks));
   std::vector<KeyPackage> joining;
   for (const KeyPackage* kp : changes.adds) joining.push_back(*kp);
 
-  GroupContext next = context_;
-  next.epoch = context_.epoch + 1;
   GCHAT_TRY(CreatedPath created, create_update_path(*suite_, next_tree, private_.leaf, identity_.signature.private_key,
                                                     next, added, private_));
   commit.path = created.path;
@@ -428,8 +617,8 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   // The new epoch, computed on copies so that a failure leaves this state as it was.
   GroupContext new_context = next;
   new_context.confirmed_transcript_hash = confirmed;
-  GCHAT_TRY(auto new_secrets, derive_epoch(*suite_, secrets_.init_secret, created.commit_secret, zeros(*suite_),
-                                           codec::encode(new_context)));
+  GCHAT_TRY(auto new_secrets,
+            derive_epoch(*suite_, secrets_.init_secret, created.commit_secret, psk, codec::encode(new_context)));
   const Bytes tag = confirmation_tag(*suite_, new_secrets.confirmation_key, confirmed);
   GCHAT_TRY(PublicMessage pub, protect_public(*suite_, context_, secrets_.membership_key, content,
                                               identity_.signature.private_key, tag));
@@ -437,13 +626,15 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   CommitOutput out;
   out.commit = MlsMessage{ProtocolVersion::mls10, std::move(pub)};
   if (!joining.empty()) {
-    GCHAT_TRY(GroupInfo info, make_group_info(new_context, next_tree, tag, new_secrets.external_secret));
+    GCHAT_TRY(GroupInfo info, make_group_info(new_context, options.ratchet_tree_in_welcome ? &next_tree : nullptr, tag,
+                                              new_secrets.external_secret));
     Welcome welcome;
     welcome.cipher_suite = suite_->id();
     GCHAT_TRY(welcome.encrypted_group_info, seal_group_info(*suite_, info, new_secrets.welcome_secret));
     for (std::size_t i = 0; i < joining.size(); ++i) {
       GroupSecrets gs;
       gs.joiner_secret.assign(new_secrets.joiner_secret.view().begin(), new_secrets.joiner_secret.view().end());
+      for (const PreSharedKeyId* id : changes.psks) gs.psks.push_back(*id);
       for (const auto& step : created.path_secrets) {
         if (is_in_subtree(node_of_leaf(added[i]), step.copath_child)) {
           gs.path_secret = PathSecret{Bytes(step.path_secret.view().begin(), step.path_secret.view().end())};
@@ -459,6 +650,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
     out.welcome = MlsMessage{ProtocolVersion::mls10, std::move(welcome)};
   }
 
+  if (changes.reinit) reinit_ = *changes.reinit;
   tree_ = std::move(next_tree);
   private_ = std::move(created.own);
   start_epoch_caches();
@@ -468,13 +660,13 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
 
 // --- GroupInfo and external joins ------------------------------------------------------------
 
-Result<GroupInfo> Group::make_group_info(const GroupContext& context, const RatchetTree& tree, BytesView tag,
+Result<GroupInfo> Group::make_group_info(const GroupContext& context, const RatchetTree* tree, BytesView tag,
                                          BytesView external_secret) const {
   GroupInfo info;
   info.group_context = context;
-  info.extensions.push_back(Extension{kRatchetTreeExtension, tree.encode()});
+  if (tree) info.extensions.push_back(Extension{extension_type::ratchet_tree, tree->encode()});
   GCHAT_TRY(auto external, suite_->hpke().derive_key_pair(external_secret));
-  info.extensions.push_back(Extension{kExternalPubExtension, codec::encode(external.public_key)});
+  info.extensions.push_back(Extension{extension_type::external_pub, codec::encode(external.public_key)});
   info.confirmation_tag.assign(tag.begin(), tag.end());
   info.signer = private_.leaf;
   GCHAT_TRY_STATUS(sign_group_info(*suite_, info, identity_.signature.private_key));
@@ -483,14 +675,15 @@ Result<GroupInfo> Group::make_group_info(const GroupContext& context, const Ratc
 
 Result<MlsMessage> Group::group_info() const {
   if (!active_) return fail(Errc::mls_invalid_message, "this member has left the group");
-  GCHAT_TRY(GroupInfo info, make_group_info(context_, tree_, confirmation_tag_, secrets_.external_secret));
+  GCHAT_TRY(GroupInfo info, make_group_info(context_, &tree_, confirmation_tag_, secrets_.external_secret));
   return MlsMessage{ProtocolVersion::mls10, std::move(info)};
 }
 
 Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suite, const GroupInfo& info,
-                                                 const Identity& identity, CredentialValidator validator) {
-  const Bytes* tree_data = find_extension(info.extensions, kRatchetTreeExtension);
-  const Bytes* external_pub = find_extension(info.extensions, kExternalPubExtension);
+                                                 const Identity& identity, CredentialValidator validator,
+                                                 std::optional<LeafIndex> replaces) {
+  const Bytes* tree_data = find_extension(info.extensions, extension_type::ratchet_tree);
+  const Bytes* external_pub = find_extension(info.extensions, extension_type::external_pub);
   if (!tree_data || !external_pub) return fail(Errc::mls_invalid_welcome, "the GroupInfo lacks the tree or external key");
   GCHAT_TRY(Bytes external_key, codec::decode_exact<Bytes>(*external_pub));
 
@@ -503,8 +696,17 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   GCHAT_TRY(auto hpke, suite.hpke().setup_base_s(external_key, {}));
   GCHAT_TRY(SecretBytes init_secret, hpke.context.export_secret(as_bytes(kExternalInitLabel), suite.hash_length()));
 
-  // Our leaf at the leftmost free place, then a full path from it.
+  // Our old leaf out, ours in at the leftmost free place, then a full path from it.
   GCHAT_TRY(auto template_leaf, make_key_package(suite, identity, 0, ~std::uint64_t{0}));
+  GCHAT_TRY(Requirements req, requirements_of(info.group_context.extensions));
+  if (replaces) {
+    const LeafNode* old = g.tree_.leaf(*replaces);
+    if (!old || !same_encoding(old->credential, identity.credential)) {
+      return fail(Errc::mls_invalid_proposal, "the leaf to replace is not this member's");
+    }
+    GCHAT_TRY_STATUS(g.tree_.remove_leaf(*replaces));
+  }
+  GCHAT_TRY_STATUS(check_new_leaf(suite, g.tree_, template_leaf.key_package.leaf_node, std::nullopt, req));
   const LeafIndex me = g.tree_.add_leaf(template_leaf.key_package.leaf_node);
   TreeKemPrivate own;
   own.leaf = me;
@@ -515,6 +717,7 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
 
   Commit commit;
   commit.proposals.push_back(ProposalOrRef{Proposal{ExternalInit{hpke.enc}}});
+  if (replaces) commit.proposals.push_back(ProposalOrRef{Proposal{Remove{*replaces}}});
   commit.path = created.path;
   FramedContent content;
   content.group_id = info.group_context.group_id;
@@ -537,8 +740,14 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
 
 // --- Messages --------------------------------------------------------------------------------
 
-Result<MlsMessage> Group::protect(BytesView application_data, BytesView authenticated_data) {
+Status Group::check_can_send() const {
   if (!active_) return fail(Errc::mls_invalid_message, "this member has left the group");
+  if (reinit_) return fail(Errc::mls_group_reinitialized, "the group was reinitialized; its successor takes over");
+  return {};
+}
+
+Result<MlsMessage> Group::protect(BytesView application_data, BytesView authenticated_data) {
+  GCHAT_TRY_STATUS(check_can_send());
   FramedContent content;
   content.group_id = context_.group_id;
   content.epoch = context_.epoch;
@@ -549,6 +758,14 @@ Result<MlsMessage> Group::protect(BytesView application_data, BytesView authenti
   GCHAT_TRY(PrivateMessage m, protect_private(*suite_, context_, *secret_tree_, secrets_.sender_data_secret, content,
                                               identity_.signature.private_key, {}, padding));
   return MlsMessage{ProtocolVersion::mls10, std::move(m)};
+}
+
+Result<Bytes> Group::external_sender_key(std::uint32_t index) const {
+  const Bytes* data = find_extension(context_.extensions, extension_type::external_senders);
+  if (!data) return fail(Errc::mls_invalid_sender, "this group has no external senders");
+  GCHAT_TRY(auto senders, codec::decode_exact<std::vector<ExternalSender>>(*data));
+  if (index >= senders.size()) return fail(Errc::mls_invalid_sender, "no external sender " + std::to_string(index));
+  return senders[index].signature_key;
 }
 
 Result<Received> Group::process(const MlsMessage& message) {
@@ -563,15 +780,35 @@ Result<Received> Group::process(const MlsMessage& message) {
   WireFormat wire_format = message.wire_format();
   if (const auto* pub = std::get_if<PublicMessage>(&message.body)) {
     Bytes key;
-    if (pub->content.sender.sender_type == SenderType::member) {
-      GCHAT_TRY(key, signature_key(pub->content.sender.index));
-    } else if (pub->content.sender.sender_type == SenderType::new_member_commit) {
-      // An external commit is signed by the key in the leaf its path brings.
-      const auto* c = std::get_if<Commit>(&pub->content.body);
-      if (!c || !c->path) return fail(Errc::mls_invalid_commit, "an external commit needs a path");
-      key = c->path->leaf_node.signature_key;
-    } else {
-      return fail(Errc::mls_invalid_sender, "messages from external senders are not supported yet");
+    const Proposal* proposal = std::get_if<Proposal>(&pub->content.body);
+    switch (pub->content.sender.sender_type) {
+      case SenderType::member: {
+        GCHAT_TRY(key, signature_key(pub->content.sender.index));
+        break;
+      }
+      case SenderType::new_member_commit: {
+        // An external commit is signed by the key in the leaf its path brings.
+        const auto* c = std::get_if<Commit>(&pub->content.body);
+        if (!c || !c->path) return fail(Errc::mls_invalid_commit, "an external commit needs a path");
+        key = c->path->leaf_node.signature_key;
+        break;
+      }
+      case SenderType::external: {
+        // §12.1.8: only some proposal types may come from outside.
+        if (!proposal || std::holds_alternative<Update>(proposal->body) ||
+            std::holds_alternative<ExternalInit>(proposal->body)) {
+          return fail(Errc::mls_invalid_message, "an external sender may only send Add, Remove, PSK, ReInit and "
+                                                 "GroupContextExtensions proposals");
+        }
+        GCHAT_TRY(key, external_sender_key(pub->content.sender.index));
+        break;
+      }
+      case SenderType::new_member_proposal: {
+        const Add* add = proposal ? std::get_if<Add>(&proposal->body) : nullptr;
+        if (!add) return fail(Errc::mls_invalid_message, "a new member may only propose its own Add");
+        key = add->key_package.leaf_node.signature_key;
+        break;
+      }
     }
     GCHAT_TRY_STATUS(verify_public(*suite_, context_, secrets_.membership_key, *pub, key));
     content = pub->content;
@@ -586,15 +823,17 @@ Result<Received> Group::process(const MlsMessage& message) {
   }
 
   Received r;
+  r.sender_type = content.sender.sender_type;
   r.sender = content.sender.index;
   if (auto* data = std::get_if<Bytes>(&content.body)) {
     r.kind = Received::Kind::application;
     r.application_data = std::move(*data);
     return r;
   }
-  if (std::holds_alternative<Proposal>(content.body)) {
+  if (const auto* proposal = std::get_if<Proposal>(&content.body)) {
     GCHAT_TRY_STATUS(cache_proposal(wire_format, content, auth));
     r.kind = Received::Kind::proposal;
+    r.proposal = proposal->type();
     return r;
   }
   const auto* commit = std::get_if<Commit>(&content.body);
@@ -602,13 +841,22 @@ Result<Received> Group::process(const MlsMessage& message) {
   if (!external && content.sender.index == private_.leaf) {
     return fail(Errc::mls_invalid_commit, "this member's own commit was applied when it was made");
   }
+  if (reinit_) return fail(Errc::mls_group_reinitialized, "the group was reinitialized; no commit may follow");
   r.kind = Received::Kind::commit;
-  GCHAT_TRY(Changes changes, changes_of(*commit, pending_, external ? ~LeafIndex{0} : content.sender.index));
-  if (external != (changes.external_init != nullptr)) {
-    return fail(Errc::mls_invalid_commit, "ExternalInit belongs in external commits, and only there");
+  GCHAT_TRY(Changes changes, changes_of(*suite_, *commit, pending_,
+                                        external ? std::nullopt : std::optional<LeafIndex>(content.sender.index)));
+  if (changes.needs_path() && !commit->path) {
+    return fail(Errc::mls_invalid_commit, "this commit must carry a path");
   }
-  if (external && (!changes.adds.empty() || !changes.updates.empty())) {
-    return fail(Errc::mls_invalid_commit, "an external commit may only remove the joiner's old leaf");
+  if (commit->path && commit->path->leaf_node.leaf_node_source != LeafNodeSource::commit) {
+    return fail(Errc::mls_invalid_commit, "a commit's path leaf is not a commit leaf");
+  }
+  if (external && !changes.removes.empty()) {
+    // §12.4.3.2: a joiner may remove only an old leaf of its own.
+    const LeafNode* old = tree_.leaf(changes.removes.front());
+    if (!old || !same_encoding(old->credential, commit->path->leaf_node.credential)) {
+      return fail(Errc::mls_invalid_commit, "an external commit removes a leaf that is not the joiner's");
+    }
   }
   r.removed = changes.removes;
   if (std::find(changes.removes.begin(), changes.removes.end(), private_.leaf) != changes.removes.end()) {
@@ -616,10 +864,23 @@ Result<Received> Group::process(const MlsMessage& message) {
     r.we_were_removed = true;
     return r;
   }
+  GroupContext next = context_;
+  next.epoch = context_.epoch + 1;
+  if (changes.extensions) {
+    next.extensions = changes.extensions->extensions;
+    r.extensions_changed = true;
+  }
+  GCHAT_TRY(Requirements req, requirements_of(next.extensions));
   RatchetTree next_tree = tree_;
-  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, changes, r.added, std::nullopt, validator_));
-  if (commit->path) GCHAT_TRY_STATUS(validator_(commit->path->leaf_node, CredentialUse::commit));
+  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, req, changes, r.added, std::nullopt, validator_));
+  GCHAT_TRY(SecretBytes psk, psk_secret_of(changes.psks));
   LeafIndex committer = content.sender.index;
+  if (commit->path) {
+    const LeafNode& leaf = commit->path->leaf_node;
+    GCHAT_TRY_STATUS(validator_(leaf.credential, leaf.signature_key, CredentialUse::commit));
+    GCHAT_TRY_STATUS(check_new_leaf(*suite_, next_tree, leaf,
+                                    external ? std::nullopt : std::optional<LeafIndex>(committer), req));
+  }
   std::optional<SecretBytes> external_init_secret;
   if (external) {
     // The joiner takes the leftmost free leaf; the init secret comes from its KEM output.
@@ -630,11 +891,6 @@ Result<Received> Group::process(const MlsMessage& message) {
     GCHAT_TRY(auto hpke, suite_->hpke().setup_base_r(changes.external_init->kem_output, external_key.private_key, {}));
     GCHAT_TRY(external_init_secret, hpke.export_secret(as_bytes(kExternalInitLabel), suite_->hash_length()));
   }
-  if (!commit->path && (!changes.removes.empty() || !changes.updates.empty())) {
-    return fail(Errc::mls_invalid_commit, "a commit with removes or updates must carry a path");
-  }
-  GroupContext next = context_;
-  next.epoch = context_.epoch + 1;
   TreeKemPrivate next_private = private_.clone();
   for (const auto& [leaf, node] : changes.updates) {
     r.updated.push_back(leaf);
@@ -662,13 +918,17 @@ Result<Received> Group::process(const MlsMessage& message) {
   // Applied only once everything checked out.
   RatchetTree previous_tree = std::move(tree_);
   tree_ = std::move(next_tree);
-  auto st = enter_epoch(std::move(next), commit_secret, confirmed, auth.confirmation_tag,
+  auto st = enter_epoch(std::move(next), commit_secret, psk, confirmed, auth.confirmation_tag,
                         external_init_secret ? std::optional<BytesView>(external_init_secret->view()) : std::nullopt);
   if (!st.ok()) {
     tree_ = std::move(previous_tree);
     return Unexpected{st.error()};
   }
   private_ = std::move(next_private);
+  if (changes.reinit) {  // before the caches it points into are cleared
+    reinit_ = *changes.reinit;
+    r.reinit = *changes.reinit;
+  }
   start_epoch_caches();
   return r;
 }
@@ -680,55 +940,99 @@ void Group::start_epoch_caches() {
   own_update_keys_.clear();
 }
 
-Status Group::cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth) {
-  const auto& proposal = std::get<Proposal>(content.body);
-  const LeafIndex sender = content.sender.index;
+Result<SecretBytes> Group::psk_secret_of(const std::vector<const PreSharedKeyId*>& ids) const {
+  std::vector<PskInput> inputs;
+  for (const PreSharedKeyId* id : ids) {
+    const SecretBytes* secret = nullptr;
+    if (id->psktype == PskType::external) {
+      auto it = external_psks_.find(id->psk_id);
+      if (it != external_psks_.end()) secret = &it->second;
+    } else if (id->psk_group_id == context_.group_id) {
+      auto it = resumption_psks_.find(id->psk_epoch);
+      if (id->psk_epoch == context_.epoch) secret = &secrets_.resumption_psk;
+      else if (it != resumption_psks_.end()) secret = &it->second;
+    }
+    if (!secret) return fail(Errc::mls_unknown_psk, "a pre-shared key this member does not hold is named");
+    inputs.push_back({*id, secret->view()});
+  }
+  if (inputs.empty()) return SecretBytes(zeros(*suite_));
+  return psk_secret(*suite_, inputs);
+}
+
+// §12.1: one proposal on its own, from `sender`, against this epoch's state.
+Status Group::check_proposal(const Proposal& proposal, const Sender& sender) const {
   if (const auto* u = std::get_if<Update>(&proposal.body)) {
+    if (sender.sender_type != SenderType::member) return fail(Errc::mls_invalid_proposal, "only members send Updates");
     if (u->leaf_node.leaf_node_source != LeafNodeSource::update) {
       return fail(Errc::mls_invalid_proposal, "an Update's leaf is not an update leaf");
     }
-    auto st = verify_leaf_node(*suite_, u->leaf_node, context_.group_id, sender);
+    const LeafNode* current = tree_.leaf(sender.index);
+    if (current && current->encryption_key == u->leaf_node.encryption_key) {
+      return fail(Errc::mls_invalid_proposal, "an Update must bring a new encryption key");
+    }
+    auto st = verify_leaf_node(*suite_, u->leaf_node, context_.group_id, sender.index);
     if (!st.ok()) return fail(Errc::mls_invalid_proposal, "an Update's leaf signature does not verify");
-    GCHAT_TRY_STATUS(check_update_leaf(tree_, sender, u->leaf_node));
-    GCHAT_TRY_STATUS(validator_(u->leaf_node, CredentialUse::update));
-  } else if (const auto* r = std::get_if<Remove>(&proposal.body)) {
-    if (!tree_.leaf(r->removed)) return fail(Errc::mls_invalid_proposal, "a Remove names a leaf that is not a member");
-  } else if (const auto* a = std::get_if<Add>(&proposal.body)) {
-    GCHAT_TRY_STATUS(validate_key_package(*suite_, a->key_package, std::nullopt));
-    GCHAT_TRY_STATUS(validator_(a->key_package.leaf_node, CredentialUse::add));
-  } else {
-    return fail(Errc::mls_invalid_proposal,
-                "proposal type " + std::to_string(static_cast<int>(proposal.type())) + " is not supported yet");
+    GCHAT_TRY(Requirements req, requirements_of(context_.extensions));
+    GCHAT_TRY_STATUS(check_new_leaf(*suite_, tree_, u->leaf_node, sender.index, req));
+    return validator_(u->leaf_node.credential, u->leaf_node.signature_key, CredentialUse::update);
   }
-  pending_.push_back({proposal_ref(*suite_, wire_format, content, auth), proposal, sender});
+  if (const auto* r = std::get_if<Remove>(&proposal.body)) {
+    if (!tree_.leaf(r->removed)) return fail(Errc::mls_invalid_proposal, "a Remove names a leaf that is not a member");
+    return {};
+  }
+  if (const auto* a = std::get_if<Add>(&proposal.body)) {
+    GCHAT_TRY_STATUS(validate_key_package(*suite_, a->key_package, std::nullopt));
+    GCHAT_TRY(Requirements req, requirements_of(context_.extensions));
+    GCHAT_TRY_STATUS(check_leaf_supports(*suite_, a->key_package.leaf_node, req));
+    return validator_(a->key_package.leaf_node.credential, a->key_package.leaf_node.signature_key, CredentialUse::add);
+  }
+  if (const auto* k = std::get_if<PreSharedKey>(&proposal.body)) return check_psk_id(*suite_, k->psk);
+  if (const auto* ri = std::get_if<ReInit>(&proposal.body)) {
+    if (ri->version < ProtocolVersion::mls10) return fail(Errc::mls_invalid_proposal, "a ReInit may not go back a version");
+    return {};
+  }
+  if (const auto* g = std::get_if<GroupContextExtensions>(&proposal.body)) {
+    GCHAT_TRY(Requirements req, requirements_of(g->extensions));
+    return check_tree_supports(*suite_, tree_, req, validator_);
+  }
+  return fail(Errc::mls_invalid_proposal, "an ExternalInit is only valid inside an external commit");
+}
+
+Status Group::cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth) {
+  const auto& proposal = std::get<Proposal>(content.body);
+  GCHAT_TRY_STATUS(check_proposal(proposal, content.sender));
+  pending_.push_back({proposal_ref(*suite_, wire_format, content, auth), proposal, content.sender});
   return {};
 }
 
 Result<MlsMessage> Group::send_proposal(Proposal proposal) {
-  if (!active_) return fail(Errc::mls_invalid_proposal, "this member has left the group");
+  GCHAT_TRY_STATUS(check_can_send());
+  const Sender me{SenderType::member, private_.leaf};
+  GCHAT_TRY_STATUS(check_proposal(proposal, me));
   FramedContent content;
   content.group_id = context_.group_id;
   content.epoch = context_.epoch;
-  content.sender = Sender{SenderType::member, private_.leaf};
+  content.sender = me;
   content.body = std::move(proposal);
   GCHAT_TRY(PublicMessage pub, protect_public(*suite_, context_, secrets_.membership_key, content,
                                               identity_.signature.private_key));
   // Our own proposals are pending like everybody else's.
   pending_.push_back({proposal_ref(*suite_, WireFormat::public_message, pub.content, pub.auth),
-                      std::get<Proposal>(pub.content.body), private_.leaf});
+                      std::get<Proposal>(pub.content.body), me});
   return MlsMessage{ProtocolVersion::mls10, std::move(pub)};
 }
 
 Result<MlsMessage> Group::propose_update() {
-  const LeafNode* current = tree_.leaf(private_.leaf);
-  LeafNode leaf = *current;
+  GCHAT_TRY_STATUS(check_can_send());
+  LeafNode leaf = *tree_.leaf(private_.leaf);
   auto key = suite_->hpke().generate_key_pair();
   leaf.encryption_key = key.public_key;
   leaf.leaf_node_source = LeafNodeSource::update;
   leaf.parent_hash.clear();
   GCHAT_TRY(leaf.signature, sign_leaf_node(*suite_, leaf, identity_.signature.private_key, context_.group_id, private_.leaf));
+  GCHAT_TRY(auto sent, send_proposal(Proposal{Update{std::move(leaf)}}));
   own_update_keys_.insert_or_assign(key.public_key, std::move(key.private_key));
-  return send_proposal(Proposal{Update{std::move(leaf)}});
+  return sent;
 }
 
 Result<MlsMessage> Group::propose_remove(LeafIndex leaf) {
@@ -738,16 +1042,85 @@ Result<MlsMessage> Group::propose_remove(LeafIndex leaf) {
 
 Result<MlsMessage> Group::propose_add(const KeyPackage& key_package, std::uint64_t now) {
   GCHAT_TRY_STATUS(validate_key_package(*suite_, key_package, now));
-  GCHAT_TRY_STATUS(validator_(key_package.leaf_node, CredentialUse::add));
-  GCHAT_TRY_STATUS(check_unique_keys(tree_, key_package));
+  GCHAT_TRY(Requirements req, requirements_of(context_.extensions));
+  GCHAT_TRY_STATUS(check_new_leaf(*suite_, tree_, key_package.leaf_node, std::nullopt, req));
   return send_proposal(Proposal{Add{key_package}});
+}
+
+namespace {
+PreSharedKeyId fresh_psk_id(const crypto::CipherSuite& suite) {
+  PreSharedKeyId id;
+  id.psk_nonce.resize(suite.hash_length());
+  randombytes_buf(id.psk_nonce.data(), id.psk_nonce.size());
+  return id;
+}
+}  // namespace
+
+Result<MlsMessage> Group::propose_external_psk(BytesView psk_id) {
+  PreSharedKeyId id = fresh_psk_id(*suite_);
+  id.psktype = PskType::external;
+  id.psk_id.assign(psk_id.begin(), psk_id.end());
+  GCHAT_TRY_STATUS(psk_secret_of({&id}));
+  return send_proposal(Proposal{PreSharedKey{std::move(id)}});
+}
+
+Result<MlsMessage> Group::propose_resumption_psk(std::uint64_t epoch) {
+  PreSharedKeyId id = fresh_psk_id(*suite_);
+  id.psktype = PskType::resumption;
+  id.usage = ResumptionPskUsage::application;
+  id.psk_group_id = context_.group_id;
+  id.psk_epoch = epoch;
+  GCHAT_TRY_STATUS(psk_secret_of({&id}));
+  return send_proposal(Proposal{PreSharedKey{std::move(id)}});
+}
+
+Result<MlsMessage> Group::propose_group_context_extensions(std::vector<Extension> extensions) {
+  return send_proposal(Proposal{GroupContextExtensions{std::move(extensions)}});
+}
+
+Result<MlsMessage> Group::propose_reinit(ReInit reinit) { return send_proposal(Proposal{std::move(reinit)}); }
+
+void Group::add_external_psk(Bytes id, SecretBytes secret) { external_psks_.insert_or_assign(std::move(id), std::move(secret)); }
+
+// --- Proposals from outside the group --------------------------------------------------------
+
+namespace {
+Result<MlsMessage> outside_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
+                                    Sender sender, Proposal proposal, BytesView signature_private_key) {
+  GroupContext context;  // external senders do not sign the GroupContext: only its group and epoch count
+  context.cipher_suite = suite.id();
+  context.group_id.assign(group_id.begin(), group_id.end());
+  context.epoch = epoch;
+  FramedContent content;
+  content.group_id = context.group_id;
+  content.epoch = epoch;
+  content.sender = sender;
+  content.body = std::move(proposal);
+  GCHAT_TRY(PublicMessage pub, protect_public(suite, context, {}, std::move(content), signature_private_key));
+  return MlsMessage{ProtocolVersion::mls10, std::move(pub)};
+}
+}  // namespace
+
+Result<MlsMessage> external_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
+                                     std::uint32_t sender_index, Proposal proposal, BytesView signature_private_key) {
+  if (std::holds_alternative<Update>(proposal.body) || std::holds_alternative<ExternalInit>(proposal.body)) {
+    return fail(Errc::mls_invalid_proposal, "an external sender cannot send Update or ExternalInit proposals");
+  }
+  return outside_proposal(suite, group_id, epoch, Sender{SenderType::external, sender_index}, std::move(proposal),
+                          signature_private_key);
+}
+
+Result<MlsMessage> new_member_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
+                                       const KeyPackage& key_package, BytesView signature_private_key) {
+  return outside_proposal(suite, group_id, epoch, Sender{SenderType::new_member_proposal, 0},
+                          Proposal{Add{key_package}}, signature_private_key);
 }
 
 // --- Persistence -----------------------------------------------------------------------------
 
 namespace {
 
-constexpr std::uint16_t kStateFormat = 1;
+constexpr std::uint16_t kStateFormat = 2;
 
 struct StoredKey {
   std::uint32_t node = 0;
@@ -759,10 +1132,15 @@ struct StoredUpdateKey {
   Bytes private_key;
   GCHAT_TLS_FIELDS(public_key, private_key)
 };
+struct StoredPsk {
+  Bytes id;  // external: the PSK id; resumption: the epoch, big-endian
+  Bytes secret;
+  GCHAT_TLS_FIELDS(id, secret)
+};
 struct StoredProposal {
   Bytes ref;
   Proposal proposal;
-  std::uint32_t sender = 0;
+  Sender sender;
 };
 void tls_encode(Writer& w, const StoredProposal& v) {
   codec::encode_value(w, v.ref);
@@ -785,10 +1163,14 @@ struct StoredGroup {
       epoch_authenticator, interim_transcript_hash, confirmation_tag, secret_tree;
   std::vector<StoredProposal> pending;
   std::vector<StoredUpdateKey> own_update_keys;
+  std::vector<StoredPsk> external_psks;
+  std::vector<StoredPsk> resumption_psks;
+  std::vector<ReInit> reinit;  // empty or one
   bool active = true;
   GCHAT_TLS_FIELDS(format, cipher_suite, context, tree, own_leaf, private_keys, init_secret, sender_data_secret,
                    exporter_secret, external_secret, membership_key, resumption_psk, epoch_authenticator,
-                   interim_transcript_hash, confirmation_tag, secret_tree, pending, own_update_keys, active)
+                   interim_transcript_hash, confirmation_tag, secret_tree, pending, own_update_keys, external_psks,
+                   resumption_psks, reinit, active)
 };
 
 Bytes copy(BytesView v) { return Bytes(v.begin(), v.end()); }
@@ -800,6 +1182,15 @@ void wipe(StoredGroup& g) {
   }
   for (auto& k : g.private_keys) sodium_memzero(k.key.data(), k.key.size());
   for (auto& k : g.own_update_keys) sodium_memzero(k.private_key.data(), k.private_key.size());
+  for (auto* list : {&g.external_psks, &g.resumption_psks}) {
+    for (auto& k : *list) sodium_memzero(k.secret.data(), k.secret.size());
+  }
+}
+
+Bytes epoch_bytes(std::uint64_t epoch) {
+  Writer w;
+  codec::encode_value(w, epoch);
+  return w.take();
 }
 
 }  // namespace
@@ -823,6 +1214,9 @@ SecretBytes Group::serialize() const {
   g.secret_tree = copy(secret_tree_->serialize());
   for (const auto& p : pending_) g.pending.push_back({p.ref, p.proposal, p.sender});
   for (const auto& [pub, key] : own_update_keys_) g.own_update_keys.push_back({pub, copy(key)});
+  for (const auto& [id, secret] : external_psks_) g.external_psks.push_back({id, copy(secret)});
+  for (const auto& [epoch, secret] : resumption_psks_) g.resumption_psks.push_back({epoch_bytes(epoch), copy(secret)});
+  if (reinit_) g.reinit.push_back(*reinit_);
   g.active = active_;
   Bytes encoded = codec::encode(g);
   wipe(g);
@@ -864,6 +1258,13 @@ Result<Group> Group::deserialize(const crypto::CipherSuite& suite, BytesView dat
   g.secret_tree_ = std::make_unique<SecretTree>(std::move(tree));
   for (auto& p : stored.pending) g.pending_.push_back({p.ref, p.proposal, p.sender});
   for (auto& k : stored.own_update_keys) g.own_update_keys_.insert_or_assign(k.public_key, SecretBytes(k.private_key));
+  for (auto& k : stored.external_psks) g.external_psks_.insert_or_assign(k.id, SecretBytes(k.secret));
+  for (auto& k : stored.resumption_psks) {
+    GCHAT_TRY(std::uint64_t epoch, codec::decode_exact<std::uint64_t>(k.id));
+    g.resumption_psks_.insert_or_assign(epoch, SecretBytes(k.secret));
+  }
+  if (stored.reinit.size() > 1) return fail(Errc::storage_corrupt, "the stored state has two ReInits");
+  if (!stored.reinit.empty()) g.reinit_ = stored.reinit.front();
   g.active_ = stored.active;
   return g;
 }

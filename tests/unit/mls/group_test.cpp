@@ -297,8 +297,8 @@ TEST_CASE("key packages: bad signature, wrong suite and expired ones are refused
 
 TEST_CASE("the credential hook can refuse an add, a join and a commit") {
   // Refuses any leaf whose identity is "user-66" (a stand-in for an uncleared person).
-  const CredentialValidator no_66 = [](const LeafNode& leaf, CredentialUse) -> Status {
-    const std::string who(leaf.credential.identity.begin(), leaf.credential.identity.end());
+  const CredentialValidator no_66 = [](const Credential& credential, BytesView, CredentialUse) -> Status {
+    const std::string who(credential.identity.begin(), credential.identity.end());
     if (who == "user-66") return fail(Errc::mls_invalid_credential, "user-66 is not cleared for this group");
     return {};
   };

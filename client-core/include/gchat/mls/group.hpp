@@ -1,13 +1,17 @@
 #pragma once
 // One member's state of one MLS group (RFC 9420 §11-12): create, add and remove members and
-// refresh keys with a commit (always with an UpdatePath), join from a Welcome, process what
-// others commit, and protect and open application messages.
+// refresh keys with a commit (always with an UpdatePath), join from a Welcome or by an external
+// commit, send and cache proposals (Add, Update, Remove, PreSharedKey, GroupContextExtensions,
+// ReInit; from members, from the external senders the group lists, and a joiner's own Add),
+// process what others commit, and protect and open application messages.
 //
-// This is the first cut of the group API (issue 5): proposals are sent by value inside commits;
-// stand-alone proposals, PSKs, external commits, ReInit and the credential-validation hook come
-// next. A commit is applied to the committer's own state when it is created: the relay orders
+// A commit is applied to the committer's own state when it is created: the relay orders
 // handshake messages per group, so the first commit of an epoch that the relay accepts is the
-// one everybody applies.
+// one everybody applies (a committer whose commit lost keeps a copy of its state from before).
+//
+// What is left out, on purpose: creating the successor group after a committed ReInit and
+// subgroup branching (both need resumption PSKs from another group; a ReInit is validated,
+// committed and then closes this group for sending).
 
 #include <cstdint>
 #include <functional>
@@ -33,6 +37,10 @@ namespace gchat::mls {
 struct Identity {
   Credential credential;
   crypto::SignatureKeyPair signature;
+  // What this client supports beyond MLS 1.0, the group's suite and its own credential type
+  // (which its leaves always list): other credential types and non-default extension and proposal
+  // types.
+  Capabilities extra_capabilities;
 };
 
 // A key package and the private keys that go with it (kept by its owner until it is used).
@@ -45,10 +53,20 @@ struct KeyPackageBundle {
 // KeyPackageTBS signed with "KeyPackageTBS", its leaf signed with "LeafNodeTBS".
 Result<KeyPackageBundle> make_key_package(const crypto::CipherSuite& suite, const Identity& identity,
                                           std::uint64_t not_before, std::uint64_t not_after);
-// §10.1: suite, signatures, distinct init and encryption keys, leaf source, and the lifetime at
-// `now` (Unix seconds) when given. Receivers of a commit do not re-check the lifetime: the
-// committer checked it against its clock, and clocks differ.
+// The longest lifetime a key package may claim (§7.2 asks every application to set one).
+constexpr std::uint64_t kMaxKeyPackageLifetime = 90ull * 24 * 3600;
+
+// §10.1: suite, signatures, distinct init and encryption keys, leaf source, a lifetime no longer
+// than kMaxKeyPackageLifetime, and that `now` (Unix seconds) is inside it when given. Receivers of
+// a commit do not re-check `now`: the committer checked it against its clock, and clocks differ.
 Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& kp, std::optional<std::uint64_t> now);
+
+struct CommitOptions {
+  // The Welcome's GroupInfo carries the ratchet tree. At 10,000 members that is 2.5 MB to encode,
+  // sign and encrypt with every Add; without it, joiners take the tree from elsewhere (the relay
+  // keeps the public tree of each group) through JoinOptions::ratchet_tree.
+  bool ratchet_tree_in_welcome = true;
+};
 
 struct CommitOutput {
   MlsMessage commit;                 // PublicMessage, to every current member
@@ -57,21 +75,38 @@ struct CommitOutput {
 
 struct Received {
   enum class Kind { application, proposal, commit } kind = Kind::application;
-  LeafIndex sender = 0;
+  SenderType sender_type = SenderType::member;
+  LeafIndex sender = 0;                     // leaf (members), index in external_senders (external)
+  std::optional<ProposalType> proposal;     // proposal
   Bytes application_data;           // application
   std::vector<LeafIndex> added;     // commit
   std::vector<LeafIndex> removed;   // commit
   std::vector<LeafIndex> updated;   // commit: members whose Update proposals it applied
   bool we_were_removed = false;     // commit: this member is no longer in the group
+  bool extensions_changed = false;  // commit: the GroupContext extensions were replaced
+  std::optional<ReInit> reinit;     // commit: the group is closed; its successor is described here
 };
+
+// Proposals from outside the group (§12.1.8), as PublicMessages for the group's current epoch:
+// from the external sender at `sender_index` of the group's external_senders extension (Add,
+// Remove, PreSharedKey, ReInit, GroupContextExtensions), or a joiner's own Add.
+Result<MlsMessage> external_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
+                                     std::uint32_t sender_index, Proposal proposal,
+                                     BytesView signature_private_key);
+Result<MlsMessage> new_member_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
+                                       const KeyPackage& key_package, BytesView signature_private_key);
 
 // The credential-validation hook (§5.3.1): called for every leaf a member is asked to accept — the
 // leaves of a tree it joins, added key packages, Update leaves and committers' new leaves — and
 // able to refuse any of them. The identity layer fills it with certificate-chain and clearance
 // checks; by default only basic credentials are accepted.
-enum class CredentialUse { joined_tree, add, update, commit };
-using CredentialValidator = std::function<Status(const LeafNode& leaf, CredentialUse use)>;
-Status accept_basic_credentials(const LeafNode& leaf, CredentialUse use);
+// External senders named in a GroupContextExtensions proposal or in a joined group's context are
+// checked too (`external_sender`). The hook sees the credential and the signature key it vouches
+// for.
+enum class CredentialUse { joined_tree, add, update, commit, external_sender };
+using CredentialValidator =
+    std::function<Status(const Credential& credential, BytesView signature_key, CredentialUse use)>;
+Status accept_basic_credentials(const Credential& credential, BytesView signature_key, CredentialUse use);
 
 // What a joiner may need besides the Welcome: the ratchet tree when the GroupInfo does not carry
 // it, and the external pre-shared keys the Welcome names.
@@ -97,21 +132,35 @@ class Group {
   // relay keeps, without waiting for anyone to add it. Returns the joined group and the commit to
   // send to the group's members.
   struct ExternalJoin;
+  // `replaces`: this member's old leaf, removed by the same commit (a device that lost its state
+  // and rejoins); it must carry the same credential.
   static Result<ExternalJoin> join_external(const crypto::CipherSuite& suite, const GroupInfo& info,
                                             const Identity& identity,
-                                            CredentialValidator validator = accept_basic_credentials);
+                                            CredentialValidator validator = accept_basic_credentials,
+                                            std::optional<LeafIndex> replaces = std::nullopt);
   // A signed GroupInfo of the current epoch with the ratchet tree and the external public key, for
   // external joins.
   Result<MlsMessage> group_info() const;
 
   // Adds the owners of `adds`, removes the members at `removes`, and refreshes this member's path.
   Result<CommitOutput> commit(const std::vector<KeyPackage>& adds, const std::vector<LeafIndex>& removes,
-                              std::uint64_t now);
+                              std::uint64_t now, const CommitOptions& options = {});
   // Stand-alone proposals (PublicMessages), cached by every member until the next commit, which
   // includes all of them by reference.
   Result<MlsMessage> propose_update();
   Result<MlsMessage> propose_remove(LeafIndex leaf);
   Result<MlsMessage> propose_add(const KeyPackage& key_package, std::uint64_t now);
+  // Injects a PSK into the next epoch: an external one this member holds (add_external_psk), or
+  // the resumption PSK of a recent epoch of this group (the last kResumptionEpochs are kept).
+  Result<MlsMessage> propose_external_psk(BytesView psk_id);
+  Result<MlsMessage> propose_resumption_psk(std::uint64_t epoch);
+  // Replaces the GroupContext extensions (e.g. external_senders, required_capabilities); refused
+  // when a member would not support them.
+  Result<MlsMessage> propose_group_context_extensions(std::vector<Extension> extensions);
+  Result<MlsMessage> propose_reinit(ReInit reinit);
+  // External PSKs this member may be asked to inject (kept in the serialized state).
+  void add_external_psk(Bytes id, SecretBytes secret);
+  static constexpr std::size_t kResumptionEpochs = 4;
   Result<MlsMessage> protect(BytesView application_data, BytesView authenticated_data = {});
   Result<Received> process(const MlsMessage& message);
 
@@ -123,6 +172,9 @@ class Group {
                                    CredentialValidator validator = accept_basic_credentials);
 
   const Bytes& group_id() const noexcept { return context_.group_id; }
+  const GroupContext& context() const noexcept { return context_; }
+  // Set once a ReInit is committed: the group takes no more messages to send.
+  const std::optional<ReInit>& pending_reinit() const noexcept { return reinit_; }
   std::uint64_t epoch() const noexcept { return context_.epoch; }
   LeafIndex own_leaf() const noexcept { return private_.leaf; }
   const RatchetTree& tree() const noexcept { return tree_; }
@@ -135,21 +187,26 @@ class Group {
   explicit Group(const crypto::CipherSuite& suite) : suite_(&suite), tree_(suite) {}
   // Applies the key schedule for the next epoch and the new transcript hashes; an external commit
   // brings its own init secret.
-  Status enter_epoch(GroupContext next, BytesView commit_secret, BytesView confirmed_hash, BytesView confirmation_tag,
-                     std::optional<BytesView> init_secret = std::nullopt);
+  Status enter_epoch(GroupContext next, BytesView commit_secret, BytesView psk, BytesView confirmed_hash,
+                     BytesView confirmation_tag, std::optional<BytesView> init_secret = std::nullopt);
   // Makes `context` (with its confirmed transcript hash) and `secrets` the current epoch.
   void install_epoch(GroupContext context, EpochSecrets secrets, BytesView confirmation_tag);
-  Result<GroupInfo> make_group_info(const GroupContext& context, const RatchetTree& tree, BytesView tag,
+  Result<GroupInfo> make_group_info(const GroupContext& context, const RatchetTree* tree, BytesView tag,
                                     BytesView external_secret) const;
 
   struct CachedProposal {
     Bytes ref;
     Proposal proposal;
-    LeafIndex sender;
+    Sender sender;
   };
   Result<MlsMessage> send_proposal(Proposal proposal);
+  Status check_proposal(const Proposal& proposal, const Sender& sender) const;
   Status cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth);
   void start_epoch_caches();
+  Status check_can_send() const;
+  // The PSK inputs of a commit, looked up in this member's store.
+  Result<SecretBytes> psk_secret_of(const std::vector<const PreSharedKeyId*>& ids) const;
+  Result<Bytes> external_sender_key(std::uint32_t index) const;
 
   const crypto::CipherSuite* suite_;
   CredentialValidator validator_ = accept_basic_credentials;
@@ -164,6 +221,9 @@ class Group {
   std::unique_ptr<SecretTree> secret_tree_;
   Identity identity_;
   bool active_ = true;
+  std::optional<ReInit> reinit_;
+  std::map<Bytes, SecretBytes> external_psks_;
+  std::map<std::uint64_t, SecretBytes> resumption_psks_;  // earlier epochs, newest kResumptionEpochs
 };
 
 struct Group::ExternalJoin {

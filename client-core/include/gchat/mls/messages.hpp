@@ -50,6 +50,16 @@ struct Extension {
   GCHAT_TLS_FIELDS(extension_type, extension_data)
 };
 
+// Extension types of §13.4 (the "default" ones every client implements).
+namespace extension_type {
+constexpr std::uint16_t application_id = 1;
+constexpr std::uint16_t ratchet_tree = 2;
+constexpr std::uint16_t required_capabilities = 3;
+constexpr std::uint16_t external_pub = 4;
+constexpr std::uint16_t external_senders = 5;
+constexpr bool is_default(std::uint16_t t) noexcept { return t >= application_id && t <= external_senders; }
+}  // namespace extension_type
+
 struct Certificate {
   Bytes cert_data;
   GCHAT_TLS_FIELDS(cert_data)
@@ -72,6 +82,22 @@ struct Capabilities {
   std::vector<std::uint16_t> proposals;
   std::vector<std::uint16_t> credentials;
   GCHAT_TLS_FIELDS(versions, cipher_suites, extensions, proposals, credentials)
+};
+
+// §11.1: the GroupContext extension naming what every member must support (default extension
+// and proposal types are implied).
+struct RequiredCapabilities {
+  std::vector<std::uint16_t> extension_types;
+  std::vector<std::uint16_t> proposal_types;
+  std::vector<std::uint16_t> credential_types;
+  GCHAT_TLS_FIELDS(extension_types, proposal_types, credential_types)
+};
+
+// §12.1.8.1: a party outside the group allowed to send proposals (the relay, for Removes).
+struct ExternalSender {
+  Bytes signature_key;
+  Credential credential;
+  GCHAT_TLS_FIELDS(signature_key, credential)
 };
 
 struct Lifetime {

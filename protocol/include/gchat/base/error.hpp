@@ -42,6 +42,9 @@ enum class Errc : std::uint32_t {
   mls_invalid_credential = 311,
   mls_invalid_key_package = 312,
   mls_invalid_welcome = 313,
+  mls_unsupported_capability = 314,  // a leaf lacks what the group requires
+  mls_unknown_psk = 315,             // a commit or Welcome names a pre-shared key this member lacks
+  mls_group_reinitialized = 316,     // a ReInit was committed: the group is closed for sending
 
   // 400-499: storage
   storage_failure = 400,
