@@ -41,6 +41,20 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::already_exists: return "already_exists";
     case Errc::config_invalid: return "config_invalid";
     case Errc::io_failure: return "io_failure";
+    case Errc::cert_malformed: return "cert_malformed";
+    case Errc::cert_bad_signature: return "cert_bad_signature";
+    case Errc::cert_not_yet_valid: return "cert_not_yet_valid";
+    case Errc::cert_expired: return "cert_expired";
+    case Errc::cert_mismatch: return "cert_mismatch";
+    case Errc::cert_role_missing: return "cert_role_missing";
+    case Errc::cert_clearance_above_cap: return "cert_clearance_above_cap";
+    case Errc::cert_revoked: return "cert_revoked";
+    case Errc::clearance_too_low: return "clearance_too_low";
+    case Errc::agency_not_allowed: return "agency_not_allowed";
+    case Errc::policy_not_permitted: return "policy_not_permitted";
+    case Errc::enrolment_refused: return "enrolment_refused";
+    case Errc::audit_broken: return "audit_broken";
+    case Errc::replayed: return "replayed";
     case Errc::invalid_argument: return "invalid_argument";
     case Errc::internal: return "internal";
   }

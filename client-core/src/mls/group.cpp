@@ -401,9 +401,10 @@ Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& 
 // --- Creation and joining --------------------------------------------------------------------
 
 Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity,
-                            CredentialValidator validator) {
+                            GroupRules rules, std::vector<Extension> extensions) {
   Group g(suite);
-  g.validator_ = std::move(validator);
+  g.validator_ = std::move(rules.validator);
+  g.epoch_check_ = std::move(rules.epoch_check);
   g.identity_ = clone_identity(identity);
   GCHAT_TRY(auto bundle, make_key_package(suite, identity, 0, ~std::uint64_t{0}));
   const LeafIndex me = g.tree_.add_leaf(bundle.key_package.leaf_node);
@@ -413,6 +414,12 @@ Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, co
   g.context_.group_id = std::move(group_id);
   g.context_.epoch = 0;
   g.context_.tree_hash = g.tree_.tree_hash();
+  g.context_.extensions = std::move(extensions);
+  {
+    GCHAT_TRY(Requirements req, requirements_of(g.context_.extensions));
+    GCHAT_TRY_STATUS(check_tree_supports(suite, g.tree_, req, g.validator_));
+  }
+  GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &g.context_, &g.tree_, std::nullopt, {me}}));
   Bytes init(suite.hash_length());
   randombytes_buf(init.data(), init.size());
   const SecretBytes init_secret = SecretBytes::take(init);
@@ -451,7 +458,8 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
   const Bytes* tree_data =
       options.ratchet_tree ? &*options.ratchet_tree : find_extension(info.extensions, extension_type::ratchet_tree);
   if (!tree_data) return fail(Errc::mls_invalid_welcome, "no ratchet tree: neither in the GroupInfo nor given");
-  g.validator_ = options.validator;
+  g.validator_ = options.rules.validator;
+  g.epoch_check_ = options.rules.epoch_check;
   GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.validator_));
 
   std::optional<LeafIndex> me;
@@ -465,6 +473,7 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
   if (!me) return fail(Errc::mls_invalid_welcome, "this key package's leaf is not in the tree");
 
   g.context_ = info.group_context;
+  GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &g.context_, &g.tree_, std::nullopt, g.members()}));
   GCHAT_TRY(g.secrets_, derive_epoch_from_joiner(suite, secrets.joiner_secret, psk, codec::encode(g.context_)));
   if (confirmation_tag(suite, g.secrets_.confirmation_key, g.context_.confirmed_transcript_hash) != info.confirmation_tag) {
     return fail(Errc::mls_bad_confirmation_tag, "the GroupInfo's confirmation tag does not verify");
@@ -599,6 +608,12 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   std::vector<KeyPackage> joining;
   for (const KeyPackage* kp : changes.adds) joining.push_back(*kp);
 
+  {
+    EpochChange change{&context_, &next, &next_tree, private_.leaf, added};
+    for (const auto& [leaf, node] : changes.updates) change.admitted.push_back(leaf);
+    change.admitted.push_back(private_.leaf);  // the path brings a new leaf node
+    GCHAT_TRY_STATUS(check_epoch(change));
+  }
   GCHAT_TRY(CreatedPath created, create_update_path(*suite_, next_tree, private_.leaf, identity_.signature.private_key,
                                                     next, added, private_));
   commit.path = created.path;
@@ -680,7 +695,7 @@ Result<MlsMessage> Group::group_info() const {
 }
 
 Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suite, const GroupInfo& info,
-                                                 const Identity& identity, CredentialValidator validator,
+                                                 const Identity& identity, GroupRules rules,
                                                  std::optional<LeafIndex> replaces) {
   const Bytes* tree_data = find_extension(info.extensions, extension_type::ratchet_tree);
   const Bytes* external_pub = find_extension(info.extensions, extension_type::external_pub);
@@ -688,7 +703,8 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   GCHAT_TRY(Bytes external_key, codec::decode_exact<Bytes>(*external_pub));
 
   Group g(suite);
-  g.validator_ = std::move(validator);
+  g.validator_ = std::move(rules.validator);
+  g.epoch_check_ = std::move(rules.epoch_check);
   g.identity_ = clone_identity(identity);
   GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.validator_));
 
@@ -712,6 +728,7 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   own.leaf = me;
   GroupContext next = info.group_context;
   next.epoch = info.group_context.epoch + 1;
+  GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &next, &g.tree_, std::nullopt, g.members()}));
   GCHAT_TRY(CreatedPath created,
             create_update_path(suite, g.tree_, me, identity.signature.private_key, next, {}, own));
 
@@ -912,6 +929,13 @@ Result<Received> Group::process(const MlsMessage& message) {
   } else {
     next.tree_hash = next_tree.tree_hash();
     commit_secret = SecretBytes(zeros(*suite_));
+  }
+  {
+    EpochChange change{&context_, &next, &next_tree, std::nullopt, r.added};
+    if (!external) change.committer = content.sender.index;
+    for (LeafIndex leaf : r.updated) change.admitted.push_back(leaf);
+    if (commit->path && !external) change.admitted.push_back(committer);
+    GCHAT_TRY_STATUS(check_epoch(change));
   }
   const Bytes confirmed = confirmed_transcript_hash(*suite_, interim_transcript_hash_, wire_format, content, auth.signature);
   if (auth.confirmation_tag.empty()) return fail(Errc::mls_invalid_commit, "the commit has no confirmation tag");
@@ -1224,7 +1248,7 @@ SecretBytes Group::serialize() const {
 }
 
 Result<Group> Group::deserialize(const crypto::CipherSuite& suite, BytesView data, const Identity& identity,
-                                 CredentialValidator validator) {
+                                 GroupRules rules) {
   GCHAT_TRY(StoredGroup stored, codec::decode_exact<StoredGroup>(data));
   struct Wiper {
     StoredGroup& g;
@@ -1233,7 +1257,8 @@ Result<Group> Group::deserialize(const crypto::CipherSuite& suite, BytesView dat
   if (stored.format != kStateFormat) return fail(Errc::invalid_value, "unknown group state format");
   if (stored.cipher_suite != suite.id()) return fail(Errc::invalid_argument, "the state is for another cipher suite");
   Group g(suite);
-  g.validator_ = std::move(validator);
+  g.validator_ = std::move(rules.validator);
+  g.epoch_check_ = std::move(rules.epoch_check);
   g.identity_ = clone_identity(identity);
   g.context_ = stored.context;
   GCHAT_TRY(g.tree_, RatchetTree::decode(suite, stored.tree));

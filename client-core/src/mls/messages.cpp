@@ -28,14 +28,15 @@ Status decode_alternative(Reader& r, Variant& v) {
 
 void tls_encode(Writer& w, const Credential& v) {
   encode_value(w, v.credential_type);
-  if (v.credential_type == CredentialType::basic) encode_value(w, v.identity);
-  else encode_value(w, v.certificates);
+  if (v.credential_type == CredentialType::x509) encode_value(w, v.certificates);
+  else encode_value(w, v.identity);
 }
 
 Status tls_decode(Reader& r, Credential& v) {
   GCHAT_TRY_STATUS(decode_value(r, v.credential_type));
   switch (v.credential_type) {
-    case CredentialType::basic: return decode_value(r, v.identity);
+    case CredentialType::basic:
+    case CredentialType::gchat: return decode_value(r, v.identity);
     case CredentialType::x509: return decode_value(r, v.certificates);
   }
   return unknown("credential type", static_cast<std::uint16_t>(v.credential_type));

@@ -322,7 +322,7 @@ TEST_CASE("the credential hook can refuse an add, a join and a commit") {
   auto out = lax->commit({mallory_kp->key_package, carol_kp->key_package}, {}, kNow);
   REQUIRE(out.ok());
   JoinOptions options;
-  options.validator = no_66;
+  options.rules.validator = no_66;
   auto joined = Group::join(suite(), std::get<Welcome>(out->welcome->body), std::move(*carol_kp), carol_id, options);
   REQUIRE_FALSE(joined.ok());
   CHECK(joined.error().code == Errc::mls_invalid_credential);
@@ -336,7 +336,7 @@ TEST_CASE("the credential hook can refuse an add, a join and a commit") {
   auto first = bob2->commit({dave_kp->key_package}, {}, kNow);
   REQUIRE(first.ok());
   JoinOptions dave_options;
-  dave_options.validator = no_66;
+  dave_options.rules.validator = no_66;
   auto dave = Group::join(suite(), std::get<Welcome>(first->welcome->body), std::move(*dave_kp), dave_id, dave_options);
   REQUIRE(dave.ok());
   auto mallory_kp2 = make_key_package(suite(), mallory_id, kNow - 1, kNow + 100);

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <string_view>
 #include <vector>
 
@@ -114,16 +115,44 @@ struct ExternalPsk {
   Bytes id;
   SecretBytes secret;
 };
+// The epoch hook: what the application checks of each new epoch beyond RFC 9420 (the identity
+// layer: clearance levels, allowed agencies, who may change the group's policy). It is called
+// before an epoch is entered — by the creator, by a committer before it sends, by every receiver
+// of a commit, by a joiner — and can refuse it; the group state is then unchanged.
+struct EpochChange {
+  const GroupContext* previous = nullptr;  // null when the group is created or joined
+  const GroupContext* next = nullptr;      // the context of the new epoch (its extensions hold the policy)
+  const RatchetTree* tree = nullptr;       // the tree of the new epoch
+  std::optional<LeafIndex> committer;      // the member committing; none for creation, joins, external commits
+  std::vector<LeafIndex> admitted;         // leaves new or replaced in this epoch (every leaf on a join)
+  bool extensions_changed() const { return previous && previous->extensions != next->extensions; }
+};
+using EpochCheck = std::function<Status(const EpochChange& change)>;
+
+// Everything the application decides about a group beyond the RFC.
+struct GroupRules {
+  GroupRules() = default;
+  template <typename F, typename = std::enable_if_t<std::is_constructible_v<CredentialValidator, F&&> &&
+                                                    !std::is_same_v<std::decay_t<F>, GroupRules>>>
+  GroupRules(F&& credential_validator)  // NOLINT: a validator alone is a GroupRules
+      : validator(std::forward<F>(credential_validator)) {}
+  GroupRules(CredentialValidator v, EpochCheck e) : validator(std::move(v)), epoch_check(std::move(e)) {}
+
+  CredentialValidator validator = accept_basic_credentials;
+  EpochCheck epoch_check;  // empty: nothing beyond the RFC
+};
+
 struct JoinOptions {
   std::optional<Bytes> ratchet_tree;  // the ratchet_tree extension's data
   const std::vector<ExternalPsk>* external_psks = nullptr;
-  CredentialValidator validator = accept_basic_credentials;
+  GroupRules rules;
 };
 
 class Group {
  public:
+  // `extensions`: the GroupContext extensions of epoch 0 (e.g. the application's group policy).
   static Result<Group> create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity,
-                              CredentialValidator validator = accept_basic_credentials);
+                              GroupRules rules = {}, std::vector<Extension> extensions = {});
   // `bundle` is consumed: its private keys move into the group state.
   static Result<Group> join(const crypto::CipherSuite& suite, const Welcome& welcome, KeyPackageBundle bundle,
                             const Identity& identity, const JoinOptions& options = {});
@@ -136,7 +165,7 @@ class Group {
   // and rejoins); it must carry the same credential.
   static Result<ExternalJoin> join_external(const crypto::CipherSuite& suite, const GroupInfo& info,
                                             const Identity& identity,
-                                            CredentialValidator validator = accept_basic_credentials,
+                                            GroupRules rules = {},
                                             std::optional<LeafIndex> replaces = std::nullopt);
   // A signed GroupInfo of the current epoch with the ratchet tree and the external public key, for
   // external joins.
@@ -169,7 +198,7 @@ class Group {
   // identity's signature key is not included and is given back on restore.
   SecretBytes serialize() const;
   static Result<Group> deserialize(const crypto::CipherSuite& suite, BytesView data, const Identity& identity,
-                                   CredentialValidator validator = accept_basic_credentials);
+                                   GroupRules rules = {});
 
   const Bytes& group_id() const noexcept { return context_.group_id; }
   const GroupContext& context() const noexcept { return context_; }
@@ -210,6 +239,8 @@ class Group {
 
   const crypto::CipherSuite* suite_;
   CredentialValidator validator_ = accept_basic_credentials;
+  EpochCheck epoch_check_;
+  Status check_epoch(const EpochChange& change) const { return epoch_check_ ? epoch_check_(change) : Status{}; }
   std::vector<CachedProposal> pending_;             // this epoch's proposals
   std::map<Bytes, SecretBytes> own_update_keys_;    // our proposed leaf encryption keys -> private keys
   GroupContext context_;

@@ -30,7 +30,10 @@ enum class WireFormat : std::uint16_t {
   group_info = 4,
   key_package = 5,
 };
-enum class CredentialType : std::uint16_t { basic = 1, x509 = 2 };
+// gchat (0xF0A1, from the private-use range of §17.1): opaque<V> holding a serialized
+// gchat.identity.v1.Chain (root -> agency -> administrator -> user -> device), checked by the
+// identity layer's credential validator.
+enum class CredentialType : std::uint16_t { basic = 1, x509 = 2, gchat = 0xF0A1 };
 enum class LeafNodeSource : std::uint8_t { key_package = 1, update = 2, commit = 3 };
 enum class ProposalType : std::uint16_t {
   add = 1,
@@ -65,11 +68,11 @@ struct Certificate {
   GCHAT_TLS_FIELDS(cert_data)
 };
 
-// §5.3: basic carries an identity; x509 a chain. Other types (G-Chat's own certificate chain comes
-// with the identity issue) are refused until they are defined here.
+// §5.3: basic carries an identity; x509 a chain; gchat a G-Chat certificate chain. Other types are
+// refused when decoded.
 struct Credential {
   CredentialType credential_type = CredentialType::basic;
-  Bytes identity;                         // basic
+  Bytes identity;                         // basic: the identity; gchat: the serialized chain
   std::vector<Certificate> certificates;  // x509
 };
 void tls_encode(Writer& w, const Credential& v);

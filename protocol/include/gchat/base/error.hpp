@@ -57,6 +57,22 @@ enum class Errc : std::uint32_t {
   config_invalid = 500,
   io_failure = 501,
 
+  // 600-699: identity, clearance and group policy
+  cert_malformed = 600,           // missing, unparsable, oversized or non-canonical certificate
+  cert_bad_signature = 601,       // a signature in the chain does not verify (wrong issuer key, tampering)
+  cert_not_yet_valid = 602,
+  cert_expired = 603,
+  cert_mismatch = 604,            // a certificate does not belong to its issuer (agency, admin or user ids differ)
+  cert_role_missing = 605,        // the signing administrator lacks the role the certificate needs
+  cert_clearance_above_cap = 606, // a clearance above what the agency may grant
+  cert_revoked = 607,
+  clearance_too_low = 608,        // a member's clearance is below the group's level
+  agency_not_allowed = 609,       // a member's agency is not among the group's allowed agencies
+  policy_not_permitted = 610,     // the sender may not do this in this group (not an admin, not a publisher)
+  enrolment_refused = 611,        // unknown, used or expired enrolment code
+  audit_broken = 612,             // an audit log entry or checkpoint does not verify
+  replayed = 613,                 // an administrative act already applied
+
   // 900-999: generic
   invalid_argument = 900,
   internal = 999,

@@ -1,0 +1,220 @@
+#include "gchat/identity/mls_identity.hpp"
+
+#include <ctime>
+#include <set>
+
+#include "gchat/codec/tls.hpp"
+
+namespace gchat::identity {
+namespace {
+
+constexpr std::uint16_t kGchatCredential = static_cast<std::uint16_t>(mls::CredentialType::gchat);
+
+Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+std::string user_key(const VerifiedUser& u) { return u.agency.agency_id + "/" + u.user_id; }
+
+Status check_policy_shape(const v1::GroupPolicy& p) {
+  if (p.kind() == v1::GROUP_KIND_UNSPECIFIED || !v1::GroupKind_IsValid(p.kind())) {
+    return fail(Errc::policy_not_permitted, "the group policy has no valid kind");
+  }
+  if (!clearance_from_int(p.level())) return fail(Errc::policy_not_permitted, "the group policy has an unknown level");
+  for (const auto& a : p.allowed_agencies()) {
+    if (!valid_id(a)) return fail(Errc::policy_not_permitted, "the group policy names an invalid agency id");
+  }
+  for (const auto* list : {&p.admins(), &p.publishers()}) {
+    for (const auto& u : *list) {
+      if (!valid_id(u.agency_id()) || !valid_id(u.user_id())) {
+        return fail(Errc::policy_not_permitted, "the group policy names an invalid user");
+      }
+    }
+  }
+  return {};
+}
+
+bool still_valid(const VerifiedDevice& d, std::int64_t now, const Revocations* revoked) {
+  if (now >= d.not_after) return false;
+  if (!revoked) return true;
+  const VerifiedUser& u = d.user;
+  return !revoked->device(d.device_key) && !revoked->user(u.agency.agency_id, u.user_id) &&
+         !revoked->user_serial(u.serial) && !revoked->admin(u.agency.agency_id, u.admin_id) &&
+         !revoked->agency(u.agency.agency_id);
+}
+
+}  // namespace
+
+Result<mls::Identity> mls_identity(const v1::Chain& chain, const SigningKey& device_key) {
+  mls::Identity id;
+  id.credential.credential_type = mls::CredentialType::gchat;
+  id.credential.identity = bytes_of(chain.SerializeAsString());
+  if (id.credential.identity.size() > kMaxChainSize) return fail(Errc::cert_malformed, "the certificate chain is too large");
+  id.signature.private_key = device_key.seed().clone();
+  id.signature.public_key = device_key.public_key();
+  id.extra_capabilities.extensions = {kPolicyExtensionType};
+  id.extra_capabilities.credentials = {kGchatCredential};
+  return id;
+}
+
+mls::Extension policy_extension(const v1::GroupPolicy& policy) {
+  return mls::Extension{kPolicyExtensionType, serialize_canonical(policy)};
+}
+
+std::vector<mls::Extension> group_extensions(const v1::GroupPolicy& policy, const std::optional<RelaySender>& relay) {
+  std::vector<mls::Extension> out;
+  mls::RequiredCapabilities required;
+  required.extension_types = {kPolicyExtensionType};
+  required.credential_types = {kGchatCredential};
+  out.push_back({mls::extension_type::required_capabilities, codec::encode(required)});
+  if (relay) {
+    mls::ExternalSender sender;
+    sender.signature_key = relay->signature_key;
+    sender.credential.credential_type = mls::CredentialType::basic;
+    sender.credential.identity = bytes_of("relay:" + relay->relay_id);
+    out.push_back({mls::extension_type::external_senders, codec::encode(std::vector<mls::ExternalSender>{sender})});
+  }
+  out.push_back(policy_extension(policy));
+  return out;
+}
+
+Result<v1::GroupPolicy> policy_of(const std::vector<mls::Extension>& extensions) {
+  const mls::Extension* found = nullptr;
+  for (const auto& e : extensions) {
+    if (e.extension_type == kPolicyExtensionType) found = &e;
+  }
+  if (!found) return fail(Errc::policy_not_permitted, "a G-Chat group must carry a group policy");
+  v1::GroupPolicy policy;
+  auto parsed = parse_canonical(found->extension_data, policy, "group policy");
+  if (!parsed.ok()) return fail(Errc::policy_not_permitted, parsed.error().message);
+  GCHAT_TRY_STATUS(check_policy_shape(policy));
+  return policy;
+}
+
+bool is_listed(const google::protobuf::RepeatedPtrField<v1::UserRef>& list, const VerifiedUser& user) {
+  for (const auto& u : list) {
+    if (u.agency_id() == user.agency.agency_id && u.user_id() == user.user_id) return true;
+  }
+  return false;
+}
+
+Status admissible(const VerifiedUser& user, const v1::GroupPolicy& policy) {
+  const Clearance level = clearance_from_int(policy.level()).value_or(kHighestClearance);
+  if (!at_least(user.clearance, level)) {
+    return fail(Errc::clearance_too_low, user.name_en + " (" + user_key(user) + ") holds " + label_both(user.clearance) +
+                                             ", below the group's " + label_both(level));
+  }
+  if (!policy.allowed_agencies().empty()) {
+    bool allowed = false;
+    for (const auto& a : policy.allowed_agencies()) allowed = allowed || a == user.agency.agency_id;
+    if (!allowed) {
+      return fail(Errc::agency_not_allowed,
+                  user.name_en + " belongs to agency '" + user.agency.agency_id + "', which this group does not admit");
+    }
+  }
+  return {};
+}
+
+MemberVerifier::MemberVerifier(Bytes root_key, Bytes relay_key, Clock clock)
+    : root_key_(std::move(root_key)), relay_key_(std::move(relay_key)), clock_(std::move(clock)) {}
+
+std::int64_t MemberVerifier::now() const {
+  return clock_ ? clock_() : static_cast<std::int64_t>(std::time(nullptr));
+}
+
+void MemberVerifier::set_revocations(std::shared_ptr<const Revocations> revoked) {
+  std::lock_guard lock(mutex_);
+  if (revoked_ && revoked && revoked->number() < revoked_->number()) return;  // never go back to an older list
+  revoked_ = std::move(revoked);
+}
+
+Result<VerifiedDevice> MemberVerifier::verify(const mls::Credential& credential, BytesView signature_key) const {
+  if (credential.credential_type != mls::CredentialType::gchat) {
+    return fail(Errc::mls_invalid_credential, "G-Chat members must present a G-Chat certificate chain");
+  }
+  const std::string key(credential.identity.begin(), credential.identity.end());
+  const std::int64_t t = now();
+  std::shared_ptr<const Revocations> revoked;
+  {
+    std::lock_guard lock(mutex_);
+    revoked = revoked_;
+    auto it = cache_.find(key);
+    if (it != cache_.end() && still_valid(it->second, t, revoked.get())) {
+      if (!equal_ct(it->second.device_key, signature_key)) {
+        return fail(Errc::mls_invalid_credential, "the leaf's signature key is not the certified device key");
+      }
+      return it->second;
+    }
+  }
+  GCHAT_TRY(VerifiedDevice device, verify_chain(credential.identity, TrustAnchor{root_key_, t, revoked.get()}));
+  if (!equal_ct(device.device_key, signature_key)) {
+    return fail(Errc::mls_invalid_credential, "the leaf's signature key is not the certified device key");
+  }
+  std::lock_guard lock(mutex_);
+  if (cache_.size() >= kVerifiedChainCacheSize) cache_.clear();
+  cache_.insert_or_assign(key, device);
+  return device;
+}
+
+Status MemberVerifier::check_credential(const mls::Credential& credential, BytesView signature_key,
+                                        mls::CredentialUse use) const {
+  if (use == mls::CredentialUse::external_sender) {
+    // The relay is the only outside party a G-Chat group accepts proposals from.
+    if (relay_key_.empty() || !equal_ct(relay_key_, signature_key)) {
+      return fail(Errc::mls_invalid_credential, "an external sender other than the pinned relay key");
+    }
+    return {};
+  }
+  GCHAT_TRY_STATUS(verify(credential, signature_key));
+  return {};
+}
+
+Result<VerifiedDevice> MemberVerifier::verify_leaf(const mls::RatchetTree& tree, mls::LeafIndex leaf) const {
+  const mls::LeafNode* node = tree.leaf(leaf);
+  if (!node) return fail(Errc::mls_invalid_sender, "no member at leaf " + std::to_string(leaf));
+  return verify(node->credential, node->signature_key);
+}
+
+Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
+  GCHAT_TRY(v1::GroupPolicy policy, policy_of(change.next->extensions));
+  const mls::RatchetTree& tree = *change.tree;
+  std::vector<mls::LeafIndex> to_check = change.admitted;
+  if (change.extensions_changed()) {
+    // Only an admin of the group as it was may change its policy, and then every member must
+    // satisfy the new one.
+    GCHAT_TRY(v1::GroupPolicy before, policy_of(change.previous->extensions));
+    if (!change.committer) {
+      return fail(Errc::policy_not_permitted, "the group policy can only be changed by a member's commit");
+    }
+    GCHAT_TRY(VerifiedDevice committer, verify_leaf(tree, *change.committer));
+    if (!is_listed(before.admins(), committer.user)) {
+      return fail(Errc::policy_not_permitted,
+                  committer.user.name_en + " is not an admin of this group and may not change its policy");
+    }
+    to_check.clear();
+    for (mls::LeafIndex i = 0; i < tree.leaf_count(); ++i) {
+      if (tree.leaf(i)) to_check.push_back(i);
+    }
+  }
+  for (mls::LeafIndex leaf : to_check) {
+    GCHAT_TRY(VerifiedDevice member, verify_leaf(tree, leaf));
+    GCHAT_TRY_STATUS(admissible(member.user, policy));
+  }
+  if (policy.kind() == v1::DIRECT) {
+    std::set<std::string> people;
+    for (mls::LeafIndex i = 0; i < tree.leaf_count(); ++i) {
+      if (!tree.leaf(i)) continue;
+      GCHAT_TRY(VerifiedDevice member, verify_leaf(tree, i));
+      people.insert(user_key(member.user));
+    }
+    if (people.size() > 2) return fail(Errc::policy_not_permitted, "a direct conversation has two people");
+  }
+  return {};
+}
+
+mls::GroupRules MemberVerifier::rules() const {
+  std::shared_ptr<const MemberVerifier> self = shared_from_this();
+  return mls::GroupRules(
+      [self](const mls::Credential& c, BytesView key, mls::CredentialUse use) { return self->check_credential(c, key, use); },
+      [self](const mls::EpochChange& change) { return self->check_epoch(change); });
+}
+
+}  // namespace gchat::identity

@@ -1,0 +1,220 @@
+#include "gchat/identity/verify.hpp"
+
+#include <algorithm>
+
+namespace gchat::identity {
+namespace {
+
+std::string qualified(std::string_view agency_id, std::string_view id) {
+  std::string out(agency_id);
+  out += '/';
+  out += id;
+  return out;
+}
+
+Status check_validity(const v1::Validity& v, std::int64_t now, std::string_view what) {
+  if (v.not_before() >= v.not_after()) {
+    return fail(Errc::cert_malformed, std::string(what) + " has an empty validity period");
+  }
+  if (now + kClockSkewSeconds < v.not_before()) {
+    return fail(Errc::cert_not_yet_valid, std::string(what) + " is not valid before " + std::to_string(v.not_before()));
+  }
+  if (now >= v.not_after()) {
+    return fail(Errc::cert_expired, std::string(what) + " expired at " + std::to_string(v.not_after()));
+  }
+  return {};
+}
+
+Status check_names(std::string_view th, std::string_view en, std::string_view what) {
+  auto ok = [](std::string_view s) { return !s.empty() && s.size() <= 200; };
+  if (!ok(th) || !ok(en)) return fail(Errc::cert_malformed, std::string(what) + " needs Thai and English names of 1..200 bytes");
+  return {};
+}
+
+Status check_key(const std::string& key, std::string_view what) {
+  if (key.size() != kPublicKeySize) return fail(Errc::cert_malformed, std::string(what) + " key is not 32 bytes");
+  return {};
+}
+
+Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+Status check_user_body(const VerifiedAdmin& admin, const v1::UserCertificate& u) {
+  const VerifiedAgency& agency = admin.agency;
+  if (!valid_id(u.user_id())) return fail(Errc::cert_malformed, "user certificate: invalid user id");
+  GCHAT_TRY_STATUS(check_names(u.name_th(), u.name_en(), "user certificate"));
+  GCHAT_TRY_STATUS(check_key(u.identity_key(), "user certificate: identity"));
+  if (u.agency_id() != agency.agency_id) {
+    return fail(Errc::cert_mismatch, "user certificate of agency '" + u.agency_id() + "' signed by an administrator of '" +
+                                         agency.agency_id + "'");
+  }
+  if (u.admin_id() != admin.admin_id) {
+    return fail(Errc::cert_mismatch, "user certificate names administrator '" + u.admin_id() + "' but was signed by '" +
+                                         admin.admin_id + "'");
+  }
+  const auto level = clearance_from_int(u.clearance());
+  if (!level) return fail(Errc::cert_malformed, "user certificate: unknown clearance level");
+  if (!admin.has(v1::USER_ADMIN)) {
+    return fail(Errc::cert_role_missing, "administrator '" + admin.admin_id + "' may not issue user certificates");
+  }
+  if (*level != Clearance::unclassified && !admin.has(v1::CLEARANCE_OFFICER)) {
+    return fail(Errc::cert_role_missing,
+                "administrator '" + admin.admin_id + "' is not a clearance officer and may not grant " + label_both(*level));
+  }
+  if (!at_least(agency.max_clearance, *level)) {
+    return fail(Errc::cert_clearance_above_cap, "agency '" + agency.agency_id + "' may grant at most " +
+                                                    label_both(agency.max_clearance) + ", not " + label_both(*level));
+  }
+  for (int r : u.rights()) {
+    if (r == v1::RIGHT_UNSPECIFIED) return fail(Errc::cert_malformed, "user certificate: unspecified right");
+    if (r == v1::PUBLISH && !admin.has(v1::CHANNEL_ADMIN)) {
+      return fail(Errc::cert_role_missing, "administrator '" + admin.admin_id + "' may not grant the publish right");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Revocations::Revocations(const v1::RevocationList& list) : number_(list.number()) {
+  for (const auto& d : list.device_keys()) devices_.insert(d);
+  for (const auto& u : list.users()) users_.insert(qualified(u.agency_id(), u.user_id()));
+  for (auto s : list.user_serials()) user_serials_.insert(s);
+  for (const auto& a : list.admin_ids()) admins_.insert(a);
+  for (const auto& a : list.agency_ids()) agencies_.insert(a);
+}
+
+bool Revocations::device(BytesView key) const {
+  return devices_.count(std::string(reinterpret_cast<const char*>(key.data()), key.size())) != 0;
+}
+bool Revocations::user(std::string_view agency_id, std::string_view user_id) const {
+  return users_.count(qualified(agency_id, user_id)) != 0;
+}
+bool Revocations::admin(std::string_view agency_id, std::string_view admin_id) const {
+  return admins_.count(qualified(agency_id, admin_id)) != 0;
+}
+
+bool VerifiedAdmin::has(v1::Role role) const { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
+
+Result<VerifiedAgency> verify_agency(const v1::Signed& agency, const TrustAnchor& anchor) {
+  auto opened = open_signed<v1::AgencyCertificate>(SignedKind::agency_certificate, agency, anchor.root_key,
+                                                   "agency certificate");
+  if (!opened.ok()) {
+    Error e = std::move(opened).error();
+    if (e.code == Errc::cert_bad_signature) e.message = "agency certificate is not signed by the pinned government root";
+    return Unexpected{std::move(e)};
+  }
+  const v1::AgencyCertificate& a = *opened;
+  if (!valid_id(a.agency_id())) return fail(Errc::cert_malformed, "agency certificate: invalid agency id");
+  GCHAT_TRY_STATUS(check_names(a.name_th(), a.name_en(), "agency certificate"));
+  GCHAT_TRY_STATUS(check_key(a.agency_key(), "agency certificate: agency"));
+  const auto cap = clearance_from_int(a.max_clearance());
+  if (!cap) return fail(Errc::cert_malformed, "agency certificate: unknown clearance level");
+  GCHAT_TRY_STATUS(check_validity(a.validity(), anchor.now, "agency certificate '" + a.agency_id() + "'"));
+  if (anchor.revoked && anchor.revoked->agency(a.agency_id())) {
+    return fail(Errc::cert_revoked, "agency '" + a.agency_id() + "' is revoked");
+  }
+  return VerifiedAgency{a.agency_id(), a.name_th(), a.name_en(), bytes_of(a.agency_key()), *cap, a.validity().not_after()};
+}
+
+Result<VerifiedAdmin> verify_admin(const v1::AdminChain& chain, const TrustAnchor& anchor) {
+  GCHAT_TRY(VerifiedAgency agency, verify_agency(chain.agency(), anchor));
+  GCHAT_TRY(auto a, open_signed<v1::AdminCertificate>(SignedKind::admin_certificate, chain.admin(), agency.agency_key,
+                                                      "administrator certificate"));
+  if (!valid_id(a.admin_id())) return fail(Errc::cert_malformed, "administrator certificate: invalid administrator id");
+  GCHAT_TRY_STATUS(check_names(a.name_th(), a.name_en(), "administrator certificate"));
+  GCHAT_TRY_STATUS(check_key(a.admin_key(), "administrator certificate: administrator"));
+  if (a.agency_id() != agency.agency_id) {
+    return fail(Errc::cert_mismatch, "administrator certificate of agency '" + a.agency_id() + "' under agency '" +
+                                         agency.agency_id + "'");
+  }
+  GCHAT_TRY_STATUS(check_validity(a.validity(), anchor.now, "administrator certificate '" + a.admin_id() + "'"));
+  if (anchor.revoked && anchor.revoked->admin(a.agency_id(), a.admin_id())) {
+    return fail(Errc::cert_revoked, "administrator '" + a.admin_id() + "' is revoked");
+  }
+  VerifiedAdmin out;
+  out.agency = std::move(agency);
+  out.admin_id = a.admin_id();
+  out.name_th = a.name_th();
+  out.name_en = a.name_en();
+  out.admin_key = bytes_of(a.admin_key());
+  out.not_after = std::min(out.agency.not_after, a.validity().not_after());
+  for (int r : a.roles()) {
+    if (r == v1::ROLE_UNSPECIFIED) return fail(Errc::cert_malformed, "administrator certificate: unspecified role");
+    if (v1::Role_IsValid(r)) out.roles.push_back(static_cast<v1::Role>(r));  // later roles are ignored here
+  }
+  return out;
+}
+
+Status check_user_issuable(const VerifiedAdmin& admin, const v1::UserCertificate& user) {
+  return check_user_body(admin, user);
+}
+
+Result<VerifiedUser> verify_user(const VerifiedAdmin& admin, const v1::Signed& user, const TrustAnchor& anchor) {
+  GCHAT_TRY(auto u, open_signed<v1::UserCertificate>(SignedKind::user_certificate, user, admin.admin_key,
+                                                     "user certificate"));
+  GCHAT_TRY_STATUS(check_user_body(admin, u));
+  GCHAT_TRY_STATUS(check_validity(u.validity(), anchor.now, "user certificate '" + u.user_id() + "'"));
+  if (anchor.revoked) {
+    if (anchor.revoked->user(u.agency_id(), u.user_id())) {
+      return fail(Errc::cert_revoked, "user '" + u.user_id() + "' is revoked");
+    }
+    if (anchor.revoked->user_serial(u.serial())) {
+      return fail(Errc::cert_revoked, "user certificate " + std::to_string(u.serial()) + " of '" + u.user_id() +
+                                          "' is revoked (superseded)");
+    }
+  }
+  VerifiedUser out;
+  out.agency = admin.agency;
+  out.admin_id = admin.admin_id;
+  out.user_id = u.user_id();
+  out.name_th = u.name_th();
+  out.name_en = u.name_en();
+  out.serial = u.serial();
+  out.identity_key = bytes_of(u.identity_key());
+  out.clearance = *clearance_from_int(u.clearance());
+  for (int r : u.rights()) {
+    out.may_publish = out.may_publish || r == v1::PUBLISH;
+    out.cross_agency = out.cross_agency || r == v1::CROSS_AGENCY_GROUPS;
+  }
+  out.not_after = std::min(admin.not_after, u.validity().not_after());
+  return out;
+}
+
+Result<VerifiedDevice> verify_chain(const v1::Chain& chain, const TrustAnchor& anchor) {
+  v1::AdminChain admin_chain;
+  *admin_chain.mutable_agency() = chain.agency();
+  *admin_chain.mutable_admin() = chain.admin();
+  GCHAT_TRY(VerifiedAdmin admin, verify_admin(admin_chain, anchor));
+  GCHAT_TRY(VerifiedUser user, verify_user(admin, chain.user(), anchor));
+  GCHAT_TRY(auto d, open_signed<v1::DeviceCertificate>(SignedKind::device_certificate, chain.device(),
+                                                       user.identity_key, "device certificate"));
+  GCHAT_TRY_STATUS(check_key(d.device_key(), "device certificate: device"));
+  if (d.user_id() != user.user_id || d.agency_id() != user.agency.agency_id) {
+    return fail(Errc::cert_mismatch, "device certificate names user '" + d.agency_id() + "/" + d.user_id() +
+                                         "' but is signed by '" + user.agency.agency_id + "/" + user.user_id + "'");
+  }
+  if (d.device_name().size() > 200) return fail(Errc::cert_malformed, "device certificate: device name too long");
+  GCHAT_TRY_STATUS(check_validity(d.validity(), anchor.now, "device certificate"));
+  if (anchor.revoked && anchor.revoked->device(as_bytes(d.device_key()))) {
+    return fail(Errc::cert_revoked, "device of '" + user.user_id + "' is revoked");
+  }
+  VerifiedDevice out;
+  out.not_after = std::min(user.not_after, d.validity().not_after());
+  out.user = std::move(user);
+  out.device_key = bytes_of(d.device_key());
+  out.device_name = d.device_name();
+  return out;
+}
+
+Result<VerifiedDevice> verify_chain(BytesView chain, const TrustAnchor& anchor) {
+  if (chain.size() > kMaxChainSize) {
+    return fail(Errc::cert_malformed, "certificate chain of " + std::to_string(chain.size()) + " bytes is above the limit");
+  }
+  v1::Chain parsed;
+  if (!parsed.ParseFromArray(chain.data(), static_cast<int>(chain.size()))) {
+    return fail(Errc::cert_malformed, "certificate chain is not a valid encoding");
+  }
+  return verify_chain(parsed, anchor);
+}
+
+}  // namespace gchat::identity

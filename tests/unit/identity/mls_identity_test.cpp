@@ -1,0 +1,321 @@
+// G-Chat identity inside MLS groups: gchat credentials checked back to the root, the group policy
+// enforced when adding, joining and processing commits, and the relay as the only external sender.
+#include "gchat/identity/mls_identity.hpp"
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+
+#include "test_pki.hpp"
+
+using namespace gchat;
+using namespace gchat::identity;
+using gchat::testing::TestDevice;
+using gchat::testing::TestPki;
+
+namespace {
+
+constexpr std::uint64_t kNow = 0;  // key package lifetimes are not what these tests are about
+
+const crypto::CipherSuite& suite() { return **crypto::CipherSuite::from_id(crypto::kDefaultSuite); }
+
+mls::MlsMessage wire(const mls::MlsMessage& m) {
+  auto back = codec::decode_exact<mls::MlsMessage>(codec::encode(m));
+  REQUIRE(back.ok());
+  return std::move(*back);
+}
+
+struct Person {
+  TestDevice device;
+  mls::Identity id;
+};
+
+// Two agencies: moi (up to Top Secret) and mof (up to Secret); people at every level.
+struct World {
+  TestPki pki;
+  gchat::testing::TestAgency moi = pki.agency("moi");
+  gchat::testing::TestAgency mof = pki.agency("mof", Clearance::secret);
+  gchat::testing::TestAdmin moi_admin = pki.admin(moi, "admin");
+  gchat::testing::TestAdmin mof_admin = pki.admin(mof, "admin");
+  SigningKey relay = SigningKey::generate();
+  std::shared_ptr<MemberVerifier> verifier =
+      std::make_shared<MemberVerifier>(pki.root.public_key(), relay.public_key());
+  std::map<std::string, Person> people;
+
+  Person& person(const std::string& name, Clearance level, bool mof_agency = false) {
+    auto& admin = mof_agency ? mof_admin : moi_admin;
+    auto user = pki.user(admin, name, level);
+    Person p{pki.device(admin, user), {}};
+    p.id = std::move(*mls_identity(p.device.chain, p.device.key));
+    return people.insert_or_assign(name, std::move(p)).first->second;
+  }
+
+  mls::KeyPackage key_package(const std::string& name) {
+    auto kp = mls::make_key_package(suite(), people.at(name).id, 0, mls::kMaxKeyPackageLifetime);
+    REQUIRE(kp.ok());
+    bundles.insert_or_assign(name, std::move(*kp));
+    return bundles.at(name).key_package;
+  }
+  std::map<std::string, mls::KeyPackageBundle> bundles;
+
+  v1::GroupPolicy policy(Clearance level, std::vector<std::string> agencies = {}) {
+    v1::GroupPolicy p;
+    p.set_kind(v1::GROUP);
+    p.set_level(static_cast<v1::Clearance>(level));
+    for (auto& a : agencies) p.add_allowed_agencies(a);
+    auto* admin = p.add_admins();
+    admin->set_agency_id("moi");
+    admin->set_user_id("alice");
+    return p;
+  }
+
+  mls::Group create(const std::string& creator, const v1::GroupPolicy& p) {
+    auto g = mls::Group::create(suite(), Bytes{'g'}, people.at(creator).id, verifier->rules(),
+                                group_extensions(p, RelaySender{relay.public_key(), "relay-1"}));
+    REQUIRE(g.ok());
+    return std::move(*g);
+  }
+
+  Result<mls::Group> join(const std::string& name, const mls::MlsMessage& welcome) {
+    mls::JoinOptions options;
+    options.rules = verifier->rules();
+    return mls::Group::join(suite(), std::get<mls::Welcome>(wire(welcome).body), std::move(bundles.at(name)),
+                            people.at(name).id, options);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("members with the clearance and agency the policy asks for are added and join") {
+  World w;
+  w.person("alice", Clearance::secret);
+  w.person("bob", Clearance::top_secret);
+  w.person("chai", Clearance::secret, /*mof_agency=*/true);
+  auto group = w.create("alice", w.policy(Clearance::secret));
+  auto out = group.commit({w.key_package("bob"), w.key_package("chai")}, {}, kNow);
+  REQUIRE(out.ok());
+  auto bob = w.join("bob", *out->welcome);
+  REQUIRE(bob.ok());
+  auto chai = w.join("chai", *out->welcome);
+  REQUIRE(chai.ok());
+  CHECK(bob->epoch_authenticator().size() > 0);
+  CHECK(equal_ct(bob->epoch_authenticator(), group.epoch_authenticator()));
+
+  auto hello = group.protect(as_bytes("สวัสดีครับ"));
+  REQUIRE(hello.ok());
+  auto got = bob->process(wire(*hello));
+  REQUIRE(got.ok());
+  CHECK(std::string(got->application_data.begin(), got->application_data.end()) == "สวัสดีครับ");
+}
+
+TEST_CASE("a client refuses to add a member below the group's level, and the group is unchanged") {
+  World w;
+  w.person("alice", Clearance::secret);
+  w.person("carol", Clearance::confidential);
+  auto group = w.create("alice", w.policy(Clearance::secret));
+  const auto epoch = group.epoch();
+  auto out = group.commit({w.key_package("carol")}, {}, kNow);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error().code == Errc::clearance_too_low);
+  CHECK(out.error().message.find("ลับ / Confidential") != std::string::npos);
+  CHECK(group.epoch() == epoch);
+}
+
+TEST_CASE("a client refuses to add a member of an agency the group does not admit") {
+  World w;
+  w.person("alice", Clearance::secret);
+  w.person("chai", Clearance::secret, /*mof_agency=*/true);
+  auto group = w.create("alice", w.policy(Clearance::unclassified, {"moi"}));
+  auto out = group.commit({w.key_package("chai")}, {}, kNow);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error().code == Errc::agency_not_allowed);
+}
+
+TEST_CASE("a commit from a modified client admitting an uncleared member is rejected by members and by the joiner") {
+  World w;
+  w.person("alice", Clearance::secret);
+  w.person("bob", Clearance::secret);
+  w.person("carol", Clearance::confidential);
+  auto group = w.create("alice", w.policy(Clearance::secret));
+  auto first = group.commit({w.key_package("bob")}, {}, kNow);
+  REQUIRE(first.ok());
+  auto bob = w.join("bob", *first->welcome);
+  REQUIRE(bob.ok());
+
+  // Alice's client without the epoch check (only the credential check) adds Carol anyway.
+  auto saved = group.serialize();
+  auto rogue = mls::Group::deserialize(suite(), saved.view(), w.people.at("alice").id,
+                                       mls::GroupRules([v = w.verifier](const mls::Credential& c, BytesView k,
+                                                                        mls::CredentialUse u) {
+                                         return v->check_credential(c, k, u);
+                                       }));
+  REQUIRE(rogue.ok());
+  auto bad = rogue->commit({w.key_package("carol")}, {}, kNow);
+  REQUIRE(bad.ok());
+
+  const auto bob_epoch = bob->epoch();
+  auto r = bob->process(wire(bad->commit));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::clearance_too_low);
+  CHECK(bob->epoch() == bob_epoch);
+
+  auto carol = w.join("carol", *bad->welcome);
+  REQUIRE_FALSE(carol.ok());
+  CHECK(carol.error().code == Errc::clearance_too_low);
+}
+
+TEST_CASE("only a group admin may change the policy, and a raised level must fit every member") {
+  World w;
+  w.person("alice", Clearance::top_secret);  // the admin
+  w.person("bob", Clearance::secret);
+  auto group = w.create("alice", w.policy(Clearance::confidential));
+  auto first = group.commit({w.key_package("bob")}, {}, kNow);
+  REQUIRE(first.ok());
+  auto bob = w.join("bob", *first->welcome);
+  REQUIRE(bob.ok());
+
+  SUBCASE("bob is not an admin: his policy change is rejected by alice") {
+    auto p = bob->propose_group_context_extensions(
+        group_extensions(w.policy(Clearance::unclassified), RelaySender{w.relay.public_key(), "relay-1"}));
+    REQUIRE(p.ok());
+    REQUIRE(group.process(wire(*p)).ok());
+    // Bob's own client refuses to commit it...
+    auto refused = bob->commit({}, {}, kNow);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == Errc::policy_not_permitted);
+    // ... and when a modified client commits it anyway, alice rejects the commit.
+    auto saved = bob->serialize();
+    auto rogue = mls::Group::deserialize(suite(), saved.view(), w.people.at("bob").id,
+                                         mls::GroupRules([v = w.verifier](const mls::Credential& c, BytesView k,
+                                                                          mls::CredentialUse u) {
+                                           return v->check_credential(c, k, u);
+                                         }));
+    REQUIRE(rogue.ok());
+    auto bad = rogue->commit({}, {}, kNow);
+    REQUIRE(bad.ok());
+    auto r = group.process(wire(bad->commit));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::policy_not_permitted);
+  }
+
+  SUBCASE("alice raises the level to Secret: fine for bob") {
+    auto p = group.propose_group_context_extensions(
+        group_extensions(w.policy(Clearance::secret), RelaySender{w.relay.public_key(), "relay-1"}));
+    REQUIRE(p.ok());
+    REQUIRE(bob->process(wire(*p)).ok());
+    auto c = group.commit({}, {}, kNow);
+    REQUIRE(c.ok());
+    auto r = bob->process(wire(c->commit));
+    REQUIRE(r.ok());
+    CHECK(r->extensions_changed);
+  }
+
+  SUBCASE("alice raises the level to Top Secret: bob would be below it, so her client refuses") {
+    auto p = group.propose_group_context_extensions(
+        group_extensions(w.policy(Clearance::top_secret), RelaySender{w.relay.public_key(), "relay-1"}));
+    REQUIRE(p.ok());
+    auto c = group.commit({}, {}, kNow);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.error().code == Errc::clearance_too_low);
+  }
+}
+
+TEST_CASE("basic credentials, foreign roots and mismatched signature keys are refused") {
+  World w;
+  auto& alice = w.person("alice", Clearance::secret);
+  mls::Credential basic;
+  basic.identity = {'x'};
+  CHECK(w.verifier->check_credential(basic, alice.id.signature.public_key, mls::CredentialUse::add).error().code ==
+        Errc::mls_invalid_credential);
+  CHECK(w.verifier->check_credential(alice.id.credential, Bytes(32, 7), mls::CredentialUse::add).error().code ==
+        Errc::mls_invalid_credential);
+  CHECK(w.verifier->check_credential(alice.id.credential, alice.id.signature.public_key, mls::CredentialUse::add).ok());
+  // ... and the cached result still binds the key.
+  CHECK(w.verifier->check_credential(alice.id.credential, Bytes(32, 7), mls::CredentialUse::add).error().code ==
+        Errc::mls_invalid_credential);
+
+  TestPki other;
+  auto foreign = std::make_shared<MemberVerifier>(other.root.public_key(), Bytes{});
+  CHECK(foreign->check_credential(alice.id.credential, alice.id.signature.public_key, mls::CredentialUse::add)
+            .error()
+            .code == Errc::cert_bad_signature);
+}
+
+TEST_CASE("a revoked device is refused even after its chain was verified and cached") {
+  World w;
+  auto& alice = w.person("alice", Clearance::secret);
+  REQUIRE(w.verifier->check_credential(alice.id.credential, alice.id.signature.public_key, mls::CredentialUse::add).ok());
+  v1::RevocationList list;
+  list.set_number(2);
+  list.add_device_keys(alice.device.body.device_key());
+  w.verifier->set_revocations(std::make_shared<Revocations>(list));
+  CHECK(w.verifier->check_credential(alice.id.credential, alice.id.signature.public_key, mls::CredentialUse::add)
+            .error()
+            .code == Errc::cert_revoked);
+  // An older list does not replace a newer one.
+  v1::RevocationList older;
+  older.set_number(1);
+  w.verifier->set_revocations(std::make_shared<Revocations>(older));
+  CHECK_FALSE(
+      w.verifier->check_credential(alice.id.credential, alice.id.signature.public_key, mls::CredentialUse::add).ok());
+}
+
+TEST_CASE("the relay proposes removing a member whose clearance fell; a member commits it; the removed one reads nothing after") {
+  World w;
+  w.person("alice", Clearance::secret);
+  w.person("bob", Clearance::secret);
+  auto group = w.create("alice", w.policy(Clearance::secret));
+  auto first = group.commit({w.key_package("bob")}, {}, kNow);
+  REQUIRE(first.ok());
+  auto bob = w.join("bob", *first->welcome);
+  REQUIRE(bob.ok());
+
+  auto proposal = mls::external_proposal(suite(), group.group_id(), group.epoch(), 0,
+                                         mls::Proposal{mls::Remove{bob->own_leaf()}}, w.relay.seed().view());
+  REQUIRE(proposal.ok());
+  REQUIRE(group.process(wire(*proposal)).ok());
+  REQUIRE(bob->process(wire(*proposal)).ok());
+  auto c = group.commit({}, {}, kNow);
+  REQUIRE(c.ok());
+  auto r = bob->process(wire(c->commit));
+  REQUIRE(r.ok());
+  CHECK(r->we_were_removed);
+  auto after = group.protect(as_bytes("after the removal"));
+  REQUIRE(after.ok());
+  CHECK_FALSE(bob->process(wire(*after)).ok());
+
+  // Any other key posing as an external sender is refused.
+  auto impostor = SigningKey::generate();
+  auto forged = mls::external_proposal(suite(), group.group_id(), group.epoch(), 0, mls::Proposal{mls::Remove{0}},
+                                       impostor.seed().view());
+  REQUIRE(forged.ok());
+  CHECK_FALSE(group.process(wire(*forged)).ok());
+}
+
+TEST_CASE("a group without a policy or with a malformed one is refused") {
+  World w;
+  auto& alice = w.person("alice", Clearance::secret);
+  auto none = mls::Group::create(suite(), Bytes{'g'}, alice.id, w.verifier->rules());
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.error().code == Errc::policy_not_permitted);
+
+  v1::GroupPolicy no_kind;
+  auto bad = mls::Group::create(suite(), Bytes{'g'}, alice.id, w.verifier->rules(), group_extensions(no_kind));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == Errc::policy_not_permitted);
+}
+
+TEST_CASE("a direct conversation holds two people, with all their devices") {
+  World w;
+  w.person("alice", Clearance::unclassified);
+  w.person("bob", Clearance::unclassified);
+  w.person("carol", Clearance::unclassified);
+  auto p = w.policy(Clearance::unclassified);
+  p.set_kind(v1::DIRECT);
+  auto group = w.create("alice", p);
+  REQUIRE(group.commit({w.key_package("bob")}, {}, kNow).ok());
+  auto third = group.commit({w.key_package("carol")}, {}, kNow);
+  REQUIRE_FALSE(third.ok());
+  CHECK(third.error().code == Errc::policy_not_permitted);
+}
