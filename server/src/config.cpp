@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "gchat/base/bytes.hpp"
+
 namespace gchat::server {
 
 namespace po = boost::program_options;
@@ -46,6 +48,8 @@ std::string Config::to_string() const {
     << "db = " << db << "\n"
     << "registration = " << server::to_string(registration) << "\n"
     << "relay-id = " << relay_id << "\n"
+    << "root-key = " << root_key << "\n"
+    << "signing-key = " << signing_key << "\n"
     << "threads = " << threads << "\n"
     << "max-frame-bytes = " << max_frame_bytes << "\n"
     << "max-payload-bytes = " << max_payload_bytes << "\n"
@@ -70,6 +74,11 @@ Status Config::validate() const {
   }
   if (db.empty()) return fail(Errc::config_invalid, "db: a database path is required");
   if (relay_id.empty() || relay_id.size() > 64) return fail(Errc::config_invalid, "relay-id: 1 to 64 bytes");
+  if (!root_key.empty()) {
+    auto key = from_hex(root_key);
+    if (!key || key->size() != 32) return fail(Errc::config_invalid, "root-key: 64 hex digits (an Ed25519 public key)");
+  }
+  if (signing_key.empty()) return fail(Errc::config_invalid, "signing-key: a file path is required");
   if (threads < 1 || threads > 256) return fail(Errc::config_invalid, "threads: 1 to 256");
   if (max_frame_bytes < 1024) return fail(Errc::config_invalid, "max-frame-bytes: at least 1024");
   if (max_payload_bytes < 1 || max_payload_bytes + 1024 > max_frame_bytes) {
@@ -112,6 +121,9 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
     ("registration", po::value(&registration)->default_value(to_string(c.registration)),
        "open (devices register on first authentication) or closed")
     ("relay-id", po::value(&c.relay_id)->default_value(c.relay_id), "identifier bound into device signatures")
+    ("root-key", po::value(&c.root_key), "pinned government root public key, hex; enables certificate mode")
+    ("signing-key", po::value(&c.signing_key)->default_value(c.signing_key),
+       "file with the relay's Ed25519 seed (hex); created when missing")
     ("threads", po::value(&c.threads)->default_value(c.threads), "network threads")
     ("max-frame-bytes", po::value(&c.max_frame_bytes)->default_value(c.max_frame_bytes), "largest WebSocket message")
     ("max-payload-bytes", po::value(&c.max_payload_bytes)->default_value(c.max_payload_bytes), "largest message payload")

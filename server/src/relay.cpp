@@ -16,8 +16,42 @@ void erase_session(std::vector<std::weak_ptr<Session>>& list, const Session* ses
 }
 }  // namespace
 
-Relay::Relay(Config config, std::unique_ptr<StorageWriter> storage)
-    : config_(std::move(config)), storage_(std::move(storage)) {}
+Relay::Relay(Config config, std::unique_ptr<StorageWriter> storage, RelayTrust trust)
+    : config_(std::move(config)), storage_(std::move(storage)), trust_(std::move(trust)) {
+  identity::v1::RevocationList list;
+  if (!trust_.revocation_list.body().empty()) list.ParseFromString(trust_.revocation_list.body());
+  revoked_ = std::make_shared<identity::Revocations>(list);
+}
+
+std::shared_ptr<const identity::Revocations> Relay::revocations() const {
+  std::lock_guard lock(trust_mutex_);
+  return revoked_;
+}
+
+identity::v1::Signed Relay::signed_revocations() const {
+  std::lock_guard lock(trust_mutex_);
+  return trust_.revocation_list;
+}
+
+void Relay::set_revocations(identity::v1::Signed signed_list, const identity::v1::RevocationList& list) {
+  auto next = std::make_shared<identity::Revocations>(list);
+  std::lock_guard lock(trust_mutex_);
+  if (next->number() <= revoked_->number()) return;
+  trust_.revocation_list = std::move(signed_list);
+  revoked_ = std::move(next);
+}
+
+void Relay::close_devices(const std::vector<DeviceRef>& devices, pb::ErrorCode code, const std::string& message) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(mutex_);
+    for (DeviceRef d : devices) {
+      auto of = sessions_of(d);
+      sessions.insert(sessions.end(), of.begin(), of.end());
+    }
+  }
+  for (auto& s : sessions) s->close_with(code, message);
+}
 
 std::string Relay::render_metrics() const {
   const auto s = storage_->stats();

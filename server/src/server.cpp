@@ -54,6 +54,43 @@ Status write_port_file(const std::string& path, unsigned short port) {
   return {};
 }
 
+// The relay's signing key: a hex seed in a file only the relay's user may read, created (with its
+// folder) on first start. Like the TLS key, it is protected by file permissions.
+Result<identity::SigningKey> load_signing_key(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    if (auto parent = fs::path(path).parent_path(); !parent.empty()) fs::create_directories(parent, ec);
+    auto key = identity::SigningKey::generate();
+    const std::string hex = to_hex(key.seed().view());
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << hex << "\n";
+      if (!out) return fail(Errc::io_failure, "signing-key: cannot write '" + tmp + "'");
+    }
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
+    fs::rename(tmp, path, ec);
+    if (ec) return fail(Errc::io_failure, "signing-key: cannot create '" + path + "': " + ec.message());
+    log::info("signing_key_created", {{"path", path}});
+  }
+  const auto perms = fs::status(path, ec).permissions();
+  if (ec) return fail(Errc::io_failure, "signing-key: cannot read '" + path + "'");
+  if ((perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+    return fail(Errc::config_invalid, "signing-key: '" + path + "' is readable by others; chmod 600 it");
+  }
+  std::ifstream in(path);
+  std::string hex;
+  in >> hex;
+  auto seed = from_hex(hex);
+  if (!seed) return fail(Errc::config_invalid, "signing-key: '" + path + "' does not hold a hex seed");
+  auto key = identity::SigningKey::from_seed(*seed);
+  sodium_memzero(seed->data(), seed->size());
+  sodium_memzero(hex.data(), hex.size());
+  if (!key.ok()) return fail(Errc::config_invalid, "signing-key: " + key.error().message);
+  return key;
+}
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(asio::io_context& ioc, Relay& relay, ssl::context* tls)
@@ -153,7 +190,19 @@ Status run_relay(const Config& config) {
     std::filesystem::create_directories(parent, ec);
   }
   GCHAT_TRY(auto store, open_sqlite_store(config.db));
-  Relay relay(config, std::make_unique<StorageWriter>(std::move(store), config.max_batch));
+  RelayTrust trust;
+  GCHAT_TRY(trust.signing_key, load_signing_key(config.signing_key));
+  if (!config.root_key.empty()) trust.root_key = *from_hex(config.root_key);
+  {
+    GCHAT_TRY(auto stored_list, store->latest_revocation_list());
+    if (stored_list && !trust.revocation_list.ParseFromArray(stored_list->data(), static_cast<int>(stored_list->size()))) {
+      return fail(Errc::storage_corrupt, "the stored revocation list does not parse");
+    }
+  }
+  Relay relay(config, std::make_unique<StorageWriter>(std::move(store), config.max_batch), std::move(trust));
+  if (!relay.certificate_mode()) {
+    log::warn("no_root_key", {{"effect", "devices authenticate by key alone; set root-key in production"}});
+  }
 
   asio::io_context ioc(static_cast<int>(config.threads));
   auto listener = std::make_shared<Listener>(ioc, relay, tls.get());
@@ -162,7 +211,9 @@ Status run_relay(const Config& config) {
   listener->accept();
   log::info("listening", {{"address", config.listen}, {"port", std::to_string(port)},
                           {"transport", to_string(config.transport)}, {"db", config.db},
-                          {"registration", to_string(config.registration)}, {"threads", std::to_string(config.threads)}});
+                          {"registration", to_string(config.registration)}, {"threads", std::to_string(config.threads)},
+                          {"certificates", relay.certificate_mode() ? "required" : "off"},
+                          {"relay_key", to_hex(relay.signing_key().public_key())}});
 
   asio::steady_timer expiry(ioc);
   schedule_expiry(expiry, relay, true);

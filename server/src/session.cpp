@@ -1,5 +1,8 @@
 // Session lifecycle, the send queue, authentication and ordered delivery with catch-up.
 #include "gchat/server/session.hpp"
+
+#include "gchat/server/audit_log.hpp"
+#include "gchat/identity/verify.hpp"
 #include "wire.hpp"
 
 #include <sodium.h>
@@ -89,6 +92,13 @@ void Session::shutdown() {
   boost::asio::post(strand_, [self = shared_from_this()] {
     if (self->state_ == State::closing || self->state_ == State::closed) return;
     self->refuse_and_close(pb::SHUTTING_DOWN, "the relay is shutting down");
+  });
+}
+
+void Session::close_with(pb::ErrorCode code, std::string message) {
+  boost::asio::post(strand_, [self = shared_from_this(), code, message = std::move(message)] {
+    if (self->state_ == State::closing || self->state_ == State::closed) return;
+    self->refuse_and_close(code, message);
   });
 }
 
@@ -246,6 +256,12 @@ void Session::dispatch(const pb::ClientFrame& f) {
   }
   if (f.body_case() == B::kHello) return handle_hello(rid, f.hello());
   if (f.body_case() == B::kAuthenticate) return handle_authenticate(rid, f.authenticate());
+  if (f.body_case() == B::kFetchRevocations) return handle_fetch_revocations(rid);
+  if (f.body_case() == B::kSubmitAdminAct) {
+    // The act's signature is its authentication; the connection's rate limit still applies.
+    if (rate_limited(rid)) return;
+    return handle_submit_admin_act(rid, f.submit_admin_act());
+  }
   if (state_ != State::authenticated) {
     send_error(rid, pb::NOT_AUTHENTICATED, "authenticate first (Hello, then Authenticate)");
     return;
@@ -337,6 +353,25 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
     return;
   }
   device_key_ = to_bytes(m.device_key());
+  pending_identity_.reset();
+  if (relay_.certificate_mode()) {
+    // The chain is checked before the challenge: a device without a valid one learns why at once.
+    auto revoked = relay_.revocations();
+    auto verified = identity::verify_chain(as_bytes(m.chain()),
+                                           identity::TrustAnchor{relay_.root_key(), static_cast<std::int64_t>(now_ms() / 1000), revoked.get()});
+    if (verified.ok() && !equal_ct(verified->device_key, device_key_)) {
+      verified = fail(Errc::cert_mismatch, "the chain certifies another device key");
+    }
+    if (!verified.ok()) {
+      relay_.metrics().auth_failures++;
+      const auto& e = verified.error();
+      log::info("auth_failed", {{"device", log::fingerprint(device_key_)}, {"reason", std::string(errc_name(e.code))}});
+      send_error(rid, e.code == Errc::cert_revoked ? pb::REVOKED : pb::CERTIFICATE_REJECTED, e.to_string());
+      return;
+    }
+    const auto& u = verified->user;
+    pending_identity_ = DeviceIdentity{u.agency.agency_id, u.user_id, static_cast<std::int32_t>(u.clearance), u.serial};
+  }
   nonce_.assign(32, 0);
   randombytes_buf(nonce_.data(), nonce_.size());
   state_ = State::awaiting_auth;
@@ -378,12 +413,14 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
     bool attached = false;
   };
   auto result = std::make_shared<AuthResult>();
-  const bool open = relay_.config().registration == Registration::open;
+  // A device with a verified chain registers itself; without certificates, `registration` decides.
+  const auto verified_identity = pending_identity_;
+  const bool open = relay_.config().registration == Registration::open || verified_identity.has_value();
   Bytes key = device_key_;
   auto weak = weak_from_this();
   Relay* relay = &relay_;
   with_store(
-      [result, open, key, weak, relay](Store& store, Outcome& o) -> Status {
+      [result, open, key, weak, relay, verified_identity](Store& store, Outcome& o) -> Status {
         GCHAT_TRY(auto found, store.find_device(key));
         if (found) {
           result->device = *found;
@@ -393,6 +430,14 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
           o.code = pb::UNKNOWN_DEVICE;
           o.message = "this device key is not registered with the relay";
           return fail(Errc::not_found, o.message);
+        }
+        if (verified_identity) {
+          GCHAT_TRY_STATUS(store.set_device_identity(result->device.ref, *verified_identity, now_ms()));
+          if (result->device.newly_registered) {
+            const std::string who = verified_identity->agency_id + "/" + verified_identity->user_id;
+            GCHAT_TRY_STATUS(append_audit(store, *relay, "device_registered", who, log::fingerprint(key),
+                                          "clearance " + std::to_string(verified_identity->clearance)));
+          }
         }
         GCHAT_TRY(result->groups, store.memberships_of(result->device.ref));
         // Subscribing here, in commit order, means no message committed later can be missed.
@@ -427,6 +472,8 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
         f.mutable_auth_ok()->set_device_key(to_string(s.device_key_));
         f.mutable_auth_ok()->set_newly_registered(result->device.newly_registered);
         f.mutable_auth_ok()->set_server_time_ms(now_ms());
+        const auto& relay_key = s.relay_.signing_key().public_key();
+        f.mutable_auth_ok()->set_relay_key(relay_key.data(), relay_key.size());
         s.send_frame(f);
         log::info("authenticated", {{"device", log::fingerprint(s.device_key_)},
                                     {"groups", std::to_string(result->groups.size())},

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "gchat/server/audit_log.hpp"
 #include "gchat/server/log.hpp"
 #include "gchat/server/relay.hpp"
 #include "gchat/server/session.hpp"
@@ -24,12 +25,6 @@ using wire::to_bytes;
 using wire::to_string;
 
 // Marks the outcome with a protocol error and returns a failed status (rolling back the request).
-Status reject(Outcome& o, pb::ErrorCode code, std::string message) {
-  o.code = code;
-  o.message = std::move(message);
-  return fail(Errc::invalid_argument, o.message);
-}
-
 bool valid_group_id(const std::string& id) { return !id.empty() && id.size() <= kMaxGroupIdBytes; }
 
 // Looks the group up and checks that `device` belongs to it.
@@ -71,6 +66,7 @@ void Session::handle_create_group(std::uint64_t rid, const pb::CreateGroup& m) {
   }
   const Bytes group_id = to_bytes(m.group_id());
   const DeviceRef creator = device_;
+  const std::string actor_name = log::fingerprint(device_key_);
   auto count = std::make_shared<std::uint32_t>(0);
   Relay* relay = &relay_;
   with_store(
@@ -82,6 +78,10 @@ void Session::handle_create_group(std::uint64_t rid, const pb::CreateGroup& m) {
         refs.push_back(creator);
         for (auto d : refs) GCHAT_TRY_STATUS(store.add_member(group.ref, d));
         GCHAT_TRY(*count, store.member_count(group.ref));
+        if (relay->certificate_mode()) {
+          GCHAT_TRY_STATUS(append_audit(store, *relay, "group_created", actor_name, to_hex(group_id),
+                                        std::to_string(*count) + " member devices"));
+        }
         o.after_commit = [relay, group, refs] { relay->members_added(group.ref, group.group_id, 0, refs); };
         return {};
       },
@@ -109,6 +109,7 @@ void Session::handle_membership(std::uint64_t rid, const Bytes& group_id,
     keys.push_back(to_bytes(k));
   }
   const DeviceRef actor = device_;
+  const std::string actor_name = log::fingerprint(device_key_);
   const std::uint32_t max_members = relay_.config().max_group_members;
   auto count = std::make_shared<std::uint32_t>(0);
   Relay* relay = &relay_;
@@ -123,6 +124,10 @@ void Session::handle_membership(std::uint64_t rid, const Bytes& group_id,
         }
         GCHAT_TRY(*count, store.member_count(group));
         if (*count > max_members) return reject(o, pb::INVALID_ARGUMENT, "the group would exceed max-group-members");
+        if (relay->certificate_mode()) {
+          GCHAT_TRY_STATUS(append_audit(store, *relay, add ? "members_added" : "members_removed", actor_name,
+                                        to_hex(group_id), std::to_string(refs.size()) + " devices"));
+        }
         const auto last_seq = self_membership.last_seq;
         if (add) {
           o.after_commit = [relay, group, group_id, last_seq, refs] {

@@ -12,7 +12,6 @@ namespace gchat::server {
 namespace {
 
 // Schema migrations, applied in order; PRAGMA user_version records how many ran.
-// Tables for users, agencies, certificates and the audit log arrive as later migrations.
 const char* const kMigrations[] = {
     R"sql(
     CREATE TABLE devices (
@@ -55,6 +54,35 @@ const char* const kMigrations[] = {
       last_resort INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX key_packages_by_device ON key_packages(device_ref, last_resort);
+    )sql",
+    // 2: identities from certificate chains, revocation lists, administrative acts, audit log.
+    R"sql(
+    CREATE TABLE device_identities (
+      device_ref  INTEGER PRIMARY KEY REFERENCES devices(id),
+      agency_id   TEXT NOT NULL,
+      user_id     TEXT NOT NULL,
+      clearance   INTEGER NOT NULL,
+      user_serial INTEGER NOT NULL,
+      updated_ms  INTEGER NOT NULL
+    );
+    CREATE INDEX device_identities_by_user ON device_identities(agency_id, user_id);
+    CREATE TABLE revocation_lists (
+      number      INTEGER PRIMARY KEY,
+      list        BLOB NOT NULL             -- gchat.identity.v1.Signed, signed by the relay
+    );
+    CREATE TABLE admin_acts (
+      act_id      BLOB PRIMARY KEY,
+      applied_ms  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE audit_log (
+      seq         INTEGER PRIMARY KEY,
+      entry       BLOB NOT NULL,            -- canonical gchat.identity.v1.AuditEntry
+      hash        BLOB NOT NULL
+    );
+    CREATE TABLE audit_checkpoints (
+      seq         INTEGER PRIMARY KEY,
+      checkpoint  BLOB NOT NULL             -- gchat.identity.v1.Signed AuditCheckpoint
+    );
     )sql",
 };
 
@@ -105,6 +133,10 @@ class Statement {
     return {};
   }
   std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string{};
+  }
   Bytes blob(int col) const {
     const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
     const int n = sqlite3_column_bytes(stmt_, col);
@@ -196,6 +228,108 @@ class SqliteStore final : public Store {
     st.bind(1, public_key).bind(2, static_cast<std::int64_t>(now_ms));
     GCHAT_TRY_STATUS(st.run());
     return DeviceRecord{sqlite3_last_insert_rowid(db_), Bytes(public_key.begin(), public_key.end()), true};
+  }
+
+  Status set_device_identity(DeviceRef device, const DeviceIdentity& id, std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("INSERT OR REPLACE INTO device_identities(device_ref, agency_id, user_id, clearance, "
+                               "user_serial, updated_ms) VALUES (?, ?, ?, ?, ?, ?)"));
+    st.bind(1, device).bind(2, as_bytes(id.agency_id)).bind(3, as_bytes(id.user_id)).bind(4, id.clearance);
+    st.bind(5, static_cast<std::int64_t>(id.user_serial)).bind(6, static_cast<std::int64_t>(now_ms));
+    return st.run();
+  }
+
+  Result<std::optional<std::pair<DeviceRef, DeviceIdentity>>> device_identity(BytesView public_key) override {
+    GCHAT_TRY(auto st, prepare("SELECT d.id, i.agency_id, i.user_id, i.clearance, i.user_serial FROM devices d "
+                               "JOIN device_identities i ON i.device_ref = d.id WHERE d.public_key = ?"));
+    st.bind(1, public_key);
+    GCHAT_TRY(bool row, st.step());
+    using Found = std::optional<std::pair<DeviceRef, DeviceIdentity>>;
+    if (!row) return Found{};
+    DeviceIdentity id;
+    id.agency_id = st.text(1);
+    id.user_id = st.text(2);
+    id.clearance = static_cast<std::int32_t>(st.i64(3));
+    id.user_serial = static_cast<std::uint64_t>(st.i64(4));
+    return Found(std::pair{st.i64(0), std::move(id)});
+  }
+
+  Result<std::vector<DeviceRef>> devices_of_user(const std::string& agency_id, const std::string& user_id) override {
+    GCHAT_TRY(auto st, prepare("SELECT device_ref FROM device_identities WHERE agency_id = ? AND user_id = ?"));
+    st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(user_id));
+    std::vector<DeviceRef> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(st.i64(0));
+    }
+    return out;
+  }
+
+  Status mark_device_revoked(DeviceRef device, std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("UPDATE devices SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL"));
+    st.bind(1, static_cast<std::int64_t>(now_ms)).bind(2, device);
+    return st.run();
+  }
+
+  Result<std::optional<Bytes>> latest_revocation_list() override {
+    GCHAT_TRY(auto st, prepare("SELECT list FROM revocation_lists ORDER BY number DESC LIMIT 1"));
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<Bytes>{};
+    return std::optional<Bytes>(st.blob(0));
+  }
+
+  Status save_revocation_list(std::uint64_t number, BytesView signed_list) override {
+    GCHAT_TRY(auto st, prepare("INSERT INTO revocation_lists(number, list) VALUES (?, ?)"));
+    st.bind(1, static_cast<std::int64_t>(number)).bind(2, signed_list);
+    return st.run();
+  }
+
+  Result<bool> claim_admin_act(BytesView act_id, std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("INSERT OR IGNORE INTO admin_acts(act_id, applied_ms) VALUES (?, ?)"));
+    st.bind(1, act_id).bind(2, static_cast<std::int64_t>(now_ms));
+    GCHAT_TRY_STATUS(st.run());
+    return sqlite3_changes(db_) == 1;
+  }
+
+  Result<std::optional<AuditRow>> last_audit_entry() override {
+    GCHAT_TRY(auto st, prepare("SELECT seq, entry, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<AuditRow>{};
+    return std::optional<AuditRow>(AuditRow{static_cast<std::uint64_t>(st.i64(0)), st.blob(1), st.blob(2)});
+  }
+
+  Status append_audit_entry(const AuditRow& row) override {
+    GCHAT_TRY(auto st, prepare("INSERT INTO audit_log(seq, entry, hash) VALUES (?, ?, ?)"));
+    st.bind(1, static_cast<std::int64_t>(row.seq)).bind(2, row.entry).bind(3, row.hash);
+    return st.run();
+  }
+
+  Status add_audit_checkpoint(std::uint64_t seq, BytesView signed_checkpoint) override {
+    GCHAT_TRY(auto st, prepare("INSERT OR REPLACE INTO audit_checkpoints(seq, checkpoint) VALUES (?, ?)"));
+    st.bind(1, static_cast<std::int64_t>(seq)).bind(2, signed_checkpoint);
+    return st.run();
+  }
+
+  Result<std::vector<AuditRow>> read_audit_log() override {
+    GCHAT_TRY(auto st, prepare("SELECT seq, entry, hash FROM audit_log ORDER BY seq"));
+    std::vector<AuditRow> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(AuditRow{static_cast<std::uint64_t>(st.i64(0)), st.blob(1), st.blob(2)});
+    }
+    return out;
+  }
+
+  Result<std::vector<Bytes>> read_audit_checkpoints() override {
+    GCHAT_TRY(auto st, prepare("SELECT checkpoint FROM audit_checkpoints ORDER BY seq"));
+    std::vector<Bytes> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(st.blob(0));
+    }
+    return out;
   }
 
   Result<std::optional<GroupRecord>> find_group(BytesView group_id) override {

@@ -241,6 +241,7 @@ pb::ServerFrame RelayClient::authenticate(std::chrono::milliseconds timeout) {
   pb::ClientFrame hello;
   hello.mutable_hello()->set_protocol_version(1);
   hello.mutable_hello()->set_device_key(to_str(key_.public_key));
+  if (!chain_.empty()) hello.mutable_hello()->set_chain(to_str(chain_));
   auto challenge = request(hello, timeout);
   if (!challenge.has_challenge()) return challenge;
   const auto& c = challenge.challenge();

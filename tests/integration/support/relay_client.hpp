@@ -37,6 +37,8 @@ class RelayClient {
 
   const DeviceKey& key() const noexcept { return key_; }
   void set_key(DeviceKey key) { key_ = std::move(key); }
+  // The certificate chain sent in Hello (serialized gchat.identity.v1.Chain); empty: none.
+  void set_chain(Bytes chain) { chain_ = std::move(chain); }
 
   // Hello + Authenticate; returns the AuthOk frame or the error frame.
   pb::ServerFrame authenticate(std::chrono::milliseconds timeout = 5s);
@@ -85,6 +87,7 @@ class RelayClient {
 
   std::unique_ptr<Impl> impl_;
   DeviceKey key_;
+  Bytes chain_;
   std::uint64_t next_request_id_ = 1;
   std::deque<pb::ServerFrame> responses_;
   std::deque<pb::ServerFrame> pushes_;

@@ -55,7 +55,8 @@ void RelayProcess::start() {
   std::vector<std::string> args = {GCHAT_RELAY_BINARY, "--listen",    "127.0.0.1",         "--port",
                                    "0",                "--port-file", port_file,           "--db",
                                    db_file(),          "--registration", options_.registration, "--relay-id",
-                                   "gchat-test-relay", "--log-level", "debug"};
+                                   "gchat-test-relay", "--log-level", "debug",
+                                   "--signing-key", dir_ + "/relay-signing.key"};
   if (options_.tls) {
     args.insert(args.end(), {"--transport", "tls", "--tls-cert", dir_ + "/tls/relay.pem", "--tls-key",
                              dir_ + "/tls/relay.key"});

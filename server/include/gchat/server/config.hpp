@@ -26,6 +26,13 @@ struct Config {
   std::string db = "var/relay.db";
   Registration registration = Registration::closed;
   std::string relay_id = "gchat-relay";
+  // The pinned government root key (64 hex digits). When set, devices must present a certificate
+  // chain to it (certificate mode) and administrative acts are accepted; when empty, devices
+  // authenticate by key alone under `registration` (development and transport tests only).
+  std::string root_key;
+  // The relay's own Ed25519 key (a 32-byte seed, hex, in a file readable only by the relay):
+  // signs revocation lists and audit checkpoints. Created on first start when missing.
+  std::string signing_key = "var/relay-signing.key";
   unsigned threads = 1;
 
   std::uint32_t max_frame_bytes = 1 << 20;         // whole WebSocket message

@@ -11,22 +11,44 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gchat/identity/certificate.hpp"
+#include "gchat/identity/verify.hpp"
 #include "gchat/server/config.hpp"
 #include "gchat/server/metrics.hpp"
+#include "gchat/relay/v1/relay.pb.h"
 #include "gchat/server/storage_writer.hpp"
 
 namespace gchat::server {
 
+namespace pb = gchat::relay::v1;
 class Session;
+
+// What the relay knows of identity: the pinned root (certificate mode), its own signing key, and
+// the revocation list in force.
+struct RelayTrust {
+  Bytes root_key;  // empty: no certificate checks
+  identity::SigningKey signing_key = identity::SigningKey::generate();
+  identity::v1::Signed revocation_list;  // the newest signed list (number 0 and empty when none)
+};
 
 class Relay {
  public:
-  Relay(Config config, std::unique_ptr<StorageWriter> storage);
+  Relay(Config config, std::unique_ptr<StorageWriter> storage, RelayTrust trust);
 
   const Config& config() const noexcept { return config_; }
   StorageWriter& storage() noexcept { return *storage_; }
   Metrics& metrics() noexcept { return metrics_; }
   std::string render_metrics() const;
+
+  bool certificate_mode() const noexcept { return !trust_.root_key.empty(); }
+  const Bytes& root_key() const noexcept { return trust_.root_key; }
+  const identity::SigningKey& signing_key() const noexcept { return trust_.signing_key; }
+  // A snapshot of the list in force; sessions keep it for one verification.
+  std::shared_ptr<const identity::Revocations> revocations() const;
+  identity::v1::Signed signed_revocations() const;
+  void set_revocations(identity::v1::Signed signed_list, const identity::v1::RevocationList& list);
+  // Closes every session of these devices after telling them why.
+  void close_devices(const std::vector<DeviceRef>& devices, pb::ErrorCode code, const std::string& message);
 
   // Global connection limit; every successful acquire is matched by one release.
   bool acquire_connection();
@@ -56,6 +78,9 @@ class Relay {
 
   const Config config_;
   std::unique_ptr<StorageWriter> storage_;
+  RelayTrust trust_;
+  mutable std::mutex trust_mutex_;
+  std::shared_ptr<const identity::Revocations> revoked_;
   Metrics metrics_;
   std::atomic<bool> shutting_down_{false};
 

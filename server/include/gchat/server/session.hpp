@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -37,6 +38,13 @@ struct Outcome {
   std::function<void()> after_commit;  // runs on the storage thread, in commit order
 };
 
+// Fails a storage request for a protocol reason the device is told.
+inline Status reject(Outcome& o, pb::ErrorCode code, std::string message) {
+  o.code = code;
+  o.message = std::move(message);
+  return fail(Errc::invalid_argument, o.message);
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Relay& relay, boost::asio::any_io_executor strand);
@@ -49,6 +57,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void joined_group(GroupRef group, Bytes group_id, std::uint64_t joined_seq);
   void left_group(GroupRef group);
   void shutdown();
+  // Tells the device why and closes the connection (a revoked device, for one).
+  void close_with(pb::ErrorCode code, std::string message);
 
  protected:
   // Called by the transport, on the strand.
@@ -89,6 +99,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_fetch(std::uint64_t rid, const pb::Fetch& m);
   void handle_upload_key_packages(std::uint64_t rid, const pb::UploadKeyPackages& m);
   void handle_fetch_key_package(std::uint64_t rid, const pb::FetchKeyPackage& m);
+  void handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAct& m);
+  void handle_fetch_revocations(std::uint64_t rid);
 
   // Runs `run` on the storage thread inside a batch; `finish` back on the strand once durable.
   void with_store(std::function<Status(Store&, Outcome&)> run, std::function<void(Session&, Outcome&)> finish);
@@ -114,6 +126,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Bytes device_key_;
   DeviceRef device_ = 0;
   Bytes nonce_;
+  std::optional<DeviceIdentity> pending_identity_;  // from the verified chain, until Authenticate succeeds
   std::unordered_map<GroupRef, GroupCursor> groups_;
   std::unordered_set<GroupRef> wanting_catchup_;  // groups whose next messages must come from the store
 

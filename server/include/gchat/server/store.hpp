@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gchat/base/bytes.hpp"
@@ -49,6 +50,20 @@ struct StoredMessage {
   std::uint64_t created_ms = 0;
 };
 
+// Who a device belongs to, from its verified certificate chain (certificate mode).
+struct DeviceIdentity {
+  std::string agency_id;
+  std::string user_id;
+  std::int32_t clearance = 0;
+  std::uint64_t user_serial = 0;
+};
+
+struct AuditRow {
+  std::uint64_t seq = 0;
+  Bytes entry;  // canonical gchat.identity.v1.AuditEntry
+  Bytes hash;
+};
+
 struct KeyPackageRecord {
   Bytes data;
   bool last_resort = false;
@@ -69,6 +84,25 @@ class Store {
   // Devices.
   virtual Result<std::optional<DeviceRecord>> find_device(BytesView public_key) = 0;
   virtual Result<DeviceRecord> register_device(BytesView public_key, std::uint64_t now_ms) = 0;
+
+  // Identities (certificate mode) and revocations.
+  virtual Status set_device_identity(DeviceRef device, const DeviceIdentity& identity, std::uint64_t now_ms) = 0;
+  // Registered devices, revoked or not.
+  virtual Result<std::optional<std::pair<DeviceRef, DeviceIdentity>>> device_identity(BytesView public_key) = 0;
+  virtual Result<std::vector<DeviceRef>> devices_of_user(const std::string& agency_id, const std::string& user_id) = 0;
+  virtual Status mark_device_revoked(DeviceRef device, std::uint64_t now_ms) = 0;
+  virtual Result<std::optional<Bytes>> latest_revocation_list() = 0;  // a serialized Signed
+  virtual Status save_revocation_list(std::uint64_t number, BytesView signed_list) = 0;
+  // Records an administrative act's id; false when it was applied before (a replay).
+  virtual Result<bool> claim_admin_act(BytesView act_id, std::uint64_t now_ms) = 0;
+
+  // The audit log (hash chain and signed checkpoints; see gchat/identity/audit.hpp).
+  virtual Result<std::optional<AuditRow>> last_audit_entry() = 0;
+  virtual Status append_audit_entry(const AuditRow& row) = 0;
+  virtual Status add_audit_checkpoint(std::uint64_t seq, BytesView signed_checkpoint) = 0;
+  // The whole log, for verification (an offline, administrative read).
+  virtual Result<std::vector<AuditRow>> read_audit_log() = 0;
+  virtual Result<std::vector<Bytes>> read_audit_checkpoints() = 0;
 
   // Groups and membership.
   virtual Result<std::optional<GroupRecord>> find_group(BytesView group_id) = 0;

@@ -1,0 +1,159 @@
+// Administrative acts and the revocation list. An act is signed by an administrator whose chain
+// verifies to the pinned root; the relay checks the role and the agency, applies the act, extends
+// and signs the revocation list, records the act in the audit log — all in one transaction — and
+// then closes the connections of the devices it revoked.
+#include <sodium.h>
+
+#include "gchat/server/audit_log.hpp"
+#include "gchat/identity/verify.hpp"
+#include "gchat/server/log.hpp"
+#include "gchat/server/relay.hpp"
+#include "gchat/server/session.hpp"
+#include "wire.hpp"
+
+namespace gchat::server {
+
+namespace {
+
+namespace v1 = identity::v1;
+using wire::now_ms;
+using wire::to_bytes;
+using wire::to_string;
+
+// Acts older or newer than this (by their issued_at) are refused: a captured act cannot be
+// replayed later, and the relay need keep act ids only for as long (it keeps them for good).
+constexpr std::int64_t kActWindowSeconds = 600;
+
+pb::ErrorCode code_for(const Error& e) {
+  return e.code == Errc::cert_revoked ? pb::REVOKED : pb::CERTIFICATE_REJECTED;
+}
+
+Bytes act_id_of(const std::string& body) {
+  Bytes id(crypto_hash_sha256_BYTES);
+  crypto_hash_sha256(id.data(), reinterpret_cast<const unsigned char*>(body.data()), body.size());
+  return id;
+}
+
+// The list in force inside this transaction (earlier acts of the same batch included).
+Result<v1::RevocationList> current_list(Store& store) {
+  v1::RevocationList list;
+  GCHAT_TRY(auto stored, store.latest_revocation_list());
+  if (stored) {
+    v1::Signed s;
+    if (!s.ParseFromArray(stored->data(), static_cast<int>(stored->size())) || !list.ParseFromString(s.body())) {
+      return fail(Errc::storage_corrupt, "the stored revocation list does not parse");
+    }
+  }
+  return list;
+}
+
+}  // namespace
+
+void Session::handle_fetch_revocations(std::uint64_t rid) {
+  pb::ServerFrame f;
+  f.set_request_id(rid);
+  *f.mutable_revocations()->mutable_list() = relay_.signed_revocations();
+  const auto& key = relay_.signing_key().public_key();
+  f.mutable_revocations()->set_relay_key(key.data(), key.size());
+  send_frame(f);
+}
+
+void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAct& m) {
+  if (!relay_.certificate_mode()) {
+    return send_error(rid, pb::NOT_SUPPORTED, "this relay pins no government root; administrative acts need one");
+  }
+  const std::int64_t now_s = static_cast<std::int64_t>(now_ms() / 1000);
+  auto revoked = relay_.revocations();
+  auto admin = identity::verify_admin(m.admin(), identity::TrustAnchor{relay_.root_key(), now_s, revoked.get()});
+  if (!admin.ok()) return send_error(rid, code_for(admin.error()), admin.error().to_string());
+  auto act = identity::open_signed<v1::AdminAct>(identity::SignedKind::admin_act, m.act(), admin->admin_key,
+                                                 "administrative act");
+  if (!act.ok()) return send_error(rid, pb::CERTIFICATE_REJECTED, act.error().to_string());
+  if (act->issued_at() < now_s - kActWindowSeconds || act->issued_at() > now_s + kActWindowSeconds) {
+    return send_error(rid, pb::INVALID_ARGUMENT, "the act was issued more than 10 minutes from the relay's clock");
+  }
+  if (!admin->has(v1::USER_ADMIN)) {
+    return send_error(rid, pb::FORBIDDEN, "administrator '" + admin->admin_id + "' may not revoke devices or users");
+  }
+
+  const std::string actor = admin->agency.agency_id + "/" + admin->admin_id;
+  const std::string agency = admin->agency.agency_id;
+  const Bytes act_id = act_id_of(m.act().body());
+  std::optional<Bytes> device_key;
+  std::optional<v1::UserRef> user;
+  switch (act->act_case()) {
+    case v1::AdminAct::kRevokeDevice:
+      if (act->revoke_device().size() != 32) return send_error(rid, pb::INVALID_ARGUMENT, "a device key is 32 bytes");
+      device_key = to_bytes(act->revoke_device());
+      break;
+    case v1::AdminAct::kRevokeUser:
+      if (!identity::valid_id(act->revoke_user().agency_id()) || !identity::valid_id(act->revoke_user().user_id())) {
+        return send_error(rid, pb::INVALID_ARGUMENT, "the user to revoke is not a valid agency and user id");
+      }
+      user = act->revoke_user();
+      break;
+    case v1::AdminAct::ACT_NOT_SET: return send_error(rid, pb::MALFORMED_FRAME, "the act names no action");
+    default:
+      return send_error(rid, pb::NOT_SUPPORTED, "this relay does not apply that kind of act yet");
+  }
+
+  struct Applied {
+    std::uint64_t audit_seq = 0;
+    std::uint64_t list_number = 0;
+  };
+  auto applied = std::make_shared<Applied>();
+  Relay* relay = &relay_;
+  with_store(
+      [=](Store& store, Outcome& o) -> Status {
+        GCHAT_TRY(bool fresh, store.claim_admin_act(act_id, now_ms()));
+        if (!fresh) return reject(o, pb::REPLAYED, "this act was already applied");
+        GCHAT_TRY(v1::RevocationList list, current_list(store));
+        std::vector<DeviceRef> devices;
+        std::string kind, subject;
+        if (device_key) {
+          GCHAT_TRY(auto found, store.device_identity(*device_key));
+          if (!found) return reject(o, pb::UNKNOWN_DEVICE, "no device with this key has authenticated here");
+          if (found->second.agency_id != agency) {
+            return reject(o, pb::FORBIDDEN, "the device belongs to agency '" + found->second.agency_id +
+                                                "', not to the administrator's agency '" + agency + "'");
+          }
+          devices.push_back(found->first);
+          list.add_device_keys(to_string(*device_key));
+          kind = "device_revoked";
+          subject = found->second.agency_id + "/" + found->second.user_id + " " + log::fingerprint(*device_key);
+        } else {
+          if (user->agency_id() != agency) {
+            return reject(o, pb::FORBIDDEN, "administrators of '" + agency + "' may not revoke users of '" +
+                                                user->agency_id() + "'");
+          }
+          GCHAT_TRY(devices, store.devices_of_user(user->agency_id(), user->user_id()));
+          *list.add_users() = *user;
+          kind = "user_revoked";
+          subject = user->agency_id() + "/" + user->user_id();
+        }
+        for (DeviceRef d : devices) GCHAT_TRY_STATUS(store.mark_device_revoked(d, now_ms()));
+        list.set_number(list.number() + 1);
+        list.set_issued_at(static_cast<std::int64_t>(now_ms() / 1000));
+        auto signed_list = identity::make_signed(identity::SignedKind::revocation_list, list, relay->signing_key());
+        GCHAT_TRY_STATUS(store.save_revocation_list(list.number(), as_bytes(signed_list.SerializeAsString())));
+        GCHAT_TRY(applied->audit_seq, append_audit(store, *relay, kind, actor, subject,
+                                                   "revocation list " + std::to_string(list.number())));
+        applied->list_number = list.number();
+        o.after_commit = [relay, signed_list, list, devices] {
+          relay->set_revocations(signed_list, list);
+          relay->close_devices(devices, pb::REVOKED, "this device was revoked by an administrator");
+        };
+        return {};
+      },
+      [rid, applied, actor](Session& s, Outcome& o) {
+        if (!o.status.ok()) return s.send_outcome_error(rid, o);
+        log::info("admin_act", {{"actor", actor}, {"audit_seq", std::to_string(applied->audit_seq)}});
+        pb::ServerFrame f;
+        f.set_request_id(rid);
+        f.mutable_admin_act_ok()->set_audit_seq(applied->audit_seq);
+        f.mutable_admin_act_ok()->set_revocation_list_number(applied->list_number);
+        s.send_frame(f);
+      });
+}
+
+}  // namespace gchat::server
