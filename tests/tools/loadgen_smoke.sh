@@ -12,7 +12,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$make_certs" "$dir/tls"
-"$relay" --port 0 --port-file "$dir/port" --db "$dir/relay.db" --registration open \
+"$relay" --port 0 --port-file "$dir/port" --db "$dir/relay.db" --registration open --signing-key "$dir/relay-signing.key" \
   --tls-cert "$dir/tls/relay.pem" --tls-key "$dir/tls/relay.key" --log-level warn 2>"$dir/relay.log" &
 relay_pid=$!
 for _ in $(seq 1 200); do [ -s "$dir/port" ] && break; sleep 0.1; done

@@ -1,4 +1,4 @@
-#include "relay_client.hpp"
+#include "gchat/net/relay_client.hpp"
 
 #include <openssl/x509v3.h>
 #include <sodium.h>
@@ -12,7 +12,7 @@
 
 #include "gchat/relay/auth.hpp"
 
-namespace gchat::testing {
+namespace gchat::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -276,4 +276,4 @@ pb::ServerFrame RelayClient::ack(const std::string& group_id, std::uint64_t seq)
   return request(f);
 }
 
-}  // namespace gchat::testing
+}  // namespace gchat::net
