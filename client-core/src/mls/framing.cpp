@@ -123,21 +123,27 @@ Result<PublicMessage> protect_public(const crypto::CipherSuite& suite, const Gro
   return m;
 }
 
-Status verify_public(const crypto::CipherSuite& suite, const GroupContext& context, BytesView membership_key,
-                     const PublicMessage& message, BytesView signature_public_key) {
+Status verify_public_signature(const crypto::CipherSuite& suite, const GroupContext& context,
+                               const PublicMessage& message, BytesView signature_public_key) {
   GCHAT_TRY_STATUS(check_group_and_epoch(context, message.content.group_id, message.content.epoch));
   if (message.content.content_type() == ContentType::application) {
     return fail(Errc::mls_invalid_message, "application data in a PublicMessage is not allowed");
   }
-  const Bytes ctx = codec::encode(context);
-  if (message.content.sender.sender_type == SenderType::member) {
-    const Bytes expected = membership_tag(suite, membership_key, message, ctx);
+  return verify_content(suite, WireFormat::public_message, message.content, codec::encode(context),
+                        message.auth.signature, signature_public_key);
+}
+
+Status verify_public(const crypto::CipherSuite& suite, const GroupContext& context, BytesView membership_key,
+                     const PublicMessage& message, BytesView signature_public_key) {
+  GCHAT_TRY_STATUS(check_group_and_epoch(context, message.content.group_id, message.content.epoch));
+  if (message.content.sender.sender_type == SenderType::member &&
+      message.content.content_type() != ContentType::application) {
+    const Bytes expected = membership_tag(suite, membership_key, message, codec::encode(context));
     if (message.membership_tag.size() != expected.size() || !equal_ct(message.membership_tag, expected)) {
       return fail(Errc::mls_bad_membership_tag, "the membership tag does not verify");
     }
   }
-  return verify_content(suite, WireFormat::public_message, message.content, ctx, message.auth.signature,
-                        signature_public_key);
+  return verify_public_signature(suite, context, message, signature_public_key);
 }
 
 Result<SecretBytes> sender_data_key(const crypto::CipherSuite& suite, BytesView sender_data_secret,

@@ -8,10 +8,12 @@
 
 #include "gchat/crypto/hpke.hpp"
 #include "gchat/mls/crypto_ops.hpp"
+#include "group_rules.hpp"
 
 namespace gchat::mls {
 
 using namespace tree;
+using namespace detail;
 
 namespace {
 
@@ -55,291 +57,6 @@ void drop_used_secrets(EpochSecrets& s) {
   s.epoch_secret.wipe();
   s.encryption_secret.wipe();
   s.confirmation_key.wipe();
-}
-
-bool contains(const std::vector<std::uint16_t>& values, std::uint16_t v) {
-  return std::find(values.begin(), values.end(), v) != values.end();
-}
-
-std::uint16_t type_of(const Credential& c) { return static_cast<std::uint16_t>(c.credential_type); }
-
-// What a group's context extensions ask of every leaf (§7.2, §11.1).
-struct Requirements {
-  RequiredCapabilities required;
-  std::vector<std::uint16_t> context_extensions;  // the non-default ones
-  std::vector<ExternalSender> external_senders;
-};
-
-Result<Requirements> requirements_of(const std::vector<Extension>& extensions) {
-  Requirements r;
-  std::set<std::uint16_t> seen;
-  for (const auto& e : extensions) {
-    if (!seen.insert(e.extension_type).second) {
-      return fail(Errc::mls_invalid_proposal, "extension type " + std::to_string(e.extension_type) + " appears twice");
-    }
-    if (e.extension_type == extension_type::required_capabilities) {
-      GCHAT_TRY(r.required, codec::decode_exact<RequiredCapabilities>(e.extension_data));
-    } else if (e.extension_type == extension_type::external_senders) {
-      GCHAT_TRY(r.external_senders, codec::decode_exact<std::vector<ExternalSender>>(e.extension_data));
-    } else if (!extension_type::is_default(e.extension_type)) {
-      r.context_extensions.push_back(e.extension_type);
-    }
-  }
-  return r;
-}
-
-bool is_default_proposal(std::uint16_t t) {
-  return t >= static_cast<std::uint16_t>(ProposalType::add) &&
-         t <= static_cast<std::uint16_t>(ProposalType::group_context_extensions);
-}
-
-// §7.3: the leaf supports the version, the suite, its own credential type and extensions, and what
-// the group requires.
-Status check_leaf_supports(const crypto::CipherSuite& suite, const LeafNode& leaf, const Requirements& req) {
-  const Capabilities& caps = leaf.capabilities;
-  auto refuse = [](const std::string& what) {
-    return fail(Errc::mls_unsupported_capability, "a leaf does not support " + what);
-  };
-  if (!contains(caps.versions, static_cast<std::uint16_t>(ProtocolVersion::mls10))) return refuse("MLS 1.0");
-  if (!contains(caps.cipher_suites, suite.id())) return refuse("the group's cipher suite");
-  if (!contains(caps.credentials, type_of(leaf.credential))) return refuse("its own credential type");
-  for (const auto& e : leaf.extensions) {
-    if (!extension_type::is_default(e.extension_type) && !contains(caps.extensions, e.extension_type)) {
-      return refuse("its own extension " + std::to_string(e.extension_type));
-    }
-  }
-  for (auto t : req.context_extensions) {
-    if (!contains(caps.extensions, t)) return refuse("the group's extension " + std::to_string(t));
-  }
-  for (auto t : req.required.extension_types) {
-    if (!extension_type::is_default(t) && !contains(caps.extensions, t)) {
-      return refuse("the required extension " + std::to_string(t));
-    }
-  }
-  for (auto t : req.required.proposal_types) {
-    if (!is_default_proposal(t) && !contains(caps.proposals, t)) return refuse("the required proposal " + std::to_string(t));
-  }
-  for (auto t : req.required.credential_types) {
-    if (!contains(caps.credentials, t)) return refuse("the required credential type " + std::to_string(t));
-  }
-  return {};
-}
-
-// A leaf entering the tree (an Add, an Update, a committer's new leaf; `replacing` is the leaf it
-// takes the place of), §7.3 and §12.2: it supports what the group requires, its keys are in use
-// nowhere else in the tree, and it and every member can use each other's credential types. One
-// pass over the tree.
-Status check_new_leaf(const crypto::CipherSuite& suite, const RatchetTree& tree, const LeafNode& leaf,
-                      std::optional<LeafIndex> replacing, const Requirements& req) {
-  GCHAT_TRY_STATUS(check_leaf_supports(suite, leaf, req));
-  const std::uint16_t type = type_of(leaf.credential);
-  for (NodeIndex x = 0; x < tree.node_count(); ++x) {
-    if (tree.blank(x)) continue;
-    if (!is_leaf(x)) {
-      if (tree.parent(x)->encryption_key == leaf.encryption_key) {
-        return fail(Errc::mls_invalid_proposal, "a new leaf's encryption key is already in use in the tree");
-      }
-      continue;
-    }
-    const LeafIndex i = leaf_of_node(x);
-    if (replacing && i == *replacing) continue;
-    const LeafNode* other = tree.leaf(i);
-    if (other->encryption_key == leaf.encryption_key || other->signature_key == leaf.signature_key) {
-      return fail(Errc::mls_invalid_proposal, "a new leaf's key is already in use at leaf " + std::to_string(i));
-    }
-    if (!contains(other->capabilities.credentials, type)) {
-      return fail(Errc::mls_unsupported_capability,
-                  "the member at leaf " + std::to_string(i) + " does not support the new leaf's credential type");
-    }
-    if (!contains(leaf.capabilities.credentials, type_of(other->credential))) {
-      return fail(Errc::mls_unsupported_capability,
-                  "a new leaf does not support the credential type of leaf " + std::to_string(i));
-    }
-  }
-  return {};
-}
-
-// Every leaf of a tree against the requirements, and every credential type in use against every
-// leaf; the external senders through the credential hook.
-Status check_tree_supports(const crypto::CipherSuite& suite, const RatchetTree& tree, const Requirements& req,
-                           const CredentialValidator& validator) {
-  std::set<std::uint16_t> types;
-  for (LeafIndex i = 0; i < tree.leaf_count(); ++i) {
-    const LeafNode* l = tree.leaf(i);
-    if (!l) continue;
-    GCHAT_TRY_STATUS(check_leaf_supports(suite, *l, req));
-    types.insert(type_of(l->credential));
-  }
-  for (LeafIndex i = 0; i < tree.leaf_count(); ++i) {
-    const LeafNode* l = tree.leaf(i);
-    if (!l) continue;
-    for (auto t : types) {
-      if (!contains(l->capabilities.credentials, t)) {
-        return fail(Errc::mls_unsupported_capability,
-                    "the member at leaf " + std::to_string(i) + " does not support credential type " + std::to_string(t));
-      }
-    }
-  }
-  for (const auto& s : req.external_senders) {
-    GCHAT_TRY_STATUS(validator(s.credential, s.signature_key, CredentialUse::external_sender));
-  }
-  return {};
-}
-
-// §8.4, §12.1.4.
-Status check_psk_id(const crypto::CipherSuite& suite, const PreSharedKeyId& id) {
-  if (id.psk_nonce.size() != suite.hash_length()) {
-    return fail(Errc::mls_invalid_proposal, "a PSK nonce must be as long as the suite's hash");
-  }
-  if (id.psktype == PskType::resumption && id.usage != ResumptionPskUsage::application) {
-    return fail(Errc::mls_invalid_proposal, "reinit and branch PSKs belong to reinitialization and branching only");
-  }
-  return {};
-}
-
-// The proposals a commit covers (§12.2-12.3), checked as a list.
-struct Changes {
-  const GroupContextExtensions* extensions = nullptr;
-  const ExternalInit* external_init = nullptr;
-  const ReInit* reinit = nullptr;
-  std::vector<std::pair<LeafIndex, const LeafNode*>> updates;
-  std::vector<LeafIndex> removes;
-  std::vector<const KeyPackage*> adds;
-  std::vector<const PreSharedKeyId*> psks;
-  std::size_t count = 0;
-  // §12.4: a path is required unless every proposal is an Add, a PreSharedKey or a ReInit.
-  bool needs_path() const {
-    return count == 0 || extensions || external_init || !updates.empty() || !removes.empty();
-  }
-};
-
-// `committer`: the committing member, or nothing for an external commit.
-template <typename Pending>
-Result<Changes> changes_of(const crypto::CipherSuite& suite, const Commit& commit, const Pending& pending,
-                           std::optional<LeafIndex> committer) {
-  Changes c;
-  std::set<Bytes> psk_ids;
-  for (const auto& p : commit.proposals) {
-    const Proposal* proposal = std::get_if<Proposal>(&p.value);
-    const Sender* proposer = nullptr;  // by value: from the committer
-    if (!proposal) {
-      const auto& ref = std::get<Bytes>(p.value);
-      for (const auto& cached : pending) {
-        if (cached.ref == ref) {
-          proposal = &cached.proposal;
-          proposer = &cached.sender;
-        }
-      }
-      if (!proposal) return fail(Errc::mls_invalid_commit, "the commit names a proposal this member has not seen");
-    }
-    ++c.count;
-    if (const auto* u = std::get_if<Update>(&proposal->body)) {
-      if (!proposer) return fail(Errc::mls_invalid_proposal, "an Update cannot be committed by value");
-      if (proposer->sender_type != SenderType::member) return fail(Errc::mls_invalid_proposal, "only members send Updates");
-      if (committer && proposer->index == *committer) {
-        return fail(Errc::mls_invalid_proposal, "a committer cannot commit its own Update");
-      }
-      c.updates.emplace_back(proposer->index, &u->leaf_node);
-    } else if (const auto* r = std::get_if<Remove>(&proposal->body)) {
-      c.removes.push_back(r->removed);
-    } else if (const auto* a = std::get_if<Add>(&proposal->body)) {
-      c.adds.push_back(&a->key_package);
-    } else if (const auto* k = std::get_if<PreSharedKey>(&proposal->body)) {
-      GCHAT_TRY_STATUS(check_psk_id(suite, k->psk));
-      if (!psk_ids.insert(codec::encode(k->psk)).second) return fail(Errc::mls_invalid_proposal, "a PSK is named twice");
-      c.psks.push_back(&k->psk);
-    } else if (const auto* ri = std::get_if<ReInit>(&proposal->body)) {
-      if (c.reinit) return fail(Errc::mls_invalid_proposal, "a commit carries two ReInits");
-      c.reinit = ri;
-    } else if (const auto* e = std::get_if<ExternalInit>(&proposal->body)) {
-      if (proposer || c.external_init) return fail(Errc::mls_invalid_proposal, "ExternalInit must come once, by value");
-      c.external_init = e;
-    } else if (const auto* g = std::get_if<GroupContextExtensions>(&proposal->body)) {
-      if (c.extensions) return fail(Errc::mls_invalid_proposal, "a commit carries two GroupContextExtensions");
-      c.extensions = g;
-    }
-  }
-  if (committer && c.external_init) return fail(Errc::mls_invalid_commit, "ExternalInit belongs in external commits only");
-  if (!committer) {
-    if (!c.external_init) return fail(Errc::mls_invalid_commit, "an external commit needs an ExternalInit");
-    if (!c.adds.empty() || !c.updates.empty() || c.reinit || c.extensions || c.removes.size() > 1) {
-      return fail(Errc::mls_invalid_commit,
-                  "an external commit may only carry PSKs and the removal of the joiner's old leaf");
-    }
-  }
-  if (c.reinit && c.count != 1) return fail(Errc::mls_invalid_proposal, "a ReInit must be committed alone");
-  std::set<LeafIndex> removed(c.removes.begin(), c.removes.end());
-  if (removed.size() != c.removes.size()) return fail(Errc::mls_invalid_proposal, "a member is removed twice");
-  if (committer && removed.count(*committer)) return fail(Errc::mls_invalid_proposal, "a committer cannot remove itself");
-  std::set<LeafIndex> updated;
-  for (const auto& [leaf, node] : c.updates) {
-    if (!updated.insert(leaf).second) return fail(Errc::mls_invalid_proposal, "a member updates twice");
-    if (removed.count(leaf)) return fail(Errc::mls_invalid_proposal, "a member is both updated and removed");
-  }
-  return c;
-}
-
-Bytes proposal_ref(const crypto::CipherSuite& suite, WireFormat wire_format, const FramedContent& content,
-                   const FramedContentAuthData& auth) {
-  Writer w;
-  codec::encode_value(w, wire_format);
-  codec::encode_value(w, content);
-  encode_auth(w, auth, content.content_type());
-  return ref_hash(suite, "MLS 1.0 Proposal Reference", w.bytes());
-}
-
-// Applies a commit's proposals to `tree` in RFC order (§12.3) under the requirements of the next
-// epoch's extensions; `now` checks the added key packages' lifetimes when given (the committer's
-// side).
-Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const Requirements& req, const Changes& c,
-                     std::vector<LeafIndex>& added, std::optional<std::uint64_t> now,
-                     const CredentialValidator& validator) {
-  for (const auto& [leaf, node] : c.updates) {
-    GCHAT_TRY_STATUS(validator(node->credential, node->signature_key, CredentialUse::update));
-    GCHAT_TRY_STATUS(check_new_leaf(suite, tree, *node, leaf, req));
-    GCHAT_TRY_STATUS(tree.update_leaf(leaf, *node));
-  }
-  for (LeafIndex leaf : c.removes) GCHAT_TRY_STATUS(tree.remove_leaf(leaf));
-  for (const KeyPackage* kp : c.adds) {
-    GCHAT_TRY_STATUS(validate_key_package(suite, *kp, now));
-    GCHAT_TRY_STATUS(validator(kp->leaf_node.credential, kp->leaf_node.signature_key, CredentialUse::add));
-    GCHAT_TRY_STATUS(check_new_leaf(suite, tree, kp->leaf_node, std::nullopt, req));
-    added.push_back(tree.add_leaf(kp->leaf_node));
-  }
-  if (c.extensions) GCHAT_TRY_STATUS(check_tree_supports(suite, tree, req, validator));
-  return {};
-}
-
-// The extension of a type in a list, or nullptr.
-const Bytes* find_extension(const std::vector<Extension>& extensions, std::uint16_t type) {
-  for (const auto& e : extensions) {
-    if (e.extension_type == type) return &e.extension_data;
-  }
-  return nullptr;
-}
-
-// The tree a GroupInfo describes, checked as a joiner must (§12.4.3.1): it hashes to the group
-// context's tree hash, it is valid (signatures, parent hashes, unique keys, every leaf supporting
-// what the group requires), the GroupInfo is signed by one of its members, and the credential hook
-// accepts every leaf and external sender.
-Result<RatchetTree> validated_tree(const crypto::CipherSuite& suite, const GroupInfo& info, BytesView tree_data,
-                                   const CredentialValidator& validator) {
-  GCHAT_TRY(RatchetTree tree, RatchetTree::decode(suite, tree_data));
-  if (tree.tree_hash() != info.group_context.tree_hash) {
-    return fail(Errc::mls_invalid_welcome, "the ratchet tree does not match the group's tree hash");
-  }
-  GCHAT_TRY_STATUS(tree.verify(info.group_context.group_id));
-  const LeafNode* signer = tree.leaf(info.signer);
-  if (!signer) return fail(Errc::mls_invalid_welcome, "the GroupInfo's signer is not a member");
-  GCHAT_TRY_STATUS(verify_group_info(suite, info, signer->signature_key));
-  GCHAT_TRY(Requirements req, requirements_of(info.group_context.extensions));
-  GCHAT_TRY_STATUS(check_tree_supports(suite, tree, req, validator));
-  for (LeafIndex i = 0; i < tree.leaf_count(); ++i) {
-    if (const LeafNode* l = tree.leaf(i)) {
-      GCHAT_TRY_STATUS(validator(l->credential, l->signature_key, CredentialUse::joined_tree));
-    }
-  }
-  return tree;
 }
 
 }  // namespace
@@ -478,7 +195,7 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
   if (confirmation_tag(suite, g.secrets_.confirmation_key, g.context_.confirmed_transcript_hash) != info.confirmation_tag) {
     return fail(Errc::mls_bad_confirmation_tag, "the GroupInfo's confirmation tag does not verify");
   }
-  g.interim_transcript_hash_ = interim_transcript_hash(suite, g.context_.confirmed_transcript_hash, info.confirmation_tag);
+  g.interim_transcript_hash_ = interim_of(suite, info);
   g.confirmation_tag_ = info.confirmation_tag;
 
   g.private_.leaf = *me;
@@ -743,7 +460,7 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   content.body = commit;
   GCHAT_TRY(Bytes signature, sign_content(suite, WireFormat::public_message, content,
                                           codec::encode(info.group_context), identity.signature.private_key));
-  const Bytes interim = interim_transcript_hash(suite, info.group_context.confirmed_transcript_hash, info.confirmation_tag);
+  const Bytes interim = interim_of(suite, info);
   const Bytes confirmed = confirmed_transcript_hash(suite, interim, WireFormat::public_message, content, signature);
   next.confirmed_transcript_hash = confirmed;
   GCHAT_TRY(auto secrets, derive_epoch(suite, init_secret, created.commit_secret, zeros(suite), codec::encode(next)));
@@ -778,11 +495,7 @@ Result<MlsMessage> Group::protect(BytesView application_data, BytesView authenti
 }
 
 Result<Bytes> Group::external_sender_key(std::uint32_t index) const {
-  const Bytes* data = find_extension(context_.extensions, extension_type::external_senders);
-  if (!data) return fail(Errc::mls_invalid_sender, "this group has no external senders");
-  GCHAT_TRY(auto senders, codec::decode_exact<std::vector<ExternalSender>>(*data));
-  if (index >= senders.size()) return fail(Errc::mls_invalid_sender, "no external sender " + std::to_string(index));
-  return senders[index].signature_key;
+  return detail::external_sender_key(context_, index);
 }
 
 Result<Received> Group::process(const MlsMessage& message) {
@@ -796,37 +509,7 @@ Result<Received> Group::process(const MlsMessage& message) {
   FramedContentAuthData auth;
   WireFormat wire_format = message.wire_format();
   if (const auto* pub = std::get_if<PublicMessage>(&message.body)) {
-    Bytes key;
-    const Proposal* proposal = std::get_if<Proposal>(&pub->content.body);
-    switch (pub->content.sender.sender_type) {
-      case SenderType::member: {
-        GCHAT_TRY(key, signature_key(pub->content.sender.index));
-        break;
-      }
-      case SenderType::new_member_commit: {
-        // An external commit is signed by the key in the leaf its path brings.
-        const auto* c = std::get_if<Commit>(&pub->content.body);
-        if (!c || !c->path) return fail(Errc::mls_invalid_commit, "an external commit needs a path");
-        key = c->path->leaf_node.signature_key;
-        break;
-      }
-      case SenderType::external: {
-        // §12.1.8: only some proposal types may come from outside.
-        if (!proposal || std::holds_alternative<Update>(proposal->body) ||
-            std::holds_alternative<ExternalInit>(proposal->body)) {
-          return fail(Errc::mls_invalid_message, "an external sender may only send Add, Remove, PSK, ReInit and "
-                                                 "GroupContextExtensions proposals");
-        }
-        GCHAT_TRY(key, external_sender_key(pub->content.sender.index));
-        break;
-      }
-      case SenderType::new_member_proposal: {
-        const Add* add = proposal ? std::get_if<Add>(&proposal->body) : nullptr;
-        if (!add) return fail(Errc::mls_invalid_message, "a new member may only propose its own Add");
-        key = add->key_package.leaf_node.signature_key;
-        break;
-      }
-    }
+    GCHAT_TRY(Bytes key, public_sender_key(context_, tree_, *pub));
     GCHAT_TRY_STATUS(verify_public(*suite_, context_, secrets_.membership_key, *pub, key));
     content = pub->content;
     auth = pub->auth;
@@ -985,41 +668,7 @@ Result<SecretBytes> Group::psk_secret_of(const std::vector<const PreSharedKeyId*
 
 // §12.1: one proposal on its own, from `sender`, against this epoch's state.
 Status Group::check_proposal(const Proposal& proposal, const Sender& sender) const {
-  if (const auto* u = std::get_if<Update>(&proposal.body)) {
-    if (sender.sender_type != SenderType::member) return fail(Errc::mls_invalid_proposal, "only members send Updates");
-    if (u->leaf_node.leaf_node_source != LeafNodeSource::update) {
-      return fail(Errc::mls_invalid_proposal, "an Update's leaf is not an update leaf");
-    }
-    const LeafNode* current = tree_.leaf(sender.index);
-    if (current && current->encryption_key == u->leaf_node.encryption_key) {
-      return fail(Errc::mls_invalid_proposal, "an Update must bring a new encryption key");
-    }
-    auto st = verify_leaf_node(*suite_, u->leaf_node, context_.group_id, sender.index);
-    if (!st.ok()) return fail(Errc::mls_invalid_proposal, "an Update's leaf signature does not verify");
-    GCHAT_TRY(Requirements req, requirements_of(context_.extensions));
-    GCHAT_TRY_STATUS(check_new_leaf(*suite_, tree_, u->leaf_node, sender.index, req));
-    return validator_(u->leaf_node.credential, u->leaf_node.signature_key, CredentialUse::update);
-  }
-  if (const auto* r = std::get_if<Remove>(&proposal.body)) {
-    if (!tree_.leaf(r->removed)) return fail(Errc::mls_invalid_proposal, "a Remove names a leaf that is not a member");
-    return {};
-  }
-  if (const auto* a = std::get_if<Add>(&proposal.body)) {
-    GCHAT_TRY_STATUS(validate_key_package(*suite_, a->key_package, std::nullopt));
-    GCHAT_TRY(Requirements req, requirements_of(context_.extensions));
-    GCHAT_TRY_STATUS(check_leaf_supports(*suite_, a->key_package.leaf_node, req));
-    return validator_(a->key_package.leaf_node.credential, a->key_package.leaf_node.signature_key, CredentialUse::add);
-  }
-  if (const auto* k = std::get_if<PreSharedKey>(&proposal.body)) return check_psk_id(*suite_, k->psk);
-  if (const auto* ri = std::get_if<ReInit>(&proposal.body)) {
-    if (ri->version < ProtocolVersion::mls10) return fail(Errc::mls_invalid_proposal, "a ReInit may not go back a version");
-    return {};
-  }
-  if (const auto* g = std::get_if<GroupContextExtensions>(&proposal.body)) {
-    GCHAT_TRY(Requirements req, requirements_of(g->extensions));
-    return check_tree_supports(*suite_, tree_, req, validator_);
-  }
-  return fail(Errc::mls_invalid_proposal, "an ExternalInit is only valid inside an external commit");
+  return detail::check_proposal(*suite_, context_, tree_, validator_, proposal, sender);
 }
 
 Status Group::cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth) {
@@ -1161,21 +810,6 @@ struct StoredPsk {
   Bytes secret;
   GCHAT_TLS_FIELDS(id, secret)
 };
-struct StoredProposal {
-  Bytes ref;
-  Proposal proposal;
-  Sender sender;
-};
-void tls_encode(Writer& w, const StoredProposal& v) {
-  codec::encode_value(w, v.ref);
-  codec::encode_value(w, v.proposal);
-  codec::encode_value(w, v.sender);
-}
-Status tls_decode(Reader& r, StoredProposal& v) {
-  GCHAT_TRY_STATUS(codec::decode_value(r, v.ref));
-  GCHAT_TRY_STATUS(codec::decode_value(r, v.proposal));
-  return codec::decode_value(r, v.sender);
-}
 struct StoredGroup {
   std::uint16_t format = kStateFormat;
   std::uint16_t cipher_suite = 0;

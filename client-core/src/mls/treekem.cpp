@@ -117,42 +117,53 @@ Result<CreatedPath> create_update_path(const crypto::CipherSuite& suite, Ratchet
   return out;
 }
 
-Result<ProcessedPath> process_update_path(const crypto::CipherSuite& suite, RatchetTree& tree, LeafIndex sender,
-                                          const UpdatePath& path, GroupContext& context,
-                                          const std::vector<LeafIndex>& excluded, TreeKemPrivate& receiver) {
-  if (sender == receiver.leaf) return fail(Errc::mls_invalid_commit, "a member does not process its own path");
+Result<MergedPath> merge_update_path(const crypto::CipherSuite& suite, RatchetTree& tree, LeafIndex sender,
+                                     const UpdatePath& path, GroupContext& context,
+                                     const std::vector<LeafIndex>& excluded) {
   if (path.leaf_node.leaf_node_source != LeafNodeSource::commit) {
     return fail(Errc::mls_invalid_commit, "the path's leaf node is not from a commit");
   }
-  const auto steps = tree.filtered_direct_path(sender);
+  MergedPath out;
+  out.steps = tree.filtered_direct_path(sender);
+  const auto& steps = out.steps;
   if (steps.size() != path.nodes.size()) {
     return fail(Errc::mls_invalid_commit, "the path has " + std::to_string(path.nodes.size()) +
                                               " nodes where the filtered direct path has " +
                                               std::to_string(steps.size()));
   }
   // Who each ciphertext is for is fixed by the tree before the merge (copath subtrees do not change).
-  std::vector<std::vector<NodeIndex>> to;
   for (const auto& step : steps) {
-    to.push_back(recipients(tree, step.copath_child, excluded));
+    out.recipients.push_back(recipients(tree, step.copath_child, excluded));
   }
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    if (path.nodes[i].encrypted_path_secret.size() != to[i].size()) {
+    if (path.nodes[i].encrypted_path_secret.size() != out.recipients[i].size()) {
       return fail(Errc::mls_invalid_commit, "path node " + std::to_string(i) + " has " +
                                                 std::to_string(path.nodes[i].encrypted_path_secret.size()) +
-                                                " ciphertexts for " + std::to_string(to[i].size()) + " recipients");
+                                                " ciphertexts for " + std::to_string(out.recipients[i].size()) +
+                                                " recipients");
     }
   }
 
   // Merge, then check the chain of parent hashes and the leaf's signature.
-  std::vector<Bytes> public_keys;
-  for (const auto& n : path.nodes) public_keys.push_back(n.encryption_key);
-  GCHAT_TRY(Bytes expected_parent_hash, tree.apply_path(sender, public_keys));
+  for (const auto& n : path.nodes) out.public_keys.push_back(n.encryption_key);
+  GCHAT_TRY(Bytes expected_parent_hash, tree.apply_path(sender, out.public_keys));
   if (path.leaf_node.parent_hash != expected_parent_hash) {
     return fail(Errc::mls_invalid_commit, "the leaf's parent hash does not match the path");
   }
   GCHAT_TRY_STATUS(verify_leaf_node(suite, path.leaf_node, context.group_id, sender));
   GCHAT_TRY_STATUS(tree.set_leaf(sender, path.leaf_node));
   context.tree_hash = tree.tree_hash();
+  return out;
+}
+
+Result<ProcessedPath> process_update_path(const crypto::CipherSuite& suite, RatchetTree& tree, LeafIndex sender,
+                                          const UpdatePath& path, GroupContext& context,
+                                          const std::vector<LeafIndex>& excluded, TreeKemPrivate& receiver) {
+  if (sender == receiver.leaf) return fail(Errc::mls_invalid_commit, "a member does not process its own path");
+  GCHAT_TRY(MergedPath merged, merge_update_path(suite, tree, sender, path, context, excluded));
+  const auto& steps = merged.steps;
+  const auto& to = merged.recipients;
+  const auto& public_keys = merged.public_keys;
   const Bytes ctx = codec::encode(context);
   forget_direct_path(receiver, tree, sender);
 

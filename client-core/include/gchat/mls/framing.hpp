@@ -28,6 +28,9 @@ Result<PublicMessage> protect_public(const crypto::CipherSuite& suite, const Gro
                                      BytesView membership_key, FramedContent content,
                                      BytesView signature_private_key, BytesView confirmation_tag = {});
 // Checks group and epoch, the membership tag (member senders) and the signature.
+// The signature alone, for an observer that does not hold the membership key (the relay).
+Status verify_public_signature(const crypto::CipherSuite& suite, const GroupContext& context,
+                               const PublicMessage& message, BytesView signature_public_key);
 Status verify_public(const crypto::CipherSuite& suite, const GroupContext& context, BytesView membership_key,
                      const PublicMessage& message, BytesView signature_public_key);
 

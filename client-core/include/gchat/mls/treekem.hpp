@@ -55,6 +55,18 @@ struct ProcessedPath {
   NodeIndex decrypted_at = 0;
 };
 
+// The public half of processing a path, which an observer without secrets can do too: checks its
+// shape against the tree, merges its public keys, checks the parent hashes and the leaf's
+// signature, and fills `context.tree_hash`.
+struct MergedPath {
+  std::vector<RatchetTree::PathStep> steps;         // the sender's filtered direct path, bottom to top
+  std::vector<std::vector<NodeIndex>> recipients;   // per step, who its ciphertexts are for
+  std::vector<Bytes> public_keys;
+};
+Result<MergedPath> merge_update_path(const crypto::CipherSuite& suite, RatchetTree& tree, LeafIndex sender,
+                                     const UpdatePath& path, GroupContext& context,
+                                     const std::vector<LeafIndex>& excluded);
+
 // Merges `path` from `sender` into `tree`, fills `context.tree_hash`, and updates `receiver`.
 // Errc::mls_invalid_commit for a malformed path, a bad parent hash or mismatched keys,
 // Errc::bad_signature for the leaf, Errc::decrypt_failed when our ciphertext does not open.
