@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gchat/server/session.hpp"
+#include "mls_gate.hpp"
 
 namespace gchat::server {
 
@@ -21,7 +22,13 @@ Relay::Relay(Config config, std::unique_ptr<StorageWriter> storage, RelayTrust t
   identity::v1::RevocationList list;
   if (!trust_.revocation_list.body().empty()) list.ParseFromString(trust_.revocation_list.body());
   revoked_ = std::make_shared<identity::Revocations>(list);
+  if (certificate_mode()) {
+    gate_ = std::make_unique<MlsGate>(trust_.root_key, trust_.signing_key.public_key());
+    gate_->verifier().set_revocations(revoked_);
+  }
 }
+
+Relay::~Relay() = default;
 
 std::shared_ptr<const identity::Revocations> Relay::revocations() const {
   std::lock_guard lock(trust_mutex_);
@@ -38,7 +45,8 @@ void Relay::set_revocations(identity::v1::Signed signed_list, const identity::v1
   std::lock_guard lock(trust_mutex_);
   if (next->number() <= revoked_->number()) return;
   trust_.revocation_list = std::move(signed_list);
-  revoked_ = std::move(next);
+  revoked_ = next;
+  if (gate_) gate_->verifier().set_revocations(std::move(next));
 }
 
 void Relay::close_devices(const std::vector<DeviceRef>& devices, pb::ErrorCode code, const std::string& message) {

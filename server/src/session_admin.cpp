@@ -9,7 +9,10 @@
 #include "gchat/server/log.hpp"
 #include "gchat/server/relay.hpp"
 #include "gchat/server/session.hpp"
+#include "mls_gate.hpp"
 #include "wire.hpp"
+
+#include <map>
 
 namespace gchat::server {
 
@@ -72,15 +75,16 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
   if (act->issued_at() < now_s - kActWindowSeconds || act->issued_at() > now_s + kActWindowSeconds) {
     return send_error(rid, pb::INVALID_ARGUMENT, "the act was issued more than 10 minutes from the relay's clock");
   }
-  if (!admin->has(v1::USER_ADMIN)) {
-    return send_error(rid, pb::FORBIDDEN, "administrator '" + admin->admin_id + "' may not revoke devices or users");
-  }
 
   const std::string actor = admin->agency.agency_id + "/" + admin->admin_id;
   const std::string agency = admin->agency.agency_id;
   const Bytes act_id = act_id_of(m.act().body());
   std::optional<Bytes> device_key;
   std::optional<v1::UserRef> user;
+  if (act->act_case() == v1::AdminAct::kSetClearance) return apply_clearance(rid, *admin, act->set_clearance(), m.act().body());
+  if (!admin->has(v1::USER_ADMIN)) {
+    return send_error(rid, pb::FORBIDDEN, "administrator '" + admin->admin_id + "' may not revoke devices or users");
+  }
   switch (act->act_case()) {
     case v1::AdminAct::kRevokeDevice:
       if (act->revoke_device().size() != 32) return send_error(rid, pb::INVALID_ARGUMENT, "a device key is 32 bytes");
@@ -142,6 +146,136 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
         o.after_commit = [relay, signed_list, list, devices] {
           relay->set_revocations(signed_list, list);
           relay->close_devices(devices, pb::REVOKED, "this device was revoked by an administrator");
+        };
+        return {};
+      },
+      [rid, applied, actor](Session& s, Outcome& o) {
+        if (!o.status.ok()) return s.send_outcome_error(rid, o);
+        log::info("admin_act", {{"actor", actor}, {"audit_seq", std::to_string(applied->audit_seq)}});
+        pb::ServerFrame f;
+        f.set_request_id(rid);
+        f.mutable_admin_act_ok()->set_audit_seq(applied->audit_seq);
+        f.mutable_admin_act_ok()->set_revocation_list_number(applied->list_number);
+        s.send_frame(f);
+      });
+}
+
+// A renewed user certificate with another clearance. The relay checks it as every verifier would
+// (signer's roles, agency, cap), records the user's new clearance, revokes the older certificates,
+// stops delivering to the user's devices in every group above the new level at once, and proposes
+// their removal in those groups as the groups' external sender; the members' clients commit it.
+void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin, const v1::Signed& certificate,
+                              const std::string& act_body) {
+  const std::int64_t now_s = static_cast<std::int64_t>(now_ms() / 1000);
+  auto revoked = relay_.revocations();
+  auto user = identity::verify_user(admin, certificate, identity::TrustAnchor{relay_.root_key(), now_s, revoked.get()});
+  if (!user.ok()) {
+    const auto code = user.error().code == Errc::cert_role_missing || user.error().code == Errc::cert_mismatch ||
+                              user.error().code == Errc::cert_clearance_above_cap
+                          ? pb::FORBIDDEN
+                          : code_for(user.error());
+    return send_error(rid, code, user.error().to_string());
+  }
+  const Bytes act_id = act_id_of(act_body);
+  const std::string actor = admin.agency.agency_id + "/" + admin.admin_id;
+  const auto verified = *user;
+  struct Applied {
+    std::uint64_t audit_seq = 0;
+    std::uint64_t list_number = 0;
+  };
+  auto applied = std::make_shared<Applied>();
+  Relay* relay = &relay_;
+  with_store(
+      [=](Store& store, Outcome& o) -> Status {
+        GCHAT_TRY(bool fresh, store.claim_admin_act(act_id, now_ms()));
+        if (!fresh) return reject(o, pb::REPLAYED, "this act was already applied");
+        const std::string who = verified.agency.agency_id + "/" + verified.user_id;
+        GCHAT_TRY(auto devices, store.devices_of_user(verified.agency.agency_id, verified.user_id));
+        if (devices.empty()) return reject(o, pb::UNKNOWN_DEVICE, "user '" + who + "' has no device on this relay");
+        GCHAT_TRY(v1::RevocationList list, current_list(store));
+        std::int32_t old_level = -1;
+        std::vector<Bytes> keys;
+        std::map<GroupRef, std::vector<std::pair<DeviceRef, Bytes>>> to_remove;
+        for (DeviceRef d : devices) {
+          GCHAT_TRY(auto key, store.device_key(d));
+          GCHAT_TRY(auto found, store.device_identity(key));
+          if (found && found->second.user_serial != verified.serial) {
+            list.add_user_serials(found->second.user_serial);
+            old_level = found->second.clearance;
+          }
+          GCHAT_TRY_STATUS(store.set_device_identity(
+              d, DeviceIdentity{verified.agency.agency_id, verified.user_id, static_cast<std::int32_t>(verified.clearance),
+                                verified.serial},
+              now_ms()));
+          GCHAT_TRY(auto groups, store.groups_of_device(d));
+          for (GroupRef g : groups) {
+            GCHAT_TRY(auto level, relay->gate().level_of(store, g));
+            if (!identity::at_least(verified.clearance, level)) to_remove[g].emplace_back(d, key);
+          }
+        }
+        // Removal proposals, stored and delivered like any handshake message, from the relay's
+        // own device record; the user's devices stop receiving the group now.
+        GCHAT_TRY(auto relay_device, store.find_device(relay->signing_key().public_key()));
+        DeviceRef relay_ref = relay_device ? relay_device->ref : 0;
+        if (!relay_device) {
+          GCHAT_TRY(auto registered, store.register_device(relay->signing_key().public_key(), now_ms()));
+          relay_ref = registered.ref;
+        }
+        struct Out {
+          GroupRef group;
+          Bytes group_id;
+          std::vector<std::pair<std::uint64_t, Bytes>> proposals;  // seq, encoded MLSMessage
+          std::vector<DeviceRef> removed;
+        };
+        std::vector<Out> outs;
+        for (const auto& [g, members] : to_remove) {
+          Out out{g, {}, {}, {}};
+          std::vector<Bytes> member_keys;
+          for (const auto& [d, k] : members) {
+            member_keys.push_back(k);
+            out.removed.push_back(d);
+          }
+          GCHAT_TRY(auto proposals, relay->gate().propose_removes(store, g, member_keys, relay->signing_key()));
+          GCHAT_TRY(auto group_id, store.group_id_of(g));
+          out.group_id = group_id.value_or(Bytes{});
+          for (auto& p : proposals) {
+            GCHAT_TRY(auto seq, store.append_message(g, pb::HANDSHAKE, relay_ref, p, now_ms()));
+            out.proposals.emplace_back(seq, std::move(p));
+          }
+          for (DeviceRef d : out.removed) GCHAT_TRY_STATUS(store.remove_member(g, d));
+          outs.push_back(std::move(out));
+        }
+        if (old_level > static_cast<std::int32_t>(verified.clearance)) {
+          list.set_number(list.number() + 1);
+          list.set_issued_at(now_s);
+        }
+        identity::v1::Signed signed_list;
+        if (list.number() > revoked->number()) {
+          signed_list = identity::make_signed(identity::SignedKind::revocation_list, list, relay->signing_key());
+          GCHAT_TRY_STATUS(store.save_revocation_list(list.number(), as_bytes(signed_list.SerializeAsString())));
+        }
+        GCHAT_TRY(applied->audit_seq,
+                  append_audit(store, *relay, "clearance_changed", actor, who,
+                               std::to_string(old_level) + " -> " + std::to_string(static_cast<int>(verified.clearance)) +
+                                   ", removed from " + std::to_string(to_remove.size()) + " groups"));
+        applied->list_number = list.number();
+        const Bytes relay_key = relay->signing_key().public_key();
+        o.after_commit = [relay, outs, signed_list, list, relay_key] {
+          if (!signed_list.body().empty()) relay->set_revocations(signed_list, list);
+          for (const auto& out : outs) {
+            for (const auto& [seq, payload] : out.proposals) {
+              pb::ServerFrame f;
+              auto* d = f.mutable_delivery();
+              d->set_group_id(to_string(out.group_id));
+              d->set_seq(seq);
+              d->set_kind(pb::HANDSHAKE);
+              d->set_sender_key(to_string(relay_key));
+              d->set_payload(to_string(payload));
+              d->set_server_time_ms(now_ms());
+              relay->fan_out(out.group, seq, std::make_shared<std::string>(f.SerializeAsString()));
+            }
+            relay->members_removed(out.group, out.removed);
+          }
         };
         return {};
       },

@@ -7,6 +7,7 @@
 #include "gchat/server/log.hpp"
 #include "gchat/server/relay.hpp"
 #include "gchat/server/session.hpp"
+#include "mls_gate.hpp"
 #include "wire.hpp"
 
 namespace gchat::server {
@@ -56,6 +57,10 @@ Result<std::vector<DeviceRef>> resolve_devices(Store& store, Outcome& o, const s
 
 void Session::handle_create_group(std::uint64_t rid, const pb::CreateGroup& m) {
   if (!valid_group_id(m.group_id())) return send_error(rid, pb::INVALID_ARGUMENT, "group_id must be 1 to 255 bytes");
+  if (relay_.certificate_mode()) return create_verified_group(rid, m);
+  if (!m.group_info().empty()) {
+    return send_error(rid, pb::NOT_SUPPORTED, "this relay pins no government root and keeps no MLS group state");
+  }
   if (static_cast<std::uint64_t>(m.member_keys_size()) + 1 > relay_.config().max_group_members) {
     return send_error(rid, pb::INVALID_ARGUMENT, "too many members");
   }
@@ -66,7 +71,6 @@ void Session::handle_create_group(std::uint64_t rid, const pb::CreateGroup& m) {
   }
   const Bytes group_id = to_bytes(m.group_id());
   const DeviceRef creator = device_;
-  const std::string actor_name = log::fingerprint(device_key_);
   auto count = std::make_shared<std::uint32_t>(0);
   Relay* relay = &relay_;
   with_store(
@@ -78,10 +82,6 @@ void Session::handle_create_group(std::uint64_t rid, const pb::CreateGroup& m) {
         refs.push_back(creator);
         for (auto d : refs) GCHAT_TRY_STATUS(store.add_member(group.ref, d));
         GCHAT_TRY(*count, store.member_count(group.ref));
-        if (relay->certificate_mode()) {
-          GCHAT_TRY_STATUS(append_audit(store, *relay, "group_created", actor_name, to_hex(group_id),
-                                        std::to_string(*count) + " member devices"));
-        }
         o.after_commit = [relay, group, refs] { relay->members_added(group.ref, group.group_id, 0, refs); };
         return {};
       },
@@ -95,8 +95,52 @@ void Session::handle_create_group(std::uint64_t rid, const pb::CreateGroup& m) {
       });
 }
 
+void Session::create_verified_group(std::uint64_t rid, const pb::CreateGroup& m) {
+  if (m.member_keys_size() != 0 || m.group_info().empty()) {
+    return send_error(rid, pb::INVALID_ARGUMENT,
+                      "with certificates a group is created from its GroupInfo, and members come from its tree");
+  }
+  if (m.group_info().size() > relay_.config().max_payload_bytes) {
+    return send_error(rid, pb::INVALID_ARGUMENT, "group_info is larger than max-payload-bytes");
+  }
+  const Bytes group_id = to_bytes(m.group_id());
+  auto group_info = std::make_shared<std::string>(m.group_info());
+  const DeviceRef creator = device_;
+  const Bytes creator_key = device_key_;
+  const std::string actor_name = log::fingerprint(device_key_);
+  Relay* relay = &relay_;
+  auto count = std::make_shared<std::size_t>(0);
+  with_store(
+      [=](Store& store, Outcome& o) -> Status {
+        GCHAT_TRY(auto existing, store.find_group(group_id));
+        if (existing) return reject(o, pb::GROUP_EXISTS, "a group with this id exists");
+        GCHAT_TRY(auto group, store.create_group(group_id, creator, now_ms()));
+        GCHAT_TRY(auto applied, relay->gate().create(store, group.ref, group_id, as_bytes(*group_info), creator_key, o));
+        GCHAT_TRY(auto level, relay->gate().level_of(store, group.ref));
+        *count = applied.added.size();
+        GCHAT_TRY_STATUS(append_audit(store, *relay, "group_created", actor_name, to_hex(group_id),
+                                      std::to_string(*count) + " member devices, level " +
+                                          std::to_string(static_cast<int>(level))));
+        o.after_commit = [relay, group, added = applied.added] {
+          relay->members_added(group.ref, group.group_id, 0, added);
+        };
+        return {};
+      },
+      [rid, group_id, count, actor_name](Session& s, Outcome& o) {
+        if (!o.status.ok()) return s.send_outcome_error(rid, o);
+        pb::ServerFrame f;
+        f.set_request_id(rid);
+        f.mutable_create_group_ok()->set_group_id(to_string(group_id));
+        s.send_frame(f);
+        log::info("group_created", {{"device", actor_name}, {"members", std::to_string(*count)}});
+      });
+}
+
 void Session::handle_membership(std::uint64_t rid, const Bytes& group_id,
                                 const google::protobuf::RepeatedPtrField<std::string>& member_keys, bool add) {
+  if (relay_.certificate_mode()) {
+    return send_error(rid, pb::FORBIDDEN, "with certificates, membership changes only through verified MLS commits");
+  }
   if (group_id.empty() || group_id.size() > kMaxGroupIdBytes) {
     return send_error(rid, pb::INVALID_ARGUMENT, "group_id must be 1 to 255 bytes");
   }
@@ -109,7 +153,6 @@ void Session::handle_membership(std::uint64_t rid, const Bytes& group_id,
     keys.push_back(to_bytes(k));
   }
   const DeviceRef actor = device_;
-  const std::string actor_name = log::fingerprint(device_key_);
   const std::uint32_t max_members = relay_.config().max_group_members;
   auto count = std::make_shared<std::uint32_t>(0);
   Relay* relay = &relay_;
@@ -124,10 +167,6 @@ void Session::handle_membership(std::uint64_t rid, const Bytes& group_id,
         }
         GCHAT_TRY(*count, store.member_count(group));
         if (*count > max_members) return reject(o, pb::INVALID_ARGUMENT, "the group would exceed max-group-members");
-        if (relay->certificate_mode()) {
-          GCHAT_TRY_STATUS(append_audit(store, *relay, add ? "members_added" : "members_removed", actor_name,
-                                        to_hex(group_id), std::to_string(refs.size()) + " devices"));
-        }
         const auto last_seq = self_membership.last_seq;
         if (add) {
           o.after_commit = [relay, group, group_id, last_seq, refs] {
@@ -193,12 +232,27 @@ void Session::handle_send(std::uint64_t rid, const pb::SendMessage& m) {
   auto payload = std::make_shared<std::string>(m.payload());
   const auto kind = m.kind();
   Relay* relay = &relay_;
+  const bool verify = relay_.certificate_mode() && kind == pb::HANDSHAKE;
+  const Bytes device_key = device_key_;
   with_store(
       [=](Store& store, Outcome& o) -> Status {
         GCHAT_TRY(auto membership, require_member(store, o, group_id, sender));
         sent->group = membership.group;
         sent->time = now_ms();
+        MlsGate::Applied changes;
+        if (verify) {
+          GCHAT_TRY(changes, relay->gate().check_handshake(store, membership.group, as_bytes(*payload), device_key, o));
+        }
         GCHAT_TRY(sent->seq, store.append_message(membership.group, kind, sender, as_bytes(*payload), sent->time));
+        // Members added by a commit start after it (they join by the Welcome that follows).
+        if (verify) GCHAT_TRY_STATUS(relay->gate().apply(store, membership.group, changes));
+        if (!changes.added.empty() || !changes.removed.empty()) {
+          GCHAT_TRY(auto who, store.device_identity(device_key));
+          const std::string actor = who ? who->second.agency_id + "/" + who->second.user_id : log::fingerprint(device_key);
+          GCHAT_TRY_STATUS(append_audit(store, *relay, "membership_committed", actor, to_hex(group_id),
+                                        "+" + std::to_string(changes.added.size()) + " -" +
+                                            std::to_string(changes.removed.size()) + " devices"));
+        }
         o.after_commit = [=] {
           relay->metrics().messages_stored++;
           pb::ServerFrame f;
@@ -212,6 +266,8 @@ void Session::handle_send(std::uint64_t rid, const pb::SendMessage& m) {
           auto frame = std::make_shared<std::string>();
           f.SerializeToString(frame.get());
           relay->fan_out(sent->group, sent->seq, std::move(frame));
+          if (!changes.removed.empty()) relay->members_removed(sent->group, changes.removed);
+          if (!changes.added.empty()) relay->members_added(sent->group, group_id, sent->seq, changes.added);
         };
         return {};
       },

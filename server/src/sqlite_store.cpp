@@ -83,6 +83,11 @@ const char* const kMigrations[] = {
       seq         INTEGER PRIMARY KEY,
       checkpoint  BLOB NOT NULL             -- gchat.identity.v1.Signed AuditCheckpoint
     );
+    CREATE TABLE group_states (
+      group_ref   INTEGER PRIMARY KEY REFERENCES groups(id),
+      epoch       INTEGER NOT NULL,
+      state       BLOB NOT NULL             -- the public MLS state (mls::PublicGroup), no secrets
+    );
     )sql",
 };
 
@@ -271,6 +276,14 @@ class SqliteStore final : public Store {
     return st.run();
   }
 
+  Result<Bytes> device_key(DeviceRef device) override {
+    GCHAT_TRY(auto st, prepare("SELECT public_key FROM devices WHERE id = ?"));
+    st.bind(1, device);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return fail(Errc::not_found, "no device " + std::to_string(device));
+    return st.blob(0);
+  }
+
   Result<std::optional<Bytes>> latest_revocation_list() override {
     GCHAT_TRY(auto st, prepare("SELECT list FROM revocation_lists ORDER BY number DESC LIMIT 1"));
     GCHAT_TRY(bool row, st.step());
@@ -330,6 +343,43 @@ class SqliteStore final : public Store {
       out.push_back(st.blob(0));
     }
     return out;
+  }
+
+  Result<std::optional<Bytes>> group_state(GroupRef group) override {
+    GCHAT_TRY(auto st, prepare("SELECT state FROM group_states WHERE group_ref = ?"));
+    st.bind(1, group);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<Bytes>{};
+    return std::optional<Bytes>(st.blob(0));
+  }
+
+  Status set_group_state(GroupRef group, std::uint64_t epoch, BytesView state, std::int32_t level) override {
+    GCHAT_TRY(auto st, prepare("INSERT OR REPLACE INTO group_states(group_ref, epoch, state) VALUES (?, ?, ?)"));
+    st.bind(1, group).bind(2, static_cast<std::int64_t>(epoch)).bind(3, state);
+    GCHAT_TRY_STATUS(st.run());
+    GCHAT_TRY(auto lv, prepare("UPDATE groups SET level = ? WHERE id = ?"));
+    lv.bind(1, level).bind(2, group);
+    return lv.run();
+  }
+
+  Result<std::vector<GroupRef>> groups_of_device(DeviceRef device) override {
+    GCHAT_TRY(auto st, prepare("SELECT group_ref FROM group_members WHERE device_ref = ?"));
+    st.bind(1, device);
+    std::vector<GroupRef> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(st.i64(0));
+    }
+    return out;
+  }
+
+  Result<std::optional<Bytes>> group_id_of(GroupRef group) override {
+    GCHAT_TRY(auto st, prepare("SELECT group_id FROM groups WHERE id = ?"));
+    st.bind(1, group);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<Bytes>{};
+    return std::optional<Bytes>(st.blob(0));
   }
 
   Result<std::optional<GroupRecord>> find_group(BytesView group_id) override {

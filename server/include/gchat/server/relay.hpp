@@ -22,6 +22,7 @@ namespace gchat::server {
 
 namespace pb = gchat::relay::v1;
 class Session;
+class MlsGate;
 
 // What the relay knows of identity: the pinned root (certificate mode), its own signing key, and
 // the revocation list in force.
@@ -34,6 +35,7 @@ struct RelayTrust {
 class Relay {
  public:
   Relay(Config config, std::unique_ptr<StorageWriter> storage, RelayTrust trust);
+  ~Relay();
 
   const Config& config() const noexcept { return config_; }
   StorageWriter& storage() noexcept { return *storage_; }
@@ -41,6 +43,8 @@ class Relay {
   std::string render_metrics() const;
 
   bool certificate_mode() const noexcept { return !trust_.root_key.empty(); }
+  // Certificate mode only; used on the storage thread only.
+  MlsGate& gate() noexcept { return *gate_; }
   const Bytes& root_key() const noexcept { return trust_.root_key; }
   const identity::SigningKey& signing_key() const noexcept { return trust_.signing_key; }
   // A snapshot of the list in force; sessions keep it for one verification.
@@ -81,6 +85,7 @@ class Relay {
   RelayTrust trust_;
   mutable std::mutex trust_mutex_;
   std::shared_ptr<const identity::Revocations> revoked_;
+  std::unique_ptr<MlsGate> gate_;
   Metrics metrics_;
   std::atomic<bool> shutting_down_{false};
 

@@ -21,6 +21,7 @@
 #include <unordered_set>
 
 #include "gchat/base/bytes.hpp"
+#include "gchat/identity/verify.hpp"
 #include "gchat/relay/v1/relay.pb.h"
 #include "gchat/server/rate_limiter.hpp"
 #include "gchat/server/store.hpp"
@@ -91,6 +92,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_hello(std::uint64_t rid, const pb::Hello& m);
   void handle_authenticate(std::uint64_t rid, const pb::Authenticate& m);
   void handle_create_group(std::uint64_t rid, const pb::CreateGroup& m);
+  void create_verified_group(std::uint64_t rid, const pb::CreateGroup& m);
   void handle_membership(std::uint64_t rid, const Bytes& group_id, const google::protobuf::RepeatedPtrField<std::string>& keys,
                          bool add);
   void handle_list_groups(std::uint64_t rid);
@@ -101,6 +103,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_fetch_key_package(std::uint64_t rid, const pb::FetchKeyPackage& m);
   void handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAct& m);
   void handle_fetch_revocations(std::uint64_t rid);
+  void apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin, const identity::v1::Signed& certificate,
+                       const std::string& act_body);
 
   // Runs `run` on the storage thread inside a batch; `finish` back on the strand once durable.
   void with_store(std::function<Status(Store&, Outcome&)> run, std::function<void(Session&, Outcome&)> finish);

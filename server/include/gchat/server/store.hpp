@@ -91,6 +91,7 @@ class Store {
   virtual Result<std::optional<std::pair<DeviceRef, DeviceIdentity>>> device_identity(BytesView public_key) = 0;
   virtual Result<std::vector<DeviceRef>> devices_of_user(const std::string& agency_id, const std::string& user_id) = 0;
   virtual Status mark_device_revoked(DeviceRef device, std::uint64_t now_ms) = 0;
+  virtual Result<Bytes> device_key(DeviceRef device) = 0;
   virtual Result<std::optional<Bytes>> latest_revocation_list() = 0;  // a serialized Signed
   virtual Status save_revocation_list(std::uint64_t number, BytesView signed_list) = 0;
   // Records an administrative act's id; false when it was applied before (a replay).
@@ -114,6 +115,12 @@ class Store {
   virtual Result<std::vector<MembershipRecord>> memberships_of(DeviceRef device) = 0;
   virtual Result<std::vector<Bytes>> member_keys(GroupRef group) = 0;
   virtual Result<std::uint32_t> member_count(GroupRef group) = 0;
+
+  // The public MLS state of a group (certificate mode) and its classification level.
+  virtual Result<std::optional<Bytes>> group_state(GroupRef group) = 0;
+  virtual Status set_group_state(GroupRef group, std::uint64_t epoch, BytesView state, std::int32_t level) = 0;
+  virtual Result<std::vector<GroupRef>> groups_of_device(DeviceRef device) = 0;
+  virtual Result<std::optional<Bytes>> group_id_of(GroupRef group) = 0;
 
   // Messages.
   virtual Result<std::uint64_t> append_message(GroupRef group, std::int32_t kind, DeviceRef sender, BytesView payload,

@@ -1,0 +1,167 @@
+#include "mls_gate.hpp"
+
+#include "wire.hpp"
+
+namespace gchat::server {
+
+namespace {
+
+const crypto::CipherSuite& suite() { return **crypto::CipherSuite::from_id(crypto::kDefaultSuite); }
+
+// Why a handshake was refused, as the device is told.
+Status refuse(Outcome& o, const Error& e) {
+  pb::ErrorCode code = pb::INVALID_HANDSHAKE;
+  switch (e.code) {
+    case Errc::clearance_too_low:
+    case Errc::agency_not_allowed:
+    case Errc::policy_not_permitted: code = pb::POLICY_REJECTED; break;
+    case Errc::cert_revoked: code = pb::REVOKED; break;
+    default:
+      if (static_cast<std::uint32_t>(e.code) >= 600 && static_cast<std::uint32_t>(e.code) < 700) {
+        code = pb::CERTIFICATE_REJECTED;
+      }
+  }
+  return reject(o, code, e.to_string());
+}
+
+template <typename T>
+Result<T> checked(Result<T> r, Outcome& o) {
+  if (!r.ok()) return Unexpected{refuse(o, r.error()).error()};
+  return r;
+}
+
+}  // namespace
+
+MlsGate::MlsGate(Bytes root_key, Bytes relay_key)
+    : verifier_(std::make_shared<identity::MemberVerifier>(std::move(root_key), std::move(relay_key))) {}
+
+Result<mls::PublicGroup> MlsGate::load(Store& store, GroupRef group) {
+  GCHAT_TRY(auto state, store.group_state(group));
+  if (!state) return fail(Errc::not_found, "the group has no MLS state on this relay");
+  return mls::PublicGroup::deserialize(suite(), *state, verifier_->rules());
+}
+
+Status MlsGate::save(Store& store, GroupRef group, const mls::PublicGroup& state) {
+  GCHAT_TRY(auto policy, identity::policy_of(state.context().extensions));
+  return store.set_group_state(group, state.epoch(), state.serialize(), static_cast<std::int32_t>(policy.level()));
+}
+
+Result<identity::Clearance> MlsGate::level_of(Store& store, GroupRef group) {
+  GCHAT_TRY(auto state, load(store, group));
+  GCHAT_TRY(auto policy, identity::policy_of(state.context().extensions));
+  return static_cast<identity::Clearance>(policy.level());
+}
+
+Result<DeviceRef> MlsGate::device_for_leaf(Store& store, const mls::LeafNode& leaf) {
+  // The leaf's credential was verified with the commit; this is the cached result.
+  GCHAT_TRY(auto verified, verifier_->verify(leaf.credential, leaf.signature_key));
+  GCHAT_TRY(auto found, store.find_device(leaf.signature_key));
+  DeviceRef ref = 0;
+  if (found) {
+    ref = found->ref;
+  } else {
+    GCHAT_TRY(auto registered, store.register_device(leaf.signature_key, wire::now_ms()));
+    ref = registered.ref;
+  }
+  const auto& u = verified.user;
+  GCHAT_TRY_STATUS(store.set_device_identity(
+      ref, DeviceIdentity{u.agency.agency_id, u.user_id, static_cast<std::int32_t>(u.clearance), u.serial},
+      wire::now_ms()));
+  return ref;
+}
+
+Result<MlsGate::Applied> MlsGate::create(Store& store, GroupRef group, BytesView group_id, BytesView group_info,
+                                         BytesView creator_key, Outcome& o) {
+  auto message = codec::decode_exact<mls::MlsMessage>(group_info);
+  const auto* info = message.ok() ? std::get_if<mls::GroupInfo>(&message->body) : nullptr;
+  if (!info) return Unexpected{reject(o, pb::INVALID_HANDSHAKE, "group_info is not an MLS GroupInfo").error()};
+  if (!std::equal(group_id.begin(), group_id.end(), info->group_context.group_id.begin(),
+                  info->group_context.group_id.end())) {
+    return Unexpected{reject(o, pb::INVALID_ARGUMENT, "the GroupInfo is for another group id").error()};
+  }
+  GCHAT_TRY(auto state, checked(mls::PublicGroup::from_group_info(suite(), *info, verifier_->rules()), o));
+  if (state.leaves_with_key(creator_key).empty()) {
+    return Unexpected{reject(o, pb::FORBIDDEN, "the creating device is not a member of the group it creates").error()};
+  }
+  Applied out;
+  for (mls::LeafIndex i = 0; i < state.tree().leaf_count(); ++i) {
+    if (const auto* leaf = state.tree().leaf(i)) {
+      GCHAT_TRY(DeviceRef d, device_for_leaf(store, *leaf));
+      out.added.push_back(d);
+    }
+  }
+  GCHAT_TRY_STATUS(apply(store, group, out));
+  GCHAT_TRY_STATUS(save(store, group, state));
+  return out;
+}
+
+Result<MlsGate::Applied> MlsGate::check_handshake(Store& store, GroupRef group, BytesView bytes, BytesView sender_key,
+                                                  Outcome& o) {
+  auto message = codec::decode_exact<mls::MlsMessage>(bytes);
+  const auto* pub = message.ok() ? std::get_if<mls::PublicMessage>(&message->body) : nullptr;
+  if (!pub) {
+    return Unexpected{reject(o, pb::INVALID_HANDSHAKE, "handshake messages must be MLS PublicMessages").error()};
+  }
+  GCHAT_TRY(auto state, load(store, group));
+  // A device speaks for itself only: the key that signs must be the authenticated device's.
+  const auto& sender = pub->content.sender;
+  if (sender.sender_type == mls::SenderType::external) {
+    return Unexpected{reject(o, pb::FORBIDDEN, "external proposals come from the relay itself").error()};
+  }
+  if (sender.sender_type == mls::SenderType::member) {
+    const auto* leaf = state.tree().leaf(sender.index);
+    if (!leaf || !std::equal(leaf->signature_key.begin(), leaf->signature_key.end(), sender_key.begin(),
+                             sender_key.end())) {
+      return Unexpected{reject(o, pb::FORBIDDEN, "the message is signed for another member's leaf").error()};
+    }
+  } else {
+    return Unexpected{reject(o, pb::NOT_SUPPORTED, "joins by external commit or proposal are not relayed yet").error()};
+  }
+  GCHAT_TRY(auto seen, checked(state.observe(*message), o));
+  Applied out;
+  out.commit = seen.kind == mls::PublicGroup::Observed::Kind::commit;
+  for (const auto& leaf : seen.removed_leaves) {
+    GCHAT_TRY(auto d, store.find_device(leaf.signature_key));
+    if (d) out.removed.push_back(d->ref);
+  }
+  for (mls::LeafIndex i : seen.added) {
+    GCHAT_TRY(DeviceRef d, device_for_leaf(store, *state.tree().leaf(i)));
+    out.added.push_back(d);
+  }
+  GCHAT_TRY_STATUS(save(store, group, state));
+  return out;
+}
+
+Status MlsGate::apply(Store& store, GroupRef group, const Applied& changes) {
+  for (DeviceRef d : changes.removed) GCHAT_TRY_STATUS(store.remove_member(group, d));
+  for (DeviceRef d : changes.added) GCHAT_TRY_STATUS(store.add_member(group, d));
+  return {};
+}
+
+Result<std::vector<Bytes>> MlsGate::propose_removes(Store& store, GroupRef group, const std::vector<Bytes>& device_keys,
+                                                    const identity::SigningKey& relay_key) {
+  GCHAT_TRY(auto state, load(store, group));
+  GCHAT_TRY(auto req_data, [&]() -> Result<std::uint32_t> {
+    for (const auto& e : state.context().extensions) {
+      if (e.extension_type != mls::extension_type::external_senders) continue;
+      GCHAT_TRY(auto senders, codec::decode_exact<std::vector<mls::ExternalSender>>(e.extension_data));
+      for (std::uint32_t i = 0; i < senders.size(); ++i) {
+        if (senders[i].signature_key == relay_key.public_key()) return i;
+      }
+    }
+    return fail(Errc::not_found, "the group does not name this relay as an external sender");
+  }());
+  std::vector<Bytes> out;
+  for (const auto& key : device_keys) {
+    for (mls::LeafIndex leaf : state.leaves_with_key(key)) {
+      GCHAT_TRY(auto proposal, mls::external_proposal(suite(), state.context().group_id, state.epoch(), req_data,
+                                                      mls::Proposal{mls::Remove{leaf}}, relay_key.seed().view()));
+      GCHAT_TRY_STATUS(state.observe(proposal));
+      out.push_back(codec::encode(proposal));
+    }
+  }
+  GCHAT_TRY_STATUS(save(store, group, state));
+  return out;
+}
+
+}  // namespace gchat::server
