@@ -257,6 +257,13 @@ void Session::dispatch(const pb::ClientFrame& f) {
   if (f.body_case() == B::kHello) return handle_hello(rid, f.hello());
   if (f.body_case() == B::kAuthenticate) return handle_authenticate(rid, f.authenticate());
   if (f.body_case() == B::kFetchRevocations) return handle_fetch_revocations(rid);
+  if (f.body_case() == B::kRedeemEnrolment || f.body_case() == B::kCollectCertificate) {
+    if (rate_limited(rid)) return;
+    if (f.has_redeem_enrolment()) {
+      return handle_enrolment(rid, f.redeem_enrolment().code(), &f.redeem_enrolment().identity_key());
+    }
+    return handle_enrolment(rid, f.collect_certificate().code(), nullptr);
+  }
   if (f.body_case() == B::kSubmitAdminAct) {
     // The act's signature is its authentication; the connection's rate limit still applies.
     if (rate_limited(rid)) return;
@@ -371,6 +378,9 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
     }
     const auto& u = verified->user;
     pending_identity_ = DeviceIdentity{u.agency.agency_id, u.user_id, static_cast<std::int32_t>(u.clearance), u.serial};
+    identity::v1::Chain chain;
+    chain.ParseFromString(m.chain());
+    pending_user_certificate_ = std::make_shared<const std::string>(chain.user().SerializeAsString());
   }
   nonce_.assign(32, 0);
   randombytes_buf(nonce_.data(), nonce_.size());
@@ -420,7 +430,8 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
   auto weak = weak_from_this();
   Relay* relay = &relay_;
   with_store(
-      [result, open, key, weak, relay, verified_identity](Store& store, Outcome& o) -> Status {
+      [result, open, key, weak, relay, verified_identity, user_certificate = pending_user_certificate_](
+          Store& store, Outcome& o) -> Status {
         GCHAT_TRY(auto found, store.find_device(key));
         if (found) {
           result->device = *found;
@@ -433,6 +444,8 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
         }
         if (verified_identity) {
           GCHAT_TRY_STATUS(store.set_device_identity(result->device.ref, *verified_identity, now_ms()));
+          GCHAT_TRY_STATUS(store.save_user_certificate(verified_identity->agency_id, verified_identity->user_id,
+                                                       verified_identity->user_serial, as_bytes(*user_certificate)));
           if (result->device.newly_registered) {
             const std::string who = verified_identity->agency_id + "/" + verified_identity->user_id;
             GCHAT_TRY_STATUS(append_audit(store, *relay, "device_registered", who, log::fingerprint(key),

@@ -9,6 +9,7 @@
 #include "gchat/server/log.hpp"
 #include "gchat/server/relay.hpp"
 #include "gchat/server/session.hpp"
+#include "admin_util.hpp"
 #include "mls_gate.hpp"
 #include "wire.hpp"
 
@@ -26,16 +27,6 @@ using wire::to_string;
 // Acts older or newer than this (by their issued_at) are refused: a captured act cannot be
 // replayed later, and the relay need keep act ids only for as long (it keeps them for good).
 constexpr std::int64_t kActWindowSeconds = 600;
-
-pb::ErrorCode code_for(const Error& e) {
-  return e.code == Errc::cert_revoked ? pb::REVOKED : pb::CERTIFICATE_REJECTED;
-}
-
-Bytes act_id_of(const std::string& body) {
-  Bytes id(crypto_hash_sha256_BYTES);
-  crypto_hash_sha256(id.data(), reinterpret_cast<const unsigned char*>(body.data()), body.size());
-  return id;
-}
 
 // The list in force inside this transaction (earlier acts of the same batch included).
 Result<v1::RevocationList> current_list(Store& store) {
@@ -81,7 +72,14 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
   const Bytes act_id = act_id_of(m.act().body());
   std::optional<Bytes> device_key;
   std::optional<v1::UserRef> user;
-  if (act->act_case() == v1::AdminAct::kSetClearance) return apply_clearance(rid, *admin, act->set_clearance(), m.act().body());
+  switch (act->act_case()) {
+    case v1::AdminAct::kSetClearance: return apply_clearance(rid, *admin, act->set_clearance(), m.act().body());
+    case v1::AdminAct::kGrantEnrolment:
+    case v1::AdminAct::kIssueUser:
+    case v1::AdminAct::kListEnrolments:
+    case v1::AdminAct::kGetUser: return handle_enrolment_act(rid, *admin, m.admin(), *act, m.act().body());
+    default: break;
+  }
   if (!admin->has(v1::USER_ADMIN)) {
     return send_error(rid, pb::FORBIDDEN, "administrator '" + admin->admin_id + "' may not revoke devices or users");
   }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "gchat/server/store.hpp"
+#include "wire.hpp"
 
 namespace gchat::server {
 
@@ -82,6 +83,26 @@ const char* const kMigrations[] = {
     CREATE TABLE audit_checkpoints (
       seq         INTEGER PRIMARY KEY,
       checkpoint  BLOB NOT NULL             -- gchat.identity.v1.Signed AuditCheckpoint
+    );
+    CREATE TABLE enrolments (
+      code_hash    BLOB PRIMARY KEY,
+      agency_id    TEXT NOT NULL,
+      admin_id     TEXT NOT NULL,
+      grant_data   BLOB NOT NULL,
+      expires_at   INTEGER NOT NULL,
+      identity_key BLOB,
+      redeemed_ms  INTEGER,
+      certificate  BLOB,
+      issuer_chain BLOB
+    ) WITHOUT ROWID;
+    CREATE INDEX enrolments_by_agency ON enrolments(agency_id, redeemed_ms);
+    CREATE TABLE user_certificates (
+      agency_id    TEXT NOT NULL,
+      user_id      TEXT NOT NULL,
+      serial       INTEGER NOT NULL,
+      certificate  BLOB NOT NULL,
+      stored_ms    INTEGER NOT NULL,
+      UNIQUE (agency_id, user_id, serial)
     );
     CREATE TABLE group_states (
       group_ref   INTEGER PRIMARY KEY REFERENCES groups(id),
@@ -302,6 +323,87 @@ class SqliteStore final : public Store {
     st.bind(1, act_id).bind(2, static_cast<std::int64_t>(now_ms));
     GCHAT_TRY_STATUS(st.run());
     return sqlite3_changes(db_) == 1;
+  }
+
+  Status add_enrolment(const EnrolmentRecord& r) override {
+    GCHAT_TRY(auto st, prepare("INSERT INTO enrolments(code_hash, agency_id, admin_id, grant_data, expires_at) "
+                               "VALUES (?, ?, ?, ?, ?)"));
+    st.bind(1, r.code_hash).bind(2, as_bytes(r.agency_id)).bind(3, as_bytes(r.admin_id)).bind(4, r.grant);
+    st.bind(5, r.expires_at);
+    return st.run();
+  }
+
+  static EnrolmentRecord enrolment_from(const Statement& st) {
+    EnrolmentRecord r;
+    r.code_hash = st.blob(0);
+    r.agency_id = st.text(1);
+    r.admin_id = st.text(2);
+    r.grant = st.blob(3);
+    r.expires_at = st.i64(4);
+    r.identity_key = st.blob(5);
+    r.redeemed_ms = st.i64(6);
+    r.certificate = st.blob(7);
+    r.issuer_chain = st.blob(8);
+    return r;
+  }
+
+  Result<std::optional<EnrolmentRecord>> find_enrolment(BytesView code_hash) override {
+    GCHAT_TRY(auto st, prepare("SELECT code_hash, agency_id, admin_id, grant_data, expires_at, identity_key, "
+                               "redeemed_ms, certificate, issuer_chain FROM enrolments WHERE code_hash = ?"));
+    st.bind(1, code_hash);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<EnrolmentRecord>{};
+    return std::optional<EnrolmentRecord>(enrolment_from(st));
+  }
+
+  Status redeem_enrolment(BytesView code_hash, BytesView identity_key, std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("UPDATE enrolments SET identity_key = ?, redeemed_ms = ? "
+                               "WHERE code_hash = ? AND redeemed_ms IS NULL"));
+    st.bind(1, identity_key).bind(2, static_cast<std::int64_t>(now_ms)).bind(3, code_hash);
+    GCHAT_TRY_STATUS(st.run());
+    if (sqlite3_changes(db_) != 1) return fail(Errc::enrolment_refused, "the code was already redeemed");
+    return {};
+  }
+
+  Result<std::vector<EnrolmentRecord>> pending_enrolments(const std::string& agency_id) override {
+    GCHAT_TRY(auto st, prepare("SELECT code_hash, agency_id, admin_id, grant_data, expires_at, identity_key, "
+                               "redeemed_ms, certificate, issuer_chain FROM enrolments "
+                               "WHERE agency_id = ? AND redeemed_ms IS NOT NULL AND certificate IS NULL"));
+    st.bind(1, as_bytes(agency_id));
+    std::vector<EnrolmentRecord> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(enrolment_from(st));
+    }
+    return out;
+  }
+
+  Status complete_enrolment(BytesView code_hash, BytesView certificate, BytesView issuer_chain) override {
+    GCHAT_TRY(auto st, prepare("UPDATE enrolments SET certificate = ?, issuer_chain = ? "
+                               "WHERE code_hash = ? AND certificate IS NULL"));
+    st.bind(1, certificate).bind(2, issuer_chain).bind(3, code_hash);
+    GCHAT_TRY_STATUS(st.run());
+    if (sqlite3_changes(db_) != 1) return fail(Errc::enrolment_refused, "the enrolment was already completed");
+    return {};
+  }
+
+  Status save_user_certificate(const std::string& agency_id, const std::string& user_id, std::uint64_t serial,
+                               BytesView certificate) override {
+    GCHAT_TRY(auto st, prepare("INSERT OR IGNORE INTO user_certificates(agency_id, user_id, serial, certificate, "
+                               "stored_ms) VALUES (?, ?, ?, ?, ?)"));
+    st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(user_id)).bind(3, static_cast<std::int64_t>(serial));
+    st.bind(4, certificate).bind(5, static_cast<std::int64_t>(wire::now_ms()));
+    return st.run();
+  }
+
+  Result<std::optional<Bytes>> latest_user_certificate(const std::string& agency_id, const std::string& user_id) override {
+    GCHAT_TRY(auto st, prepare("SELECT certificate FROM user_certificates WHERE agency_id = ? AND user_id = ? "
+                               "ORDER BY rowid DESC LIMIT 1"));
+    st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(user_id));
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<Bytes>{};
+    return std::optional<Bytes>(st.blob(0));
   }
 
   Result<std::optional<AuditRow>> last_audit_entry() override {

@@ -8,6 +8,7 @@
 
 #include <ctime>
 
+#include "gchat/identity/enrolment.hpp"
 #include "gchat/identity/verify.hpp"
 #include "gchat/server/audit_log.hpp"
 #include "relay_client.hpp"
@@ -280,4 +281,103 @@ TEST_CASE("the audit log records registrations and acts, verifies, and fails onc
   auto deleted = server::verify_audit_database(gov.relay.db_file(), as_bytes(relay_key));
   REQUIRE_FALSE(deleted.ok());
   CHECK(deleted.error().code == Errc::audit_broken);
+}
+
+TEST_CASE("a new device enrols with a one-time code; its private key never leaves it") {
+  Government gov;
+  const std::string code = identity::new_enrolment_code();
+  v1::AdminAct grant;
+  auto* g = grant.mutable_grant_enrolment();
+  g->set_code_hash(to_str(identity::enrolment_code_hash(*identity::normalized_enrolment_code(code))));
+  g->set_expires_at(static_cast<std::int64_t>(std::time(nullptr)) + 3600);
+  auto* t = g->mutable_template_();
+  t->set_user_id("malee");
+  t->set_agency_id("moi");
+  t->set_name_th("มาลี");
+  t->set_name_en("Malee");
+  t->set_clearance(v1::CONFIDENTIAL);
+  t->set_admin_id("admin1");
+  auto c = gov.connect();
+  REQUIRE(gov.submit(*c, gov.moi_admin, grant).has_admin_act_ok());
+
+  // Granting beyond the agency's cap, or by an administrator without the role, is refused.
+  v1::AdminAct too_high = grant;
+  too_high.mutable_grant_enrolment()->mutable_template_()->set_clearance(v1::TOP_SECRET);
+  too_high.mutable_grant_enrolment()->set_code_hash(std::string(32, 'h'));
+  auto high = gov.submit(*c, gov.moi_admin, too_high);
+  REQUIRE(high.has_error());
+  CHECK(high.error().code() == pb::FORBIDDEN);
+
+  // The device: a fresh identity key, the code (typed with spaces and in lower case).
+  auto identity_key = identity::SigningKey::generate();
+  auto device = gov.connect();
+  std::string typed = code;
+  for (auto& ch : typed) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  pb::ClientFrame redeem;
+  redeem.mutable_redeem_enrolment()->set_code(typed);
+  redeem.mutable_redeem_enrolment()->set_identity_key(to_str(identity_key.public_key()));
+  auto redeemed = device->request(redeem);
+  REQUIRE_MESSAGE(redeemed.has_enrolment_status(), redeemed.DebugString());
+  CHECK_FALSE(redeemed.enrolment_status().issued());
+
+  // The code works once: another key cannot take it, unknown codes get nothing.
+  pb::ClientFrame steal = redeem;
+  steal.mutable_redeem_enrolment()->set_identity_key(std::string(32, 's'));
+  auto stolen = gov.connect()->request(steal);
+  REQUIRE(stolen.has_error());
+  CHECK(stolen.error().code() == pb::REPLAYED);
+  pb::ClientFrame unknown = redeem;
+  unknown.mutable_redeem_enrolment()->set_code(identity::new_enrolment_code());
+  auto nothing = gov.connect()->request(unknown);
+  REQUIRE(nothing.has_error());
+  CHECK(nothing.error().code() == pb::ENROLMENT_REFUSED);
+
+  // The administrator sees the redeemed code and signs the certificate for the device's key.
+  v1::AdminAct list;
+  list.mutable_list_enrolments();
+  auto pending = gov.submit(*c, gov.moi_admin, list);
+  REQUIRE(pending.has_admin_act_ok());
+  REQUIRE(pending.admin_act_ok().enrolments_size() == 1);
+  const auto& p = pending.admin_act_ok().enrolments(0);
+  CHECK(p.identity_key() == to_str(identity_key.public_key()));
+  v1::UserCertificate body = p.template_();
+  body.set_serial(99);
+  body.set_identity_key(p.identity_key());
+  body.mutable_validity()->set_not_before(gov.pki.from);
+  body.mutable_validity()->set_not_after(gov.pki.to);
+  // A certificate for another key does not complete the enrolment.
+  v1::UserCertificate wrong = body;
+  wrong.set_identity_key(std::string(32, 'w'));
+  v1::AdminAct wrong_issue;
+  *wrong_issue.mutable_issue_user() = identity::make_signed(identity::SignedKind::user_certificate, wrong, gov.moi_admin.key);
+  auto refused = gov.submit(*c, gov.moi_admin, wrong_issue);
+  REQUIRE(refused.has_error());
+  CHECK(refused.error().code() == pb::ENROLMENT_REFUSED);
+  v1::AdminAct issue;
+  *issue.mutable_issue_user() = identity::make_signed(identity::SignedKind::user_certificate, body, gov.moi_admin.key);
+  REQUIRE(gov.submit(*c, gov.moi_admin, issue).has_admin_act_ok());
+
+  // The device collects it, certifies its device key, and authenticates.
+  pb::ClientFrame collect;
+  collect.mutable_collect_certificate()->set_code(code);
+  auto status = device->request(collect);
+  REQUIRE(status.has_enrolment_status());
+  REQUIRE(status.enrolment_status().issued());
+  TestUser user;
+  user.body = body;
+  user.cert = status.enrolment_status().user_certificate();
+  user.identity = std::move(identity_key);
+  TestAdmin issuer;
+  issuer.chain = status.enrolment_status().issuer();
+  auto laptop = gov.pki.device(issuer, user);
+  auto ok = gov.connect_as(laptop)->authenticate();
+  REQUIRE_MESSAGE(ok.has_auth_ok(), ok.DebugString());
+
+  // And the administrator can now read the user's certificate (for clearance changes).
+  v1::AdminAct get;
+  get.mutable_get_user()->set_agency_id("moi");
+  get.mutable_get_user()->set_user_id("malee");
+  auto got = gov.submit(*c, gov.moi_admin, get);
+  REQUIRE(got.has_admin_act_ok());
+  CHECK(got.admin_act_ok().user_certificate().body() == user.cert.body());
 }

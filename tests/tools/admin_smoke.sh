@@ -80,11 +80,20 @@ expect_fail 1 "FORBIDDEN" "$admin" revoke user --admin-key channels.key --admin-
   --passphrase-file pass --port "$port" --ca tls/ca.pem --user moi/somchai
 expect_fail 1 "FORBIDDEN" "$admin" revoke user --admin-key somsri.key --admin-chain somsri.chain \
   --passphrase-file pass --port "$port" --ca tls/ca.pem --user mof/someone
+code=$("$admin" enrol grant --admin-key somsri.key --admin-chain somsri.chain --passphrase-file pass \
+  --port "$port" --ca tls/ca.pem --id malee --name-th "มาลี" --name-en "Malee" --clearance secret | tail -1)
+[[ "$code" =~ ^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$ ]] || { echo "no enrolment code printed: $code"; exit 1; }
+expect_fail 1 "cert_clearance_above_cap" "$admin" enrol grant --admin-key somsri.key --admin-chain somsri.chain \
+  --passphrase-file pass --port "$port" --ca tls/ca.pem --id ace --name-th x --name-en x --clearance top-secret
+"$admin" enrol complete --admin-key somsri.key --admin-chain somsri.chain --passphrase-file pass \
+  --port "$port" --ca tls/ca.pem | grep -q "no redeemed enrolment codes"
+expect_fail 1 "UNKNOWN_DEVICE" "$admin" clearance set --admin-key somsri.key --admin-chain somsri.chain \
+  --passphrase-file pass --port "$port" --ca tls/ca.pem --user moi/nobody --clearance 0
 kill -TERM "$relay_pid"
 wait "$relay_pid"
 relay_pid=
 
-"$admin" audit verify --db relay.db --relay-key "$relay_key" | grep -q "audit log intact: 1 entries"
+"$admin" audit verify --db relay.db --relay-key "$relay_key" | grep -q "audit log intact: 2 entries"
 expect_fail 1 "BROKEN" "$admin" audit verify --db relay.db --relay-key "$identity"
 expect_fail 2 "unknown command" "$admin" frobnicate
 echo "gchat-admin smoke: ok"

@@ -18,6 +18,7 @@
 
 #include "gchat/identity/certificate.hpp"
 #include "gchat/identity/clearance.hpp"
+#include "gchat/identity/enrolment.hpp"
 #include "gchat/identity/verify.hpp"
 #include "gchat/net/relay_client.hpp"
 #include "gchat/server/audit_log.hpp"
@@ -38,6 +39,12 @@ constexpr const char* kUsage = R"(usage: gchat-admin <command> [options]
                   --roles user-admin,clearance-officer,channel-admin --key-out FILE --chain-out FILE [--days N]
   user issue      --admin-key FILE --admin-chain FILE --id ID --name-th NAME --name-en NAME
                   --clearance LEVEL --identity-key HEX --cert-out FILE [--rights publish,cross-agency] [--days N]
+  enrol grant     --admin-key FILE --admin-chain FILE --port PORT --ca FILE --id ID --name-th NAME
+                  --name-en NAME --clearance LEVEL [--rights ...] [--code-days N]   (prints the one-time code)
+  enrol complete  --admin-key FILE --admin-chain FILE --port PORT --ca FILE [--days N]
+                  (signs the certificates of every redeemed code of the agency)
+  clearance set   --admin-key FILE --admin-chain FILE --port PORT --ca FILE --user AGENCY/USER
+                  --clearance LEVEL [--days N]   (lowering removes the user from groups above the level)
   revoke device   --admin-key FILE --admin-chain FILE --port PORT --ca FILE --device-key HEX
   revoke user     --admin-key FILE --admin-chain FILE --port PORT --ca FILE --user AGENCY/USER
   audit verify    --db FILE --relay-key HEX
@@ -168,6 +175,68 @@ identity::Clearance clearance_option(const po::variables_map& vm, const char* na
   return *level;
 }
 
+// Signs `act` (issued now, with a fresh nonce) and has the relay apply it.
+net::pb::AdminActOk submit_act(const po::variables_map& vm, const identity::SigningKey& admin_key,
+                               const v1::AdminChain& chain, v1::AdminAct act) {
+  act.set_issued_at(now());
+  std::uint64_t nonce = 0;
+  randombytes_buf(&nonce, sizeof nonce);
+  act.set_nonce(nonce);
+  const long port = vm.count("port") ? vm["port"].as<long>() : 0;
+  if (port < 1 || port > 65535) usage_error("--port: the relay's port");
+  auto client = net::RelayClient::connect(static_cast<unsigned short>(port), opt(vm, "ca"));
+  net::pb::ClientFrame f;
+  *f.mutable_submit_admin_act()->mutable_admin() = chain;
+  *f.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, admin_key);
+  const auto reply = client->request(f);
+  if (reply.has_error()) {
+    throw Failure{1, "the relay refused: " + net::pb::ErrorCode_Name(reply.error().code()) + ": " + reply.error().message()};
+  }
+  if (!reply.has_admin_act_ok()) throw Failure{1, "unexpected answer from the relay"};
+  return reply.admin_act_ok();
+}
+
+// The administrator's key and chain, checked to belong together; the chain as a VerifiedAdmin for
+// local checks (the relay verifies it against the pinned root).
+struct AdminIdentity {
+  identity::SigningKey key;
+  v1::AdminChain chain;
+  identity::VerifiedAdmin admin;
+};
+AdminIdentity admin_identity(const po::variables_map& vm) {
+  auto key = signing_key(vm, "admin-key", "admin");
+  auto chain = read_message<v1::AdminChain>(opt(vm, "admin-chain"));
+  v1::AgencyCertificate agency;
+  must(identity::parse_canonical(as_bytes(chain.agency().body()), agency, "agency certificate"), "reading the chain");
+  v1::AdminCertificate body;
+  must(identity::parse_canonical(as_bytes(chain.admin().body()), body, "administrator certificate"), "reading the chain");
+  if (body.admin_key() != key_string(key.public_key())) {
+    throw Failure{1, "the administrator key does not belong to the administrator chain"};
+  }
+  identity::VerifiedAdmin admin;
+  admin.agency.agency_id = agency.agency_id();
+  admin.agency.max_clearance = static_cast<identity::Clearance>(agency.max_clearance());
+  admin.admin_id = body.admin_id();
+  admin.admin_key = key.public_key();
+  for (int r : body.roles()) admin.roles.push_back(static_cast<v1::Role>(r));
+  return AdminIdentity{std::move(key), std::move(chain), std::move(admin)};
+}
+
+void add_rights(const po::variables_map& vm, v1::UserCertificate& body) {
+  if (!vm.count("rights")) return;
+  for (const auto& r : split(vm["rights"].as<std::string>())) {
+    if (r == "publish") body.add_rights(v1::PUBLISH);
+    else if (r == "cross-agency") body.add_rights(v1::CROSS_AGENCY_GROUPS);
+    else usage_error("--rights: publish, cross-agency (comma-separated), not '" + r + "'");
+  }
+}
+
+std::uint64_t new_serial() {
+  std::uint64_t serial = 0;
+  randombytes_buf(&serial, sizeof serial);
+  return serial;
+}
+
 // --- commands --------------------------------------------------------------------------------
 
 int root_init(const po::variables_map& vm) {
@@ -237,44 +306,18 @@ int admin_create(const po::variables_map& vm) {
 }
 
 int user_issue(const po::variables_map& vm) {
-  const auto admin_key = signing_key(vm, "admin-key", "admin");
-  const auto chain = read_message<v1::AdminChain>(opt(vm, "admin-chain"));
-  // The administrator's own chain is checked with the root it names; the relay and every client
-  // check it again against their pinned root.
-  v1::AgencyCertificate agency;
-  must(identity::parse_canonical(as_bytes(chain.agency().body()), agency, "agency certificate"), "reading the chain");
-  v1::AdminCertificate admin_body;
-  must(identity::parse_canonical(as_bytes(chain.admin().body()), admin_body, "administrator certificate"),
-       "reading the chain");
-  if (admin_body.admin_key() != key_string(admin_key.public_key())) {
-    throw Failure{1, "the administrator key does not belong to the administrator chain"};
-  }
-  identity::VerifiedAdmin admin;
-  admin.agency.agency_id = agency.agency_id();
-  admin.agency.max_clearance = static_cast<identity::Clearance>(agency.max_clearance());
-  admin.admin_id = admin_body.admin_id();
-  admin.admin_key = admin_key.public_key();
-  for (int r : admin_body.roles()) admin.roles.push_back(static_cast<v1::Role>(r));
-
+  const auto [admin_key, chain, admin] = admin_identity(vm);
   const auto identity_key = from_hex(opt(vm, "identity-key"));
   if (!identity_key || identity_key->size() != 32) usage_error("--identity-key: 64 hex digits");
   v1::UserCertificate body;
-  std::uint64_t serial = 0;
-  randombytes_buf(&serial, sizeof serial);
-  body.set_serial(serial);
+  body.set_serial(new_serial());
   body.set_user_id(checked_id(vm));
-  body.set_agency_id(agency.agency_id());
+  body.set_agency_id(admin.agency.agency_id);
   body.set_name_th(opt(vm, "name-th"));
   body.set_name_en(opt(vm, "name-en"));
   body.set_identity_key(key_string(*identity_key));
   body.set_clearance(static_cast<v1::Clearance>(clearance_option(vm, "clearance")));
-  if (vm.count("rights")) {
-    for (const auto& r : split(vm["rights"].as<std::string>())) {
-      if (r == "publish") body.add_rights(v1::PUBLISH);
-      else if (r == "cross-agency") body.add_rights(v1::CROSS_AGENCY_GROUPS);
-      else usage_error("--rights: publish, cross-agency (comma-separated), not '" + r + "'");
-    }
-  }
+  add_rights(vm, body);
   set_validity(body.mutable_validity(), vm, 90);
   body.set_admin_id(admin.admin_id);
   // Refuse here, with the reason, what every verifier would refuse later.
@@ -286,13 +329,8 @@ int user_issue(const po::variables_map& vm) {
 }
 
 int revoke(const po::variables_map& vm, const std::string& what) {
-  const auto admin_key = signing_key(vm, "admin-key", "admin");
-  const auto chain = read_message<v1::AdminChain>(opt(vm, "admin-chain"));
+  const auto [admin_key, chain, admin] = admin_identity(vm);
   v1::AdminAct act;
-  act.set_issued_at(now());
-  std::uint64_t nonce = 0;
-  randombytes_buf(&nonce, sizeof nonce);
-  act.set_nonce(nonce);
   if (what == "device") {
     auto key = from_hex(opt(vm, "device-key"));
     if (!key || key->size() != 32) usage_error("--device-key: 64 hex digits");
@@ -304,19 +342,87 @@ int revoke(const po::variables_map& vm, const std::string& what) {
     act.mutable_revoke_user()->set_agency_id(user.substr(0, slash));
     act.mutable_revoke_user()->set_user_id(user.substr(slash + 1));
   }
-  const long port = vm.count("port") ? vm["port"].as<long>() : 0;
-  if (port < 1 || port > 65535) usage_error("--port: the relay's port");
-  auto client = net::RelayClient::connect(static_cast<unsigned short>(port), opt(vm, "ca"));
-  net::pb::ClientFrame f;
-  *f.mutable_submit_admin_act()->mutable_admin() = chain;
-  *f.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, admin_key);
-  const auto reply = client->request(f);
-  if (reply.has_error()) {
-    throw Failure{1, "the relay refused: " + net::pb::ErrorCode_Name(reply.error().code()) + ": " + reply.error().message()};
+  const auto reply = submit_act(vm, admin_key, chain, act);
+  std::cout << what << " revoked; audit entry " << reply.audit_seq() << ", revocation list "
+            << reply.revocation_list_number() << "\n";
+  return 0;
+}
+
+int enrol_grant(const po::variables_map& vm) {
+  const auto [admin_key, chain, admin] = admin_identity(vm);
+  v1::AdminAct act;
+  auto* grant = act.mutable_grant_enrolment();
+  auto* t = grant->mutable_template_();
+  t->set_user_id(checked_id(vm));
+  t->set_agency_id(admin.agency.agency_id);
+  t->set_name_th(opt(vm, "name-th"));
+  t->set_name_en(opt(vm, "name-en"));
+  t->set_clearance(static_cast<v1::Clearance>(clearance_option(vm, "clearance")));
+  add_rights(vm, *t);
+  t->set_admin_id(admin.admin_id);
+  v1::UserCertificate probe = *t;
+  probe.set_identity_key(std::string(32, '\0'));
+  must(identity::check_user_issuable(admin, probe), "refused");
+  const long code_days = vm.count("code-days") ? vm["code-days"].as<long>() : 7;
+  if (code_days < 1 || code_days > 30) usage_error("--code-days: 1 to 30");
+  grant->set_expires_at(now() + code_days * 24 * 3600);
+  const std::string code = identity::new_enrolment_code();
+  const Bytes hash = identity::enrolment_code_hash(*identity::normalized_enrolment_code(code));
+  grant->set_code_hash(key_string(hash));
+  submit_act(vm, admin_key, chain, act);
+  std::cout << "enrolment code for " << t->agency_id() << "/" << t->user_id() << " (valid " << code_days
+            << " days, once):\n" << code << "\n";
+  return 0;
+}
+
+int enrol_complete(const po::variables_map& vm) {
+  const auto [admin_key, chain, admin] = admin_identity(vm);
+  v1::AdminAct list;
+  list.mutable_list_enrolments();
+  const auto pending = submit_act(vm, admin_key, chain, list);
+  int issued = 0;
+  for (const auto& p : pending.enrolments()) {
+    v1::UserCertificate body = p.template_();
+    if (body.admin_id() != admin.admin_id) continue;  // each administrator signs what they granted
+    body.set_serial(new_serial());
+    body.set_identity_key(p.identity_key());
+    set_validity(body.mutable_validity(), vm, 90);
+    must(identity::check_user_issuable(admin, body), "refused " + body.user_id());
+    v1::AdminAct act;
+    *act.mutable_issue_user() = identity::make_signed(identity::SignedKind::user_certificate, body, admin_key);
+    submit_act(vm, admin_key, chain, act);
+    std::cout << "issued " << body.agency_id() << "/" << body.user_id() << " ("
+              << identity::label_both(static_cast<identity::Clearance>(body.clearance())) << ")\n";
+    ++issued;
   }
-  if (!reply.has_admin_act_ok()) throw Failure{1, "unexpected answer from the relay"};
-  std::cout << what << " revoked; audit entry " << reply.admin_act_ok().audit_seq() << ", revocation list "
-            << reply.admin_act_ok().revocation_list_number() << "\n";
+  if (issued == 0) std::cout << "no redeemed enrolment codes of yours are waiting\n";
+  return 0;
+}
+
+int clearance_set(const po::variables_map& vm) {
+  const auto [admin_key, chain, admin] = admin_identity(vm);
+  const std::string user = opt(vm, "user");
+  const auto slash = user.find('/');
+  if (slash == std::string::npos) usage_error("--user: AGENCY/USER");
+  v1::AdminAct query;
+  query.mutable_get_user()->set_agency_id(user.substr(0, slash));
+  query.mutable_get_user()->set_user_id(user.substr(slash + 1));
+  const auto current = submit_act(vm, admin_key, chain, query);
+  v1::UserCertificate body;
+  must(identity::parse_canonical(as_bytes(current.user_certificate().body()), body, "user certificate"),
+       "reading the current certificate");
+  const auto before = static_cast<identity::Clearance>(body.clearance());
+  body.set_clearance(static_cast<v1::Clearance>(clearance_option(vm, "clearance")));
+  body.set_serial(new_serial());
+  body.set_admin_id(admin.admin_id);
+  set_validity(body.mutable_validity(), vm, 90);
+  must(identity::check_user_issuable(admin, body), "refused");
+  v1::AdminAct act;
+  *act.mutable_set_clearance() = identity::make_signed(identity::SignedKind::user_certificate, body, admin_key);
+  const auto reply = submit_act(vm, admin_key, chain, act);
+  std::cout << user << ": " << identity::label_both(before) << " -> "
+            << identity::label_both(static_cast<identity::Clearance>(body.clearance())) << "; audit entry "
+            << reply.audit_seq() << "\n";
   return 0;
 }
 
@@ -407,7 +513,7 @@ int main(int argc, char** argv) {
     ("roles", po::value<std::string>(), "") ("rights", po::value<std::string>(), "")
     ("identity-key", po::value<std::string>(), "") ("device-key", po::value<std::string>(), "")
     ("user", po::value<std::string>(), "") ("days", po::value<long>(), "")
-    ("port", po::value<long>(), "") ("ca", po::value<std::string>(), "")
+    ("port", po::value<long>(), "") ("ca", po::value<std::string>(), "") ("code-days", po::value<long>(), "")
     ("db", po::value<std::string>(), "") ("relay-key", po::value<std::string>(), "")
     ("passphrase-file", po::value<std::string>(), "") ("new-passphrase-file", po::value<std::string>(), "")
     ("words", po::value<std::vector<std::string>>(), "");
@@ -428,6 +534,9 @@ int main(int argc, char** argv) {
     if (command == "agency create") return agency_create(vm);
     if (command == "admin create") return admin_create(vm);
     if (command == "user issue") return user_issue(vm);
+    if (command == "enrol grant") return enrol_grant(vm);
+    if (command == "enrol complete") return enrol_complete(vm);
+    if (command == "clearance set") return clearance_set(vm);
     if (command == "revoke device") return revoke(vm, "device");
     if (command == "revoke user") return revoke(vm, "user");
     if (command == "audit verify") return audit_verify(vm);

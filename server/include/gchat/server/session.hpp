@@ -103,6 +103,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_fetch_key_package(std::uint64_t rid, const pb::FetchKeyPackage& m);
   void handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAct& m);
   void handle_fetch_revocations(std::uint64_t rid);
+  void handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAdmin& admin,
+                            const identity::v1::AdminChain& chain, const identity::v1::AdminAct& act,
+                            const std::string& act_body);
+  // Redeem (identity_key given) or collect (nullptr) an enrolment code.
+  void handle_enrolment(std::uint64_t rid, const std::string& code, const std::string* identity_key);
   void apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin, const identity::v1::Signed& certificate,
                        const std::string& act_body);
 
@@ -130,7 +135,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Bytes device_key_;
   DeviceRef device_ = 0;
   Bytes nonce_;
-  std::optional<DeviceIdentity> pending_identity_;  // from the verified chain, until Authenticate succeeds
+  std::optional<DeviceIdentity> pending_identity_;
+  std::shared_ptr<const std::string> pending_user_certificate_;  // the chain's Signed user certificate  // from the verified chain, until Authenticate succeeds
   std::unordered_map<GroupRef, GroupCursor> groups_;
   std::unordered_set<GroupRef> wanting_catchup_;  // groups whose next messages must come from the store
 

@@ -64,6 +64,19 @@ struct AuditRow {
   Bytes hash;
 };
 
+// An enrolment code's life on the relay: granted, redeemed by a device, issued by the administrator.
+struct EnrolmentRecord {
+  Bytes code_hash;
+  std::string agency_id;
+  std::string admin_id;
+  Bytes grant;         // serialized gchat.identity.v1.EnrolmentGrant
+  std::int64_t expires_at = 0;
+  Bytes identity_key;  // empty until redeemed
+  std::int64_t redeemed_ms = 0;
+  Bytes certificate;   // serialized Signed UserCertificate, empty until issued
+  Bytes issuer_chain;  // serialized AdminChain of the administrator who issued it
+};
+
 struct KeyPackageRecord {
   Bytes data;
   bool last_resort = false;
@@ -96,6 +109,16 @@ class Store {
   virtual Status save_revocation_list(std::uint64_t number, BytesView signed_list) = 0;
   // Records an administrative act's id; false when it was applied before (a replay).
   virtual Result<bool> claim_admin_act(BytesView act_id, std::uint64_t now_ms) = 0;
+
+  // Enrolment codes and user certificates.
+  virtual Status add_enrolment(const EnrolmentRecord& record) = 0;
+  virtual Result<std::optional<EnrolmentRecord>> find_enrolment(BytesView code_hash) = 0;
+  virtual Status redeem_enrolment(BytesView code_hash, BytesView identity_key, std::uint64_t now_ms) = 0;
+  virtual Result<std::vector<EnrolmentRecord>> pending_enrolments(const std::string& agency_id) = 0;
+  virtual Status complete_enrolment(BytesView code_hash, BytesView certificate, BytesView issuer_chain) = 0;
+  virtual Status save_user_certificate(const std::string& agency_id, const std::string& user_id, std::uint64_t serial,
+                                       BytesView certificate) = 0;
+  virtual Result<std::optional<Bytes>> latest_user_certificate(const std::string& agency_id, const std::string& user_id) = 0;
 
   // The audit log (hash chain and signed checkpoints; see gchat/identity/audit.hpp).
   virtual Result<std::optional<AuditRow>> last_audit_entry() = 0;

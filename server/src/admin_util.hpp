@@ -1,0 +1,25 @@
+#pragma once
+// Small helpers shared by the handlers of administrative acts.
+#include <sodium.h>
+
+#include <string>
+
+#include "gchat/base/bytes.hpp"
+#include "gchat/base/error.hpp"
+#include "gchat/relay/v1/relay.pb.h"
+
+namespace gchat::server {
+
+namespace pb = gchat::relay::v1;
+
+inline pb::ErrorCode code_for(const Error& e) {
+  return e.code == Errc::cert_revoked ? pb::REVOKED : pb::CERTIFICATE_REJECTED;
+}
+
+inline Bytes act_id_of(const std::string& body) {
+  Bytes id(crypto_hash_sha256_BYTES);
+  crypto_hash_sha256(id.data(), reinterpret_cast<const unsigned char*>(body.data()), body.size());
+  return id;
+}
+
+}  // namespace gchat::server
