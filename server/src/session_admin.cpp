@@ -77,7 +77,8 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
     case v1::AdminAct::kGrantEnrolment:
     case v1::AdminAct::kIssueUser:
     case v1::AdminAct::kListEnrolments:
-    case v1::AdminAct::kGetUser: return handle_enrolment_act(rid, *admin, m.admin(), *act, m.act().body());
+    case v1::AdminAct::kGetUser:
+    case v1::AdminAct::kListUsers: return handle_enrolment_act(rid, *admin, m.admin(), *act, m.act().body());
     default: break;
   }
   if (!admin->has(v1::USER_ADMIN)) {

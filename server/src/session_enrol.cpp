@@ -39,7 +39,8 @@ bool same_template(const v1::UserCertificate& issued, const v1::UserCertificate&
 
 void Session::handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAdmin& admin, const v1::AdminChain& chain,
                                    const v1::AdminAct& act, const std::string& act_body) {
-  if (!admin.has(v1::USER_ADMIN) && !(act.has_get_user() && admin.has(v1::CLEARANCE_OFFICER))) {
+  const bool query = act.has_get_user() || act.has_list_users();
+  if (!admin.has(v1::USER_ADMIN) && !(query && admin.has(v1::CLEARANCE_OFFICER))) {
     return send_error(rid, pb::FORBIDDEN, "administrator '" + admin.admin_id + "' may not enrol users");
   }
   const std::string agency = admin.agency.agency_id;
@@ -121,6 +122,18 @@ void Session::handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAd
         *e->mutable_template_() = g.template_();
         e->set_identity_key(to_string(p.identity_key));
         e->set_redeemed_at(p.redeemed_ms / 1000);
+      }
+      return {};
+    };
+  } else if (act.has_list_users()) {
+    run = [=](Store& store, Outcome&) -> Status {
+      GCHAT_TRY(auto users, store.users_of_agency(agency));
+      for (const auto& u : users) {
+        auto* out = reply->add_users();
+        out->set_user_id(u.user_id);
+        out->set_clearance(static_cast<v1::Clearance>(u.clearance));
+        out->set_devices(u.devices);
+        out->set_revoked_devices(u.revoked_devices);
       }
       return {};
     };

@@ -397,6 +397,21 @@ class SqliteStore final : public Store {
     return st.run();
   }
 
+  Result<std::vector<UserSummary>> users_of_agency(const std::string& agency_id) override {
+    GCHAT_TRY(auto st, prepare("SELECT i.user_id, MIN(i.clearance), COUNT(*), COUNT(d.revoked_ms) "
+                               "FROM device_identities i JOIN devices d ON d.id = i.device_ref "
+                               "WHERE i.agency_id = ? GROUP BY i.user_id ORDER BY i.user_id"));
+    st.bind(1, as_bytes(agency_id));
+    std::vector<UserSummary> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(UserSummary{st.text(0), static_cast<std::int32_t>(st.i64(1)), static_cast<std::uint32_t>(st.i64(2)),
+                                static_cast<std::uint32_t>(st.i64(3))});
+    }
+    return out;
+  }
+
   Result<std::optional<Bytes>> latest_user_certificate(const std::string& agency_id, const std::string& user_id) override {
     GCHAT_TRY(auto st, prepare("SELECT certificate FROM user_certificates WHERE agency_id = ? AND user_id = ? "
                                "ORDER BY rowid DESC LIMIT 1"));

@@ -380,4 +380,12 @@ TEST_CASE("a new device enrols with a one-time code; its private key never leave
   auto got = gov.submit(*c, gov.moi_admin, get);
   REQUIRE(got.has_admin_act_ok());
   CHECK(got.admin_act_ok().user_certificate().body() == user.cert.body());
+  v1::AdminAct list_users;
+  list_users.mutable_list_users();
+  auto people = gov.submit(*c, gov.moi_admin, list_users);
+  REQUIRE(people.has_admin_act_ok());
+  REQUIRE(people.admin_act_ok().users_size() == 1);
+  CHECK(people.admin_act_ok().users(0).user_id() == "malee");
+  CHECK(people.admin_act_ok().users(0).clearance() == v1::CONFIDENTIAL);
+  CHECK(people.admin_act_ok().users(0).devices() == 1);
 }

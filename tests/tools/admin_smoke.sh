@@ -89,6 +89,8 @@ expect_fail 1 "cert_clearance_above_cap" "$admin" enrol grant --admin-key somsri
   --port "$port" --ca tls/ca.pem | grep -q "no redeemed enrolment codes"
 expect_fail 1 "UNKNOWN_DEVICE" "$admin" clearance set --admin-key somsri.key --admin-chain somsri.chain \
   --passphrase-file pass --port "$port" --ca tls/ca.pem --user moi/nobody --clearance 0
+"$admin" list users --admin-key somsri.key --admin-chain somsri.chain --passphrase-file pass \
+  --port "$port" --ca tls/ca.pem | grep -q "agency moi: 0 people"
 kill -TERM "$relay_pid"
 wait "$relay_pid"
 relay_pid=

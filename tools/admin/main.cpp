@@ -47,6 +47,7 @@ constexpr const char* kUsage = R"(usage: gchat-admin <command> [options]
                   --clearance LEVEL [--days N]   (lowering removes the user from groups above the level)
   revoke device   --admin-key FILE --admin-chain FILE --port PORT --ca FILE --device-key HEX
   revoke user     --admin-key FILE --admin-chain FILE --port PORT --ca FILE --user AGENCY/USER
+  list users      --admin-key FILE --admin-chain FILE --port PORT --ca FILE
   audit verify    --db FILE --relay-key HEX
   show            FILE   (a certificate or chain written by this tool)
 
@@ -426,6 +427,20 @@ int clearance_set(const po::variables_map& vm) {
   return 0;
 }
 
+int list_users(const po::variables_map& vm) {
+  const auto [admin_key, chain, admin] = admin_identity(vm);
+  v1::AdminAct act;
+  act.mutable_list_users();
+  const auto reply = submit_act(vm, admin_key, chain, act);
+  std::cout << "agency " << admin.agency.agency_id << ": " << reply.users_size() << " people\n";
+  for (const auto& u : reply.users()) {
+    std::cout << "  " << u.user_id() << "  " << identity::label_both(static_cast<identity::Clearance>(u.clearance()))
+              << "  devices " << u.devices() << (u.revoked_devices() ? " (" + std::to_string(u.revoked_devices()) +
+                                                                          " revoked)" : std::string()) << "\n";
+  }
+  return 0;
+}
+
 int audit_verify(const po::variables_map& vm) {
   const auto key = from_hex(opt(vm, "relay-key"));
   if (!key || key->size() != 32) usage_error("--relay-key: 64 hex digits (logged by the relay at start)");
@@ -540,6 +555,7 @@ int main(int argc, char** argv) {
     if (command == "revoke device") return revoke(vm, "device");
     if (command == "revoke user") return revoke(vm, "user");
     if (command == "audit verify") return audit_verify(vm);
+    if (command == "list users") return list_users(vm);
     if (words[0] == "show" && words.size() == 2) return show(words[1]);
     usage_error("unknown command '" + command + "' (gchat-admin --help lists them)");
   } catch (const Failure& f) {

@@ -118,6 +118,13 @@ class Store {
   virtual Status complete_enrolment(BytesView code_hash, BytesView certificate, BytesView issuer_chain) = 0;
   virtual Status save_user_certificate(const std::string& agency_id, const std::string& user_id, std::uint64_t serial,
                                        BytesView certificate) = 0;
+  struct UserSummary {
+    std::string user_id;
+    std::int32_t clearance = 0;
+    std::uint32_t devices = 0;
+    std::uint32_t revoked_devices = 0;
+  };
+  virtual Result<std::vector<UserSummary>> users_of_agency(const std::string& agency_id) = 0;
   virtual Result<std::optional<Bytes>> latest_user_certificate(const std::string& agency_id, const std::string& user_id) = 0;
 
   // The audit log (hash chain and signed checkpoints; see gchat/identity/audit.hpp).
