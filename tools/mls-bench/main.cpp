@@ -14,9 +14,15 @@
 //
 // --tree-apart: the add's Welcome leaves the ratchet tree out (CommitOptions), and the joiner is
 // given the tree as the relay would serve it.
+//
+// --gchat: every member carries a G-Chat certificate chain (one agency, one administrator, a user
+// certificate and a device certificate per member) and every group checks credentials and the
+// group policy; the joiner starts with an empty chain cache, so its join verifies every member's
+// chain.
 #include <sodium.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -24,6 +30,7 @@
 #include <vector>
 
 #include "gchat/crypto/hpke.hpp"
+#include "gchat/identity/mls_identity.hpp"
 #include "gchat/mls/group.hpp"
 
 using namespace gchat;
@@ -37,12 +44,100 @@ const Bytes kGroupId{'b', 'e', 'n', 'c', 'h'};
 
 const crypto::CipherSuite& suite() { return **crypto::CipherSuite::from_id(crypto::kDefaultSuite); }
 
+// --gchat: a government PKI for the benchmark's members.
+struct Pki {
+  bool on = false;
+  identity::SigningKey root = identity::SigningKey::generate();
+  identity::SigningKey agency_key = identity::SigningKey::generate();
+  identity::SigningKey admin_key = identity::SigningKey::generate();
+  identity::v1::Signed agency, admin;
+  std::int64_t from = 0, to = 0;
+
+  void start() {
+    on = true;
+    from = static_cast<std::int64_t>(std::time(nullptr)) - 3600;
+    to = from + 30 * 24 * 3600;
+    identity::v1::AgencyCertificate a;
+    a.set_serial(1);
+    a.set_agency_id("bench");
+    a.set_name_th("หน่วยทดสอบ");
+    a.set_name_en("Benchmark agency");
+    a.set_agency_key(std::string(agency_key.public_key().begin(), agency_key.public_key().end()));
+    a.set_max_clearance(identity::v1::TOP_SECRET);
+    validity(a.mutable_validity());
+    agency = identity::make_signed(identity::SignedKind::agency_certificate, a, root);
+    identity::v1::AdminCertificate ad;
+    ad.set_serial(2);
+    ad.set_admin_id("admin");
+    ad.set_agency_id("bench");
+    ad.set_name_th("ผู้ดูแล");
+    ad.set_name_en("Administrator");
+    ad.set_admin_key(std::string(admin_key.public_key().begin(), admin_key.public_key().end()));
+    ad.add_roles(identity::v1::USER_ADMIN);
+    ad.add_roles(identity::v1::CLEARANCE_OFFICER);
+    validity(ad.mutable_validity());
+    admin = identity::make_signed(identity::SignedKind::admin_certificate, ad, agency_key);
+  }
+  void validity(identity::v1::Validity* v) const {
+    v->set_not_before(from);
+    v->set_not_after(to);
+  }
+  Identity member(std::size_t n) const {
+    const auto user_key = identity::SigningKey::generate();
+    const auto device_key = identity::SigningKey::generate();
+    identity::v1::UserCertificate u;
+    u.set_serial(100 + n);
+    u.set_user_id("u" + std::to_string(n));
+    u.set_agency_id("bench");
+    u.set_name_th("ผู้ใช้");
+    u.set_name_en("User " + std::to_string(n));
+    u.set_identity_key(std::string(user_key.public_key().begin(), user_key.public_key().end()));
+    u.set_clearance(identity::v1::SECRET);
+    validity(u.mutable_validity());
+    u.set_admin_id("admin");
+    identity::v1::DeviceCertificate d;
+    d.set_serial(1);
+    d.set_user_id(u.user_id());
+    d.set_agency_id("bench");
+    d.set_device_key(std::string(device_key.public_key().begin(), device_key.public_key().end()));
+    validity(d.mutable_validity());
+    identity::v1::Chain chain;
+    *chain.mutable_agency() = agency;
+    *chain.mutable_admin() = admin;
+    *chain.mutable_user() = identity::make_signed(identity::SignedKind::user_certificate, u, admin_key);
+    *chain.mutable_device() = identity::make_signed(identity::SignedKind::device_certificate, d, user_key);
+    auto id = identity::mls_identity(chain, device_key);
+    if (!id.ok()) std::exit(1);
+    return std::move(*id);
+  }
+  // A fresh verifier (empty cache) per member.
+  GroupRules rules() const {
+    if (!on) return {};
+    return std::make_shared<identity::MemberVerifier>(root.public_key(), Bytes{})->rules();
+  }
+  std::vector<Extension> extensions() const {
+    if (!on) return {};
+    identity::v1::GroupPolicy policy;
+    policy.set_kind(identity::v1::GROUP);
+    policy.set_level(identity::v1::SECRET);
+    return identity::group_extensions(policy);
+  }
+};
+Pki pki;
+
 Identity identity(std::size_t n) {
+  if (pki.on) return pki.member(n);
   Identity id;
   const std::string name = "member-" + std::to_string(n);
   id.credential.identity.assign(name.begin(), name.end());
   id.signature = suite().generate_signature_key();
   return id;
+}
+
+JoinOptions join_options() {
+  JoinOptions o;
+  o.rules = pki.rules();
+  return o;
 }
 
 template <typename T>
@@ -81,7 +176,7 @@ struct Members {
 };
 
 Members build_fresh(std::size_t n, const std::vector<Identity>& ids) {
-  auto alice = must(Group::create(suite(), kGroupId, ids[0]), "create");
+  auto alice = must(Group::create(suite(), kGroupId, ids[0], pki.rules(), pki.extensions()), "create");
   std::vector<KeyPackage> kps;
   std::optional<KeyPackageBundle> bob_bundle;
   for (std::size_t i = 1; i < n; ++i) {
@@ -90,7 +185,9 @@ Members build_fresh(std::size_t n, const std::vector<Identity>& ids) {
     if (i == 1) bob_bundle = std::move(b);
   }
   auto setup = must(alice.commit(kps, {}, kNow), "setup commit");
-  auto bob = must(Group::join(suite(), std::get<Welcome>(setup.welcome->body), std::move(*bob_bundle), ids[1]), "join");
+  auto bob = must(Group::join(suite(), std::get<Welcome>(setup.welcome->body), std::move(*bob_bundle), ids[1],
+                              join_options()),
+                  "join");
   return {std::move(alice), std::move(bob)};
 }
 
@@ -121,6 +218,7 @@ Members build_warm(std::size_t n, const std::vector<Identity>& ids) {
   context.cipher_suite = s.id();
   context.group_id = kGroupId;
   context.epoch = 7;
+  context.extensions = pki.extensions();
   TreeKemPrivate own;
   const auto created = must(create_update_path(s, tree, 0, ids[0].signature.private_key, context, {}, own), "path");
   context.confirmed_transcript_hash = random_bytes(s.hash_length());
@@ -144,12 +242,13 @@ Members build_warm(std::size_t n, const std::vector<Identity>& ids) {
   gs.path_secret = PathSecret{Bytes(first_step.path_secret.view().begin(), first_step.path_secret.view().end())};
   welcome.secrets.push_back(must(seal_group_secrets(s, alice_bundle->key_package, gs, welcome.encrypted_group_info),
                                  "seal group secrets"));
-  auto alice = must(Group::join(s, welcome, std::move(*alice_bundle), ids[1]), "alice joins the warm tree");
+  auto alice = must(Group::join(s, welcome, std::move(*alice_bundle), ids[1], join_options()), "alice joins the warm tree");
 
   // Bob comes in the ordinary way, by a commit and a Welcome from alice.
   auto bob_bundle = must(make_key_package(s, ids[n], kNow - 10, kNow + 100000), "key package");
   auto add = must(alice.commit({bob_bundle.key_package}, {}, kNow), "add bob");
-  auto bob = must(Group::join(s, std::get<Welcome>(add.welcome->body), std::move(bob_bundle), ids[n]), "bob joins");
+  auto bob = must(Group::join(s, std::get<Welcome>(add.welcome->body), std::move(bob_bundle), ids[n], join_options()),
+                  "bob joins");
   return {std::move(alice), std::move(bob)};
 }
 
@@ -169,11 +268,11 @@ Row measure(std::size_t n, bool warm, bool tree_apart) {
   commit_options.ratchet_tree_in_welcome = !tree_apart;
   auto add = must(alice.commit({extra.key_package}, {}, kNow, commit_options), "add commit");
   row.add_create = ms_since(t);
-  JoinOptions join_options;
-  if (tree_apart) join_options.ratchet_tree = alice.tree().encode();  // as the relay would serve it
+  JoinOptions carol_options = join_options();
+  if (tree_apart) carol_options.ratchet_tree = alice.tree().encode();  // as the relay would serve it
   t = Clock::now();
   const auto carol =
-      must(Group::join(suite(), std::get<Welcome>(add.welcome->body), std::move(extra), ids[n + 1], join_options), "join");
+      must(Group::join(suite(), std::get<Welcome>(add.welcome->body), std::move(extra), ids[n + 1], carol_options), "join");
   row.join = ms_since(t);
   if (carol.epoch() != alice.epoch()) std::exit(1);
   row.commit_bytes = codec::encode(add.commit).size();
@@ -227,13 +326,17 @@ int main(int argc, char** argv) {
       warm = true;
       continue;
     }
+    if (std::string(argv[i]) == "--gchat") {
+      pki.start();
+      continue;
+    }
     if (std::string(argv[i]) == "--tree-apart") {
       tree_apart = true;
       continue;
     }
     const long v = std::strtol(argv[i], nullptr, 10);
     if (v < 2 || v > 100000) {
-      std::fprintf(stderr, "usage: gchat-mls-bench [--warm] [--tree-apart] [N ...]  (2 <= N <= 100000)\n");
+      std::fprintf(stderr, "usage: gchat-mls-bench [--warm] [--tree-apart] [--gchat] [N ...]  (2 <= N <= 100000)\n");
       return 2;
     }
     sizes.push_back(static_cast<std::size_t>(v));

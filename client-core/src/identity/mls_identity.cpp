@@ -144,7 +144,34 @@ Result<VerifiedDevice> MemberVerifier::verify(const mls::Credential& credential,
       return it->second;
     }
   }
-  GCHAT_TRY(VerifiedDevice device, verify_chain(credential.identity, TrustAnchor{root_key_, t, revoked.get()}));
+  if (credential.identity.size() > kMaxChainSize) return fail(Errc::cert_malformed, "the certificate chain is too large");
+  v1::Chain chain;
+  if (!chain.ParseFromArray(credential.identity.data(), static_cast<int>(credential.identity.size()))) {
+    return fail(Errc::cert_malformed, "certificate chain is not a valid encoding");
+  }
+  const TrustAnchor anchor{root_key_, t, revoked.get()};
+  const std::string admin_key = chain.agency().SerializeAsString() + chain.admin().SerializeAsString();
+  std::optional<VerifiedAdmin> admin;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = admins_.find(admin_key);
+    if (it != admins_.end() && t < it->second.not_after &&
+        !(revoked && (revoked->agency(it->second.agency.agency_id) ||
+                      revoked->admin(it->second.agency.agency_id, it->second.admin_id)))) {
+      admin = it->second;
+    }
+  }
+  if (!admin) {
+    v1::AdminChain admin_chain;
+    *admin_chain.mutable_agency() = chain.agency();
+    *admin_chain.mutable_admin() = chain.admin();
+    GCHAT_TRY(VerifiedAdmin verified_admin, verify_admin(admin_chain, anchor));
+    std::lock_guard lock(mutex_);
+    if (admins_.size() >= kVerifiedChainCacheSize) admins_.clear();
+    admin = admins_.insert_or_assign(admin_key, std::move(verified_admin)).first->second;
+  }
+  GCHAT_TRY(VerifiedUser user, verify_user(*admin, chain.user(), anchor));
+  GCHAT_TRY(VerifiedDevice device, verify_device(user, chain.device(), anchor));
   if (!equal_ct(device.device_key, signature_key)) {
     return fail(Errc::mls_invalid_credential, "the leaf's signature key is not the certified device key");
   }

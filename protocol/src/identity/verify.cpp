@@ -180,14 +180,9 @@ Result<VerifiedUser> verify_user(const VerifiedAdmin& admin, const v1::Signed& u
   return out;
 }
 
-Result<VerifiedDevice> verify_chain(const v1::Chain& chain, const TrustAnchor& anchor) {
-  v1::AdminChain admin_chain;
-  *admin_chain.mutable_agency() = chain.agency();
-  *admin_chain.mutable_admin() = chain.admin();
-  GCHAT_TRY(VerifiedAdmin admin, verify_admin(admin_chain, anchor));
-  GCHAT_TRY(VerifiedUser user, verify_user(admin, chain.user(), anchor));
-  GCHAT_TRY(auto d, open_signed<v1::DeviceCertificate>(SignedKind::device_certificate, chain.device(),
-                                                       user.identity_key, "device certificate"));
+Result<VerifiedDevice> verify_device(const VerifiedUser& user, const v1::Signed& device, const TrustAnchor& anchor) {
+  GCHAT_TRY(auto d, open_signed<v1::DeviceCertificate>(SignedKind::device_certificate, device, user.identity_key,
+                                                       "device certificate"));
   GCHAT_TRY_STATUS(check_key(d.device_key(), "device certificate: device"));
   if (d.user_id() != user.user_id || d.agency_id() != user.agency.agency_id) {
     return fail(Errc::cert_mismatch, "device certificate names user '" + d.agency_id() + "/" + d.user_id() +
@@ -200,10 +195,19 @@ Result<VerifiedDevice> verify_chain(const v1::Chain& chain, const TrustAnchor& a
   }
   VerifiedDevice out;
   out.not_after = std::min(user.not_after, d.validity().not_after());
-  out.user = std::move(user);
+  out.user = user;
   out.device_key = bytes_of(d.device_key());
   out.device_name = d.device_name();
   return out;
+}
+
+Result<VerifiedDevice> verify_chain(const v1::Chain& chain, const TrustAnchor& anchor) {
+  v1::AdminChain admin_chain;
+  *admin_chain.mutable_agency() = chain.agency();
+  *admin_chain.mutable_admin() = chain.admin();
+  GCHAT_TRY(VerifiedAdmin admin, verify_admin(admin_chain, anchor));
+  GCHAT_TRY(VerifiedUser user, verify_user(admin, chain.user(), anchor));
+  return verify_device(user, chain.device(), anchor);
 }
 
 Result<VerifiedDevice> verify_chain(BytesView chain, const TrustAnchor& anchor) {

@@ -69,6 +69,10 @@ class MemberVerifier : public std::enable_shared_from_this<MemberVerifier> {
   mutable std::mutex mutex_;
   std::shared_ptr<const Revocations> revoked_;
   mutable std::unordered_map<std::string, VerifiedDevice> cache_;
+  // Agencies and administrators are shared by thousands of members: their two signatures are
+  // checked once (keyed by the two signed certificates' bytes) and re-checked only for time and
+  // revocation.
+  mutable std::unordered_map<std::string, VerifiedAdmin> admins_;
 };
 
 inline constexpr std::size_t kVerifiedChainCacheSize = 100'000;

@@ -86,6 +86,8 @@ Result<VerifiedUser> verify_user(const VerifiedAdmin& admin, const v1::Signed& u
 // A user certificate body checked against its signer without the signature (what an
 // administrator's tool checks before signing).
 Status check_user_issuable(const VerifiedAdmin& admin, const v1::UserCertificate& user);
+// A device certificate under a verified user.
+Result<VerifiedDevice> verify_device(const VerifiedUser& user, const v1::Signed& device, const TrustAnchor& anchor);
 Result<VerifiedDevice> verify_chain(const v1::Chain& chain, const TrustAnchor& anchor);
 // From bytes (an MLS credential, a relay frame): size-checked and canonically parsed first.
 Result<VerifiedDevice> verify_chain(BytesView chain, const TrustAnchor& anchor);
