@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "gchat/server/config.hpp"
 #include "gchat/server/server.hpp"
 
@@ -23,6 +25,10 @@ void raise_descriptor_limit() {
 
 int main(int argc, char** argv) {
   using gchat::server::CommandLine;
+  // Protobuf writes its own complaints about malformed input (invalid UTF-8 in a string field) to
+  // stderr; every such input is already refused with an error code, and a peer must not be able to
+  // fill the relay's log with them.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int, const std::string&) {});
   auto cl = gchat::server::parse_command_line(argc, argv);
   if (!cl.ok()) {
     std::cerr << "gchat-relay: " << cl.error().message << "\n(run gchat-relay --help for the options)\n";
