@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target gchat-relay --parallel "$(nproc)"
+cmake --build --preset release --target gchat-relay gchat-admin --parallel "$(nproc)"
 
 mkdir -p var
 if [ ! -f var/tls/relay.pem ] || [ ! -f var/tls/relay.key ]; then
@@ -24,11 +24,19 @@ transport = tls
 tls-cert = var/tls/relay.pem
 tls-key = var/tls/relay.key
 db = var/relay.db
-# Development only: any device key may register on its first authentication.
+# Development only: any device key may register on its first authentication. For certificate
+# mode, pin a government root: root-key = <64 hex digits from gchat-admin root init>
+# (or run: GCHAT_ROOT_KEY=<hex> scripts/run-relay.sh).
 registration = open
 relay-id = gchat-dev
+signing-key = var/relay-signing.key
 CONF
   echo "run-relay: wrote var/gchat-relay.conf"
 fi
 echo "run-relay: serving wss://127.0.0.1:8443/v1 (health: https://127.0.0.1:8443/healthz)"
-exec build/release/server/gchat-relay --config var/gchat-relay.conf "$@"
+root_args=()
+if [ -n "${GCHAT_ROOT_KEY:-}" ]; then
+  root_args=(--root-key "$GCHAT_ROOT_KEY")
+  echo "run-relay: certificate mode, government root $GCHAT_ROOT_KEY"
+fi
+exec build/release/server/gchat-relay --config var/gchat-relay.conf "${root_args[@]}" "$@"
