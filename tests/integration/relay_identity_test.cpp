@@ -389,3 +389,30 @@ TEST_CASE("a new device enrols with a one-time code; its private key never leave
   CHECK(people.admin_act_ok().users(0).clearance() == v1::CONFIDENTIAL);
   CHECK(people.admin_act_ok().users(0).devices() == 1);
 }
+
+TEST_CASE("a clearance change is refused across agencies, above the agency's cap, and without the officer role") {
+  Government gov;
+  auto user = gov.pki.user(gov.moi_admin, "somchai", Clearance::confidential);
+  REQUIRE(gov.connect_as(gov.pki.device(gov.moi_admin, user))->authenticate().has_auth_ok());
+  auto c = gov.connect();
+  auto set_to = [&](const TestAdmin& signer, Clearance level, const std::string& agency) {
+    auto renewed = gov.pki.user_body(signer, "somchai", level);
+    renewed.body.set_agency_id(agency);
+    renewed.body.set_identity_key(user.body.identity_key());
+    v1::AdminAct act;
+    *act.mutable_set_clearance() = identity::make_signed(identity::SignedKind::user_certificate, renewed.body, signer.key);
+    return gov.submit(*c, signer, act);
+  };
+  auto cross = set_to(gov.mof_admin, Clearance::secret, "moi");  // mof's administrator, moi's user
+  REQUIRE(cross.has_error());
+  CHECK(cross.error().code() == pb::FORBIDDEN);
+  auto above = set_to(gov.moi_admin, Clearance::top_secret, "moi");  // moi may grant up to Secret
+  REQUIRE(above.has_error());
+  CHECK(above.error().code() == pb::FORBIDDEN);
+  CHECK(above.error().message().find("cert_clearance_above_cap") != std::string::npos);
+  auto helpdesk = gov.pki.admin(gov.moi, "helpdesk", {v1::USER_ADMIN});
+  auto no_officer = set_to(helpdesk, Clearance::secret, "moi");
+  REQUIRE(no_officer.has_error());
+  CHECK(no_officer.error().code() == pb::FORBIDDEN);
+  CHECK(set_to(gov.moi_admin, Clearance::secret, "moi").has_admin_act_ok());
+}
