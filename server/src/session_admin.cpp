@@ -43,6 +43,21 @@ Result<v1::RevocationList> current_list(Store& store) {
 
 }  // namespace
 
+// The answer to an administrative act once its storage step is done: AdminActOk, or the error.
+std::function<void(Session&, Outcome&)> Session::admin_act_reply(std::uint64_t rid, std::shared_ptr<pb::AdminActOk> reply,
+                                                               std::string actor) {
+  return [rid, reply = std::move(reply), actor = std::move(actor)](Session& s, Outcome& o) {
+    if (!o.status.ok()) return s.send_outcome_error(rid, o);
+    if (reply->audit_seq() != 0) {
+      log::info("admin_act", {{"actor", actor}, {"audit_seq", std::to_string(reply->audit_seq())}});
+    }
+    pb::ServerFrame f;
+    f.set_request_id(rid);
+    *f.mutable_admin_act_ok() = *reply;
+    s.send_frame(f);
+  };
+}
+
 void Session::handle_fetch_revocations(std::uint64_t rid) {
   pb::ServerFrame f;
   f.set_request_id(rid);
@@ -100,11 +115,7 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
       return send_error(rid, pb::NOT_SUPPORTED, "this relay does not apply that kind of act yet");
   }
 
-  struct Applied {
-    std::uint64_t audit_seq = 0;
-    std::uint64_t list_number = 0;
-  };
-  auto applied = std::make_shared<Applied>();
+  auto applied = std::make_shared<pb::AdminActOk>();
   Relay* relay = &relay_;
   with_store(
       [=](Store& store, Outcome& o) -> Status {
@@ -139,24 +150,17 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
         list.set_issued_at(static_cast<std::int64_t>(now_ms() / 1000));
         auto signed_list = identity::make_signed(identity::SignedKind::revocation_list, list, relay->signing_key());
         GCHAT_TRY_STATUS(store.save_revocation_list(list.number(), as_bytes(signed_list.SerializeAsString())));
-        GCHAT_TRY(applied->audit_seq, append_audit(store, *relay, kind, actor, subject,
+        GCHAT_TRY(auto audit_seq, append_audit(store, *relay, kind, actor, subject,
                                                    "revocation list " + std::to_string(list.number())));
-        applied->list_number = list.number();
+        applied->set_audit_seq(audit_seq);
+        applied->set_revocation_list_number(list.number());
         o.after_commit = [relay, signed_list, list, devices] {
           relay->set_revocations(signed_list, list);
           relay->close_devices(devices, pb::REVOKED, "this device was revoked by an administrator");
         };
         return {};
       },
-      [rid, applied, actor](Session& s, Outcome& o) {
-        if (!o.status.ok()) return s.send_outcome_error(rid, o);
-        log::info("admin_act", {{"actor", actor}, {"audit_seq", std::to_string(applied->audit_seq)}});
-        pb::ServerFrame f;
-        f.set_request_id(rid);
-        f.mutable_admin_act_ok()->set_audit_seq(applied->audit_seq);
-        f.mutable_admin_act_ok()->set_revocation_list_number(applied->list_number);
-        s.send_frame(f);
-      });
+      admin_act_reply(rid, applied, actor));
 }
 
 // A renewed user certificate with another clearance. The relay checks it as every verifier would
@@ -178,11 +182,7 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
   const Bytes act_id = act_id_of(act_body);
   const std::string actor = admin.agency.agency_id + "/" + admin.admin_id;
   const auto verified = *user;
-  struct Applied {
-    std::uint64_t audit_seq = 0;
-    std::uint64_t list_number = 0;
-  };
-  auto applied = std::make_shared<Applied>();
+  auto applied = std::make_shared<pb::AdminActOk>();
   Relay* relay = &relay_;
   with_store(
       [=](Store& store, Outcome& o) -> Status {
@@ -253,11 +253,12 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
           signed_list = identity::make_signed(identity::SignedKind::revocation_list, list, relay->signing_key());
           GCHAT_TRY_STATUS(store.save_revocation_list(list.number(), as_bytes(signed_list.SerializeAsString())));
         }
-        GCHAT_TRY(applied->audit_seq,
+        GCHAT_TRY(auto audit_seq,
                   append_audit(store, *relay, "clearance_changed", actor, who,
                                std::to_string(old_level) + " -> " + std::to_string(static_cast<int>(verified.clearance)) +
                                    ", removed from " + std::to_string(to_remove.size()) + " groups"));
-        applied->list_number = list.number();
+        applied->set_audit_seq(audit_seq);
+        applied->set_revocation_list_number(list.number());
         const Bytes relay_key = relay->signing_key().public_key();
         o.after_commit = [relay, outs, signed_list, list, relay_key] {
           if (!signed_list.body().empty()) relay->set_revocations(signed_list, list);
@@ -278,15 +279,7 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
         };
         return {};
       },
-      [rid, applied, actor](Session& s, Outcome& o) {
-        if (!o.status.ok()) return s.send_outcome_error(rid, o);
-        log::info("admin_act", {{"actor", actor}, {"audit_seq", std::to_string(applied->audit_seq)}});
-        pb::ServerFrame f;
-        f.set_request_id(rid);
-        f.mutable_admin_act_ok()->set_audit_seq(applied->audit_seq);
-        f.mutable_admin_act_ok()->set_revocation_list_number(applied->list_number);
-        s.send_frame(f);
-      });
+      admin_act_reply(rid, applied, actor));
 }
 
 }  // namespace gchat::server

@@ -150,13 +150,7 @@ void Session::handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAd
       return {};
     };
   }
-  with_store(std::move(run), [rid, reply](Session& s, Outcome& o) {
-    if (!o.status.ok()) return s.send_outcome_error(rid, o);
-    pb::ServerFrame f;
-    f.set_request_id(rid);
-    *f.mutable_admin_act_ok() = *reply;
-    s.send_frame(f);
-  });
+  with_store(std::move(run), admin_act_reply(rid, reply, actor));
 }
 
 void Session::handle_enrolment(std::uint64_t rid, const std::string& code_text, const std::string* identity_key) {

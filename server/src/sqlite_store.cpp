@@ -158,6 +158,28 @@ class Statement {
     (void)row;
     return {};
   }
+  // Every row's column 0, as blobs or integers; the first row's, or nothing.
+  Result<std::vector<Bytes>> all_blobs() {
+    std::vector<Bytes> out;
+    for (;;) {
+      GCHAT_TRY(bool row, step());
+      if (!row) return out;
+      out.push_back(blob(0));
+    }
+  }
+  Result<std::vector<std::int64_t>> all_ints() {
+    std::vector<std::int64_t> out;
+    for (;;) {
+      GCHAT_TRY(bool row, step());
+      if (!row) return out;
+      out.push_back(i64(0));
+    }
+  }
+  Result<std::optional<Bytes>> first_blob() {
+    GCHAT_TRY(bool row, step());
+    if (!row) return std::optional<Bytes>{};
+    return std::optional<Bytes>(blob(0));
+  }
   std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt_, col));
@@ -282,13 +304,7 @@ class SqliteStore final : public Store {
   Result<std::vector<DeviceRef>> devices_of_user(const std::string& agency_id, const std::string& user_id) override {
     GCHAT_TRY(auto st, prepare("SELECT device_ref FROM device_identities WHERE agency_id = ? AND user_id = ?"));
     st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(user_id));
-    std::vector<DeviceRef> out;
-    for (;;) {
-      GCHAT_TRY(bool row, st.step());
-      if (!row) break;
-      out.push_back(st.i64(0));
-    }
-    return out;
+    return st.all_ints();
   }
 
   Status mark_device_revoked(DeviceRef device, std::uint64_t now_ms) override {
@@ -307,9 +323,7 @@ class SqliteStore final : public Store {
 
   Result<std::optional<Bytes>> latest_revocation_list() override {
     GCHAT_TRY(auto st, prepare("SELECT list FROM revocation_lists ORDER BY number DESC LIMIT 1"));
-    GCHAT_TRY(bool row, st.step());
-    if (!row) return std::optional<Bytes>{};
-    return std::optional<Bytes>(st.blob(0));
+    return st.first_blob();
   }
 
   Status save_revocation_list(std::uint64_t number, BytesView signed_list) override {
@@ -416,9 +430,7 @@ class SqliteStore final : public Store {
     GCHAT_TRY(auto st, prepare("SELECT certificate FROM user_certificates WHERE agency_id = ? AND user_id = ? "
                                "ORDER BY rowid DESC LIMIT 1"));
     st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(user_id));
-    GCHAT_TRY(bool row, st.step());
-    if (!row) return std::optional<Bytes>{};
-    return std::optional<Bytes>(st.blob(0));
+    return st.first_blob();
   }
 
   Result<std::optional<AuditRow>> last_audit_entry() override {
@@ -453,21 +465,13 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Bytes>> read_audit_checkpoints() override {
     GCHAT_TRY(auto st, prepare("SELECT checkpoint FROM audit_checkpoints ORDER BY seq"));
-    std::vector<Bytes> out;
-    for (;;) {
-      GCHAT_TRY(bool row, st.step());
-      if (!row) break;
-      out.push_back(st.blob(0));
-    }
-    return out;
+    return st.all_blobs();
   }
 
   Result<std::optional<Bytes>> group_state(GroupRef group) override {
     GCHAT_TRY(auto st, prepare("SELECT state FROM group_states WHERE group_ref = ?"));
     st.bind(1, group);
-    GCHAT_TRY(bool row, st.step());
-    if (!row) return std::optional<Bytes>{};
-    return std::optional<Bytes>(st.blob(0));
+    return st.first_blob();
   }
 
   Status set_group_state(GroupRef group, std::uint64_t epoch, BytesView state, std::int32_t level) override {
@@ -482,21 +486,13 @@ class SqliteStore final : public Store {
   Result<std::vector<GroupRef>> groups_of_device(DeviceRef device) override {
     GCHAT_TRY(auto st, prepare("SELECT group_ref FROM group_members WHERE device_ref = ?"));
     st.bind(1, device);
-    std::vector<GroupRef> out;
-    for (;;) {
-      GCHAT_TRY(bool row, st.step());
-      if (!row) break;
-      out.push_back(st.i64(0));
-    }
-    return out;
+    return st.all_ints();
   }
 
   Result<std::optional<Bytes>> group_id_of(GroupRef group) override {
     GCHAT_TRY(auto st, prepare("SELECT group_id FROM groups WHERE id = ?"));
     st.bind(1, group);
-    GCHAT_TRY(bool row, st.step());
-    if (!row) return std::optional<Bytes>{};
-    return std::optional<Bytes>(st.blob(0));
+    return st.first_blob();
   }
 
   Result<std::optional<GroupRecord>> find_group(BytesView group_id) override {
@@ -564,13 +560,7 @@ class SqliteStore final : public Store {
                            "SELECT d.public_key FROM group_members m JOIN devices d ON d.id = m.device_ref "
                            "WHERE m.group_ref = ? ORDER BY d.id"));
     st.bind(1, group);
-    std::vector<Bytes> out;
-    for (;;) {
-      GCHAT_TRY(bool row, st.step());
-      if (!row) break;
-      out.push_back(st.blob(0));
-    }
-    return out;
+    return st.all_blobs();
   }
 
   Result<std::uint32_t> member_count(GroupRef group) override {

@@ -232,6 +232,18 @@ void add_rights(const po::variables_map& vm, v1::UserCertificate& body) {
   }
 }
 
+v1::UserRef user_option(const po::variables_map& vm) {
+  const std::string user = opt(vm, "user");
+  const auto slash = user.find('/');
+  v1::UserRef ref;
+  if (slash != std::string::npos) {
+    ref.set_agency_id(user.substr(0, slash));
+    ref.set_user_id(user.substr(slash + 1));
+  }
+  if (!identity::valid_id(ref.agency_id()) || !identity::valid_id(ref.user_id())) usage_error("--user: AGENCY/USER");
+  return ref;
+}
+
 std::uint64_t new_serial() {
   std::uint64_t serial = 0;
   randombytes_buf(&serial, sizeof serial);
@@ -337,11 +349,7 @@ int revoke(const po::variables_map& vm, const std::string& what) {
     if (!key || key->size() != 32) usage_error("--device-key: 64 hex digits");
     act.set_revoke_device(key_string(*key));
   } else {
-    const std::string user = opt(vm, "user");
-    const auto slash = user.find('/');
-    if (slash == std::string::npos) usage_error("--user: AGENCY/USER");
-    act.mutable_revoke_user()->set_agency_id(user.substr(0, slash));
-    act.mutable_revoke_user()->set_user_id(user.substr(slash + 1));
+    *act.mutable_revoke_user() = user_option(vm);
   }
   const auto reply = submit_act(vm, admin_key, chain, act);
   std::cout << what << " revoked; audit entry " << reply.audit_seq() << ", revocation list "
@@ -403,11 +411,8 @@ int enrol_complete(const po::variables_map& vm) {
 int clearance_set(const po::variables_map& vm) {
   const auto [admin_key, chain, admin] = admin_identity(vm);
   const std::string user = opt(vm, "user");
-  const auto slash = user.find('/');
-  if (slash == std::string::npos) usage_error("--user: AGENCY/USER");
   v1::AdminAct query;
-  query.mutable_get_user()->set_agency_id(user.substr(0, slash));
-  query.mutable_get_user()->set_user_id(user.substr(slash + 1));
+  *query.mutable_get_user() = user_option(vm);
   const auto current = submit_act(vm, admin_key, chain, query);
   v1::UserCertificate body;
   must(identity::parse_canonical(as_bytes(current.user_certificate().body()), body, "user certificate"),

@@ -103,6 +103,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_fetch_key_package(std::uint64_t rid, const pb::FetchKeyPackage& m);
   void handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAct& m);
   void handle_fetch_revocations(std::uint64_t rid);
+  // The answer to an administrative act once its storage step is done: AdminActOk, or the error.
+  static std::function<void(Session&, Outcome&)> admin_act_reply(std::uint64_t rid, std::shared_ptr<pb::AdminActOk> reply,
+                                                                 std::string actor);
   void handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAdmin& admin,
                             const identity::v1::AdminChain& chain, const identity::v1::AdminAct& act,
                             const std::string& act_body);
