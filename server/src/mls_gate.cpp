@@ -132,6 +132,21 @@ Result<MlsGate::Applied> MlsGate::check_handshake(Store& store, GroupRef group, 
   return out;
 }
 
+Status MlsGate::check_kind(pb::MessageKind kind, BytesView payload, Outcome& o) {
+  auto message = codec::decode_exact<mls::MlsMessage>(payload);
+  if (!message.ok()) return reject(o, pb::INVALID_HANDSHAKE, "the payload is not an MLS message: " + message.error().message);
+  if (kind == pb::APPLICATION) {
+    const auto* priv = std::get_if<mls::PrivateMessage>(&message->body);
+    if (!priv || priv->content_type != mls::ContentType::application) {
+      return reject(o, pb::INVALID_ARGUMENT, "APPLICATION messages are MLS PrivateMessages of application data; "
+                                             "proposals and commits go as HANDSHAKE PublicMessages");
+    }
+  } else if (kind == pb::WELCOME && !std::holds_alternative<mls::Welcome>(message->body)) {
+    return reject(o, pb::INVALID_ARGUMENT, "WELCOME messages are MLS Welcomes");
+  }
+  return {};
+}
+
 Status MlsGate::apply(Store& store, GroupRef group, const Applied& changes) {
   for (DeviceRef d : changes.removed) GCHAT_TRY_STATUS(store.remove_member(group, d));
   for (DeviceRef d : changes.added) GCHAT_TRY_STATUS(store.add_member(group, d));

@@ -34,6 +34,9 @@ class MlsGate {
   // for the caller to apply once the message has its sequence number (apply()).
   Result<Applied> check_handshake(Store& store, GroupRef group, BytesView message, BytesView sender_key, Outcome& o);
   Status apply(Store& store, GroupRef group, const Applied& changes);
+  // What other kinds must be: an APPLICATION message a PrivateMessage of application data (a
+  // proposal or commit may not travel encrypted past the relay), a WELCOME a Welcome.
+  static Status check_kind(pb::MessageKind kind, BytesView payload, Outcome& o);
   // Remove proposals, from the relay as the group's external sender, for the leaves of these
   // devices; each is observed into the state and returned encoded, to be stored and delivered.
   Result<std::vector<Bytes>> propose_removes(Store& store, GroupRef group, const std::vector<Bytes>& device_keys,

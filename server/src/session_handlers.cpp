@@ -219,6 +219,11 @@ void Session::handle_send(std::uint64_t rid, const pb::SendMessage& m) {
   if (m.payload().empty() || m.payload().size() > relay_.config().max_payload_bytes) {
     return send_error(rid, pb::INVALID_ARGUMENT, "payload must be 1 to max-payload-bytes bytes");
   }
+  if (relay_.certificate_mode() && m.kind() != pb::HANDSHAKE) {
+    // Checked here, on the connection's strand, not on the storage thread.
+    Outcome o;
+    if (!MlsGate::check_kind(m.kind(), as_bytes(m.payload()), o).ok()) return send_error(rid, o.code, o.message);
+  }
   struct Sent {
     GroupRef group = 0;
     std::uint64_t seq = 0;

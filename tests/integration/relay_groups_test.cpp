@@ -186,6 +186,16 @@ TEST_CASE("the relay refuses forged and out-of-date handshakes, and membership r
   REQUIRE(replay.has_error());
   CHECK(replay.error().code() == pb::INVALID_HANDSHAKE);
 
+  // A commit or Welcome passed off as an application message is refused before it is stored.
+  auto next = alice.group->commit({}, {}, kNow);
+  REQUIRE(next.ok());
+  auto smuggled = alice.client->send_message(kGroupId, encoded(next->commit), pb::APPLICATION);
+  REQUIRE(smuggled.has_error());
+  CHECK(smuggled.error().code() == pb::INVALID_ARGUMENT);
+  auto not_welcome = alice.client->send_message(kGroupId, encoded(next->commit), pb::WELCOME);
+  REQUIRE(not_welcome.has_error());
+  CHECK(not_welcome.error().code() == pb::INVALID_ARGUMENT);
+
   pb::ClientFrame add;
   add.mutable_add_members()->set_group_id(kGroupId);
   add.mutable_add_members()->add_member_keys(std::string(32, 'x'));

@@ -239,9 +239,12 @@ Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
 
 mls::GroupRules MemberVerifier::rules() const {
   std::shared_ptr<const MemberVerifier> self = shared_from_this();
-  return mls::GroupRules(
+  mls::GroupRules rules(
       [self](const mls::Credential& c, BytesView key, mls::CredentialUse use) { return self->check_credential(c, key, use); },
       [self](const mls::EpochChange& change) { return self->check_epoch(change); });
+  // The relay verifies every change of membership and policy, so none may travel encrypted.
+  rules.public_handshakes_only = true;
+  return rules;
 }
 
 }  // namespace gchat::identity

@@ -122,6 +122,7 @@ Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, co
   Group g(suite);
   g.validator_ = std::move(rules.validator);
   g.epoch_check_ = std::move(rules.epoch_check);
+  g.public_handshakes_only_ = rules.public_handshakes_only;
   g.identity_ = clone_identity(identity);
   GCHAT_TRY(auto bundle, make_key_package(suite, identity, 0, ~std::uint64_t{0}));
   const LeafIndex me = g.tree_.add_leaf(bundle.key_package.leaf_node);
@@ -177,6 +178,7 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
   if (!tree_data) return fail(Errc::mls_invalid_welcome, "no ratchet tree: neither in the GroupInfo nor given");
   g.validator_ = options.rules.validator;
   g.epoch_check_ = options.rules.epoch_check;
+  g.public_handshakes_only_ = options.rules.public_handshakes_only;
   GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.validator_));
 
   std::optional<LeafIndex> me;
@@ -422,6 +424,7 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   Group g(suite);
   g.validator_ = std::move(rules.validator);
   g.epoch_check_ = std::move(rules.epoch_check);
+  g.public_handshakes_only_ = rules.public_handshakes_only;
   g.identity_ = clone_identity(identity);
   GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.validator_));
 
@@ -514,6 +517,9 @@ Result<Received> Group::process(const MlsMessage& message) {
     content = pub->content;
     auth = pub->auth;
   } else if (const auto* priv = std::get_if<PrivateMessage>(&message.body)) {
+    if (public_handshakes_only_ && priv->content_type != ContentType::application) {
+      return fail(Errc::mls_invalid_message, "this group takes proposals and commits as PublicMessages only");
+    }
     GCHAT_TRY(auto opened, unprotect_private(*suite_, context_, *secret_tree_, secrets_.sender_data_secret, *priv,
                                              signature_key));
     content = std::move(opened.content);
@@ -893,6 +899,7 @@ Result<Group> Group::deserialize(const crypto::CipherSuite& suite, BytesView dat
   Group g(suite);
   g.validator_ = std::move(rules.validator);
   g.epoch_check_ = std::move(rules.epoch_check);
+  g.public_handshakes_only_ = rules.public_handshakes_only;
   g.identity_ = clone_identity(identity);
   g.context_ = stored.context;
   GCHAT_TRY(g.tree_, RatchetTree::decode(suite, stored.tree));

@@ -319,3 +319,20 @@ TEST_CASE("a direct conversation holds two people, with all their devices") {
   REQUIRE_FALSE(third.ok());
   CHECK(third.error().code == Errc::policy_not_permitted);
 }
+
+TEST_CASE("a G-Chat member refuses proposals and commits that travel encrypted, past the relay's eyes") {
+  World w;
+  w.person("alice", Clearance::secret);
+  w.person("bob", Clearance::secret);
+  auto group = w.create("alice", w.policy(Clearance::secret));
+  auto first = group.commit({w.key_package("bob")}, {}, kNow);
+  REQUIRE(first.ok());
+  auto bob = w.join("bob", *first->welcome);
+  REQUIRE(bob.ok());
+  auto hidden = wire(*group.protect(as_bytes("x")));
+  std::get<mls::PrivateMessage>(hidden.body).content_type = mls::ContentType::commit;
+  auto r = bob->process(hidden);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::mls_invalid_message);
+  CHECK(r.error().message.find("PublicMessages only") != std::string::npos);
+}

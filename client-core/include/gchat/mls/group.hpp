@@ -140,6 +140,10 @@ struct GroupRules {
 
   CredentialValidator validator = accept_basic_credentials;
   EpochCheck epoch_check;  // empty: nothing beyond the RFC
+  // Proposals and commits must come as PublicMessages (a PrivateMessage may then carry only
+  // application data), so that an outside verifier — G-Chat's relay — sees every change of
+  // membership and policy. This member's own proposals and commits are always PublicMessages.
+  bool public_handshakes_only = false;
 };
 
 struct JoinOptions {
@@ -240,6 +244,7 @@ class Group {
   const crypto::CipherSuite* suite_;
   CredentialValidator validator_ = accept_basic_credentials;
   EpochCheck epoch_check_;
+  bool public_handshakes_only_ = false;
   Status check_epoch(const EpochChange& change) const { return epoch_check_ ? epoch_check_(change) : Status{}; }
   std::vector<CachedProposal> pending_;             // this epoch's proposals
   std::map<Bytes, SecretBytes> own_update_keys_;    // our proposed leaf encryption keys -> private keys
