@@ -41,6 +41,67 @@ Result<v1::RevocationList> current_list(Store& store) {
   return list;
 }
 
+// Removes devices from groups at once (no more deliveries) and, as each group's external sender,
+// proposes the removal of their leaves; the proposals are stored like any handshake message, from
+// the relay's own device record, and the next commit by any member applies them.
+struct Expulsion {
+  GroupRef group = 0;
+  Bytes group_id;
+  std::vector<std::pair<std::uint64_t, Bytes>> proposals;  // seq, encoded MLSMessage
+  std::vector<DeviceRef> removed;
+};
+using Members = std::map<GroupRef, std::vector<std::pair<DeviceRef, Bytes>>>;
+
+Result<std::vector<Expulsion>> expel(Store& store, Relay& relay, const Members& members) {
+  std::vector<Expulsion> outs;
+  if (members.empty()) return outs;
+  const Bytes& relay_key = relay.signing_key().public_key();
+  GCHAT_TRY(auto relay_device, store.find_device(relay_key));
+  DeviceRef relay_ref = relay_device ? relay_device->ref : 0;
+  if (!relay_device) {
+    GCHAT_TRY(auto registered, store.register_device(relay_key, now_ms()));
+    relay_ref = registered.ref;
+  }
+  for (const auto& [g, devices] : members) {
+    Expulsion out;
+    out.group = g;
+    std::vector<Bytes> keys;
+    for (const auto& [d, k] : devices) {
+      keys.push_back(k);
+      out.removed.push_back(d);
+    }
+    GCHAT_TRY(auto proposals, relay.gate().propose_removes(store, g, keys, relay.signing_key()));
+    GCHAT_TRY(auto group_id, store.group_id_of(g));
+    out.group_id = group_id.value_or(Bytes{});
+    for (auto& p : proposals) {
+      GCHAT_TRY(auto seq, store.append_message(g, pb::HANDSHAKE, relay_ref, p, now_ms()));
+      out.proposals.emplace_back(seq, std::move(p));
+    }
+    for (DeviceRef d : out.removed) GCHAT_TRY_STATUS(store.remove_member(g, d));
+    outs.push_back(std::move(out));
+  }
+  return outs;
+}
+
+// After the commit: the proposals go to the remaining members, the expelled devices leave.
+void deliver(Relay& relay, const std::vector<Expulsion>& outs) {
+  const std::string relay_key = to_string(relay.signing_key().public_key());
+  for (const auto& out : outs) {
+    for (const auto& [seq, payload] : out.proposals) {
+      pb::ServerFrame f;
+      auto* d = f.mutable_delivery();
+      d->set_group_id(to_string(out.group_id));
+      d->set_seq(seq);
+      d->set_kind(pb::HANDSHAKE);
+      d->set_sender_key(relay_key);
+      d->set_payload(to_string(payload));
+      d->set_server_time_ms(now_ms());
+      relay.fan_out(out.group, seq, std::make_shared<std::string>(f.SerializeAsString()));
+    }
+    relay.members_removed(out.group, out.removed);
+  }
+}
+
 }  // namespace
 
 // The answer to an administrative act once its storage step is done: AdminActOk, or the error.
@@ -145,7 +206,14 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
           kind = "user_revoked";
           subject = user->agency_id() + "/" + user->user_id();
         }
-        for (DeviceRef d : devices) GCHAT_TRY_STATUS(store.mark_device_revoked(d, now_ms()));
+        Members in_groups;
+        for (DeviceRef d : devices) {
+          GCHAT_TRY_STATUS(store.mark_device_revoked(d, now_ms()));
+          GCHAT_TRY(auto key, store.device_key(d));
+          GCHAT_TRY(auto groups, store.groups_of_device(d));
+          for (GroupRef g : groups) in_groups[g].emplace_back(d, key);
+        }
+        GCHAT_TRY(auto expelled, expel(store, *relay, in_groups));
         list.set_number(list.number() + 1);
         list.set_issued_at(static_cast<std::int64_t>(now_ms() / 1000));
         auto signed_list = identity::make_signed(identity::SignedKind::revocation_list, list, relay->signing_key());
@@ -154,8 +222,9 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
                                                    "revocation list " + std::to_string(list.number())));
         applied->set_audit_seq(audit_seq);
         applied->set_revocation_list_number(list.number());
-        o.after_commit = [relay, signed_list, list, devices] {
+        o.after_commit = [relay, signed_list, list, devices, expelled] {
           relay->set_revocations(signed_list, list);
+          deliver(*relay, expelled);
           relay->close_devices(devices, pb::REVOKED, "this device was revoked by an administrator");
         };
         return {};
@@ -194,7 +263,7 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
         GCHAT_TRY(v1::RevocationList list, current_list(store));
         std::int32_t old_level = -1;
         std::vector<Bytes> keys;
-        std::map<GroupRef, std::vector<std::pair<DeviceRef, Bytes>>> to_remove;
+        Members to_remove;
         for (DeviceRef d : devices) {
           GCHAT_TRY(auto key, store.device_key(d));
           GCHAT_TRY(auto found, store.device_identity(key));
@@ -212,38 +281,7 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
             if (!identity::at_least(verified.clearance, level)) to_remove[g].emplace_back(d, key);
           }
         }
-        // Removal proposals, stored and delivered like any handshake message, from the relay's
-        // own device record; the user's devices stop receiving the group now.
-        GCHAT_TRY(auto relay_device, store.find_device(relay->signing_key().public_key()));
-        DeviceRef relay_ref = relay_device ? relay_device->ref : 0;
-        if (!relay_device) {
-          GCHAT_TRY(auto registered, store.register_device(relay->signing_key().public_key(), now_ms()));
-          relay_ref = registered.ref;
-        }
-        struct Out {
-          GroupRef group;
-          Bytes group_id;
-          std::vector<std::pair<std::uint64_t, Bytes>> proposals;  // seq, encoded MLSMessage
-          std::vector<DeviceRef> removed;
-        };
-        std::vector<Out> outs;
-        for (const auto& [g, members] : to_remove) {
-          Out out{g, {}, {}, {}};
-          std::vector<Bytes> member_keys;
-          for (const auto& [d, k] : members) {
-            member_keys.push_back(k);
-            out.removed.push_back(d);
-          }
-          GCHAT_TRY(auto proposals, relay->gate().propose_removes(store, g, member_keys, relay->signing_key()));
-          GCHAT_TRY(auto group_id, store.group_id_of(g));
-          out.group_id = group_id.value_or(Bytes{});
-          for (auto& p : proposals) {
-            GCHAT_TRY(auto seq, store.append_message(g, pb::HANDSHAKE, relay_ref, p, now_ms()));
-            out.proposals.emplace_back(seq, std::move(p));
-          }
-          for (DeviceRef d : out.removed) GCHAT_TRY_STATUS(store.remove_member(g, d));
-          outs.push_back(std::move(out));
-        }
+        GCHAT_TRY(auto outs, expel(store, *relay, to_remove));
         if (old_level > static_cast<std::int32_t>(verified.clearance)) {
           list.set_number(list.number() + 1);
           list.set_issued_at(now_s);
@@ -259,23 +297,9 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
                                    ", removed from " + std::to_string(to_remove.size()) + " groups"));
         applied->set_audit_seq(audit_seq);
         applied->set_revocation_list_number(list.number());
-        const Bytes relay_key = relay->signing_key().public_key();
-        o.after_commit = [relay, outs, signed_list, list, relay_key] {
+        o.after_commit = [relay, outs, signed_list, list] {
           if (!signed_list.body().empty()) relay->set_revocations(signed_list, list);
-          for (const auto& out : outs) {
-            for (const auto& [seq, payload] : out.proposals) {
-              pb::ServerFrame f;
-              auto* d = f.mutable_delivery();
-              d->set_group_id(to_string(out.group_id));
-              d->set_seq(seq);
-              d->set_kind(pb::HANDSHAKE);
-              d->set_sender_key(to_string(relay_key));
-              d->set_payload(to_string(payload));
-              d->set_server_time_ms(now_ms());
-              relay->fan_out(out.group, seq, std::make_shared<std::string>(f.SerializeAsString()));
-            }
-            relay->members_removed(out.group, out.removed);
-          }
+          deliver(*relay, outs);
         };
         return {};
       },

@@ -265,3 +265,33 @@ TEST_CASE("lowering a clearance removes the member within one commit, and they r
   REQUIRE(refused.has_error());
   CHECK(refused.error().code() == pb::REVOKED);
 }
+
+TEST_CASE("revoking a member's device cuts it off and proposes its removal from the group") {
+  World w;
+  w.join_relay("alice", Clearance::secret);
+  w.join_relay("bob", Clearance::secret);
+  w.secret_group_with_bob();
+  auto& alice = w.people.at("alice");
+  auto& bob = w.people.at("bob");
+
+  v1::AdminAct act;
+  act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
+  act.set_nonce(7);
+  act.set_revoke_device(bob.device.body.device_key());
+  pb::ClientFrame submit;
+  *submit.mutable_submit_admin_act()->mutable_admin() = w.admin.chain;
+  *submit.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, w.admin.key);
+  auto ok = RelayClient::connect(w.relay.port(), w.relay.ca_file())->request(submit);
+  REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
+
+  auto proposal = alice.client->take_deliveries(1);
+  REQUIRE(proposal.size() == 1);
+  CHECK(proposal[0].sender_key() == to_str(w.relay_key));
+  REQUIRE(alice.group->process(decoded(proposal[0].payload())).ok());
+  auto commit = alice.group->commit({}, {}, kNow);
+  REQUIRE(commit.ok());
+  CHECK(alice.group->members().size() == 1);
+  auto sent = alice.client->send_message(kGroupId, encoded(commit->commit), pb::HANDSHAKE);
+  REQUIRE_MESSAGE(sent.has_send_ok(), sent.DebugString());
+  CHECK(bob.client->wait_closed());
+}
