@@ -134,7 +134,7 @@ Result<MlsGate::Applied> MlsGate::check_handshake(Store& store, GroupRef group, 
 
 Status MlsGate::check_kind(pb::MessageKind kind, BytesView payload, Outcome& o) {
   auto message = codec::decode_exact<mls::MlsMessage>(payload);
-  if (!message.ok()) return reject(o, pb::INVALID_HANDSHAKE, "the payload is not an MLS message: " + message.error().message);
+  if (!message.ok()) return reject(o, pb::INVALID_ARGUMENT, "the payload is not an MLS message: " + message.error().message);
   if (kind == pb::APPLICATION) {
     const auto* priv = std::get_if<mls::PrivateMessage>(&message->body);
     if (!priv || priv->content_type != mls::ContentType::application) {

@@ -148,12 +148,16 @@ TEST_CASE("a Confidential user cannot join a Secret group: the client refuses, a
   CHECK(r.error().code() == pb::POLICY_REJECTED);
   CHECK(r.error().message().find("clearance_too_low") != std::string::npos);
 
-  // Carol is not a member; the group goes on in the epoch the relay accepted.
-  auto carol_send = carol.client->send_message(kGroupId, "hello", pb::APPLICATION);
-  REQUIRE(carol_send.has_error());
-  CHECK(carol_send.error().code() == pb::NOT_A_MEMBER);
+  // Carol is not a member (even replaying a member's well-formed message); the group goes on in
+  // the epoch the relay accepted.
   auto hello = alice.group->protect(as_bytes("still just us"));
   REQUIRE(hello.ok());
+  auto carol_send = carol.client->send_message(kGroupId, encoded(*hello), pb::APPLICATION);
+  REQUIRE(carol_send.has_error());
+  CHECK(carol_send.error().code() == pb::NOT_A_MEMBER);
+  auto garbage = carol.client->send_message(kGroupId, "hello", pb::APPLICATION);
+  REQUIRE(garbage.has_error());
+  CHECK(garbage.error().code() == pb::INVALID_ARGUMENT);
   REQUIRE(alice.client->send_message(kGroupId, encoded(*hello)).has_send_ok());
   auto got = w.people.at("bob").client->take_deliveries(1);
   REQUIRE(got.size() == 1);
