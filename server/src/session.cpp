@@ -3,6 +3,7 @@
 
 #include "gchat/server/audit_log.hpp"
 #include "gchat/identity/verify.hpp"
+#include "mls_gate.hpp"
 #include "wire.hpp"
 
 #include <sodium.h>
@@ -363,10 +364,13 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
   pending_identity_.reset();
   if (relay_.certificate_mode()) {
     // The chain is checked before the challenge: a device without a valid one learns why at once.
-    auto revoked = relay_.revocations();
-    auto verified = identity::verify_chain(as_bytes(m.chain()),
-                                           identity::TrustAnchor{relay_.root_key(), static_cast<std::int64_t>(now_ms() / 1000), revoked.get()});
-    if (verified.ok() && !equal_ct(verified->device_key, device_key_)) {
+    // The verifier is the one the relay checks MLS leaves with: reconnecting devices, and the
+    // agencies and administrators shared by many devices, are verified once.
+    mls::Credential credential;
+    credential.credential_type = mls::CredentialType::gchat;
+    credential.identity = to_bytes(m.chain());
+    auto verified = relay_.gate().verifier().verify(credential, device_key_);
+    if (!verified.ok() && verified.error().code == Errc::mls_invalid_credential) {
       verified = fail(Errc::cert_mismatch, "the chain certifies another device key");
     }
     if (!verified.ok()) {
