@@ -32,6 +32,21 @@ Status check_policy_shape(const v1::GroupPolicy& p) {
   return {};
 }
 
+// The agency and user a gchat credential names, read without verification.
+std::optional<v1::UserRef> user_of(const mls::Credential& credential) {
+  if (credential.credential_type != mls::CredentialType::gchat) return std::nullopt;
+  v1::Chain chain;
+  v1::UserCertificate user;
+  if (!chain.ParseFromArray(credential.identity.data(), static_cast<int>(credential.identity.size())) ||
+      !user.ParseFromString(chain.user().body())) {
+    return std::nullopt;
+  }
+  v1::UserRef ref;
+  ref.set_agency_id(user.agency_id());
+  ref.set_user_id(user.user_id());
+  return ref;
+}
+
 bool still_valid(const VerifiedDevice& d, std::int64_t now, const Revocations* revoked) {
   if (now >= d.not_after) return false;
   if (!revoked) return true;
@@ -224,6 +239,19 @@ Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
   for (mls::LeafIndex leaf : to_check) {
     GCHAT_TRY(VerifiedDevice member, verify_leaf(tree, leaf));
     GCHAT_TRY_STATUS(admissible(member.user, policy));
+  }
+  // A member that refreshes its leaf (an Update, a committer's path) stays the same person. Its old
+  // chain was verified when it was admitted and may be revoked since (a renewed clearance), so
+  // only the names are read from it.
+  for (mls::LeafIndex leaf : change.replaced) {
+    const mls::LeafNode* before = change.previous_tree ? change.previous_tree->leaf(leaf) : nullptr;
+    if (!before) continue;
+    GCHAT_TRY(VerifiedDevice now_is, verify_leaf(tree, leaf));
+    const auto was = user_of(before->credential);
+    if (!was || was->agency_id() != now_is.user.agency.agency_id || was->user_id() != now_is.user.user_id) {
+      return fail(Errc::policy_not_permitted, "the member at leaf " + std::to_string(leaf) + " may not become " +
+                                                  user_key(now_is.user));
+    }
   }
   if (policy.kind() == v1::DIRECT) {
     std::set<std::string> people;

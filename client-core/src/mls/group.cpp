@@ -137,7 +137,7 @@ Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, co
     GCHAT_TRY(Requirements req, requirements_of(g.context_.extensions));
     GCHAT_TRY_STATUS(check_tree_supports(suite, g.tree_, req, g.validator_));
   }
-  GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &g.context_, &g.tree_, std::nullopt, {me}}));
+  GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &g.context_, &g.tree_, std::nullopt, {me}, {}, nullptr}));
   Bytes init(suite.hash_length());
   randombytes_buf(init.data(), init.size());
   const SecretBytes init_secret = SecretBytes::take(init);
@@ -192,7 +192,7 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
   if (!me) return fail(Errc::mls_invalid_welcome, "this key package's leaf is not in the tree");
 
   g.context_ = info.group_context;
-  GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &g.context_, &g.tree_, std::nullopt, g.members()}));
+  GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &g.context_, &g.tree_, std::nullopt, g.members(), {}, nullptr}));
   GCHAT_TRY(g.secrets_, derive_epoch_from_joiner(suite, secrets.joiner_secret, psk, codec::encode(g.context_)));
   if (confirmation_tag(suite, g.secrets_.confirmation_key, g.context_.confirmed_transcript_hash) != info.confirmation_tag) {
     return fail(Errc::mls_bad_confirmation_tag, "the GroupInfo's confirmation tag does not verify");
@@ -328,9 +328,11 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   for (const KeyPackage* kp : changes.adds) joining.push_back(*kp);
 
   {
-    EpochChange change{&context_, &next, &next_tree, private_.leaf, added};
-    for (const auto& [leaf, node] : changes.updates) change.admitted.push_back(leaf);
-    change.admitted.push_back(private_.leaf);  // the path brings a new leaf node
+    EpochChange change{&context_, &next, &next_tree, private_.leaf, added, {}, nullptr};
+    change.previous_tree = &tree_;
+    for (const auto& [leaf, node] : changes.updates) change.replaced.push_back(leaf);
+    change.replaced.push_back(private_.leaf);  // the path brings a new leaf node
+    change.admitted.insert(change.admitted.end(), change.replaced.begin(), change.replaced.end());
     GCHAT_TRY_STATUS(check_epoch(change));
   }
   GCHAT_TRY(CreatedPath created, create_update_path(*suite_, next_tree, private_.leaf, identity_.signature.private_key,
@@ -448,7 +450,7 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   own.leaf = me;
   GroupContext next = info.group_context;
   next.epoch = info.group_context.epoch + 1;
-  GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &next, &g.tree_, std::nullopt, g.members()}));
+  GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &next, &g.tree_, std::nullopt, g.members(), {}, nullptr}));
   GCHAT_TRY(CreatedPath created,
             create_update_path(suite, g.tree_, me, identity.signature.private_key, next, {}, own));
 
@@ -620,10 +622,12 @@ Result<Received> Group::process(const MlsMessage& message) {
     commit_secret = SecretBytes(zeros(*suite_));
   }
   {
-    EpochChange change{&context_, &next, &next_tree, std::nullopt, r.added};
+    EpochChange change{&context_, &next, &next_tree, std::nullopt, r.added, {}, nullptr};
+    change.previous_tree = &tree_;
     if (!external) change.committer = content.sender.index;
-    for (LeafIndex leaf : r.updated) change.admitted.push_back(leaf);
-    if (commit->path && !external) change.admitted.push_back(committer);
+    change.replaced = r.updated;
+    if (commit->path && !external) change.replaced.push_back(committer);
+    change.admitted.insert(change.admitted.end(), change.replaced.begin(), change.replaced.end());
     GCHAT_TRY_STATUS(check_epoch(change));
   }
   const Bytes confirmed = confirmed_transcript_hash(*suite_, interim_transcript_hash_, wire_format, content, auth.signature);

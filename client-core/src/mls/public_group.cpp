@@ -35,7 +35,7 @@ Result<PublicGroup> PublicGroup::from_group_info(const crypto::CipherSuite& suit
   GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, rules.validator));
   g.context_ = info.group_context;
   if (rules.epoch_check) {
-    EpochChange change{nullptr, &g.context_, &g.tree_, std::nullopt, {}};
+    EpochChange change{nullptr, &g.context_, &g.tree_, std::nullopt, {}, {}, nullptr};
     for (LeafIndex i = 0; i < g.tree_.leaf_count(); ++i) {
       if (g.tree_.leaf(i)) change.admitted.push_back(i);
     }
@@ -127,10 +127,12 @@ Result<PublicGroup::Observed> PublicGroup::observe(const MlsMessage& message) {
     next.tree_hash = next_tree.tree_hash();
   }
   if (rules_.epoch_check) {
-    EpochChange change{&context_, &next, &next_tree, std::nullopt, out.added};
+    EpochChange change{&context_, &next, &next_tree, std::nullopt, out.added, {}, nullptr};
+    change.previous_tree = &tree_;
     if (!external) change.committer = committer;
-    change.admitted.insert(change.admitted.end(), updated.begin(), updated.end());
-    if (commit->path && !external) change.admitted.push_back(committer);
+    change.replaced = updated;
+    if (commit->path && !external) change.replaced.push_back(committer);
+    change.admitted.insert(change.admitted.end(), change.replaced.begin(), change.replaced.end());
     GCHAT_TRY_STATUS(rules_.epoch_check(change));
   }
   next.confirmed_transcript_hash = confirmed_transcript_hash(*suite_, interim_transcript_hash_, WireFormat::public_message,

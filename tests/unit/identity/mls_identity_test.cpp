@@ -336,3 +336,42 @@ TEST_CASE("a G-Chat member refuses proposals and commits that travel encrypted, 
   CHECK(r.error().code == Errc::mls_invalid_message);
   CHECK(r.error().message.find("PublicMessages only") != std::string::npos);
 }
+
+TEST_CASE("a member cannot become someone else by refreshing its leaf") {
+  World w;
+  auto& alice = w.person("alice", Clearance::secret);
+  auto& bob = w.person("bob", Clearance::secret);
+  // Mallory (a real, cleared user) certifies Bob's device key as one of hers; a modified client of
+  // Bob's could put that chain in its next leaf. Our Group never changes a leaf's credential, so
+  // the epoch check is driven directly with the trees such a commit would produce.
+  auto mallory = w.pki.user(w.moi_admin, "mallory", Clearance::secret);
+  auto device = w.pki.device(w.moi_admin, mallory);
+  device.body.set_device_key(bob.device.body.device_key());
+  *device.chain.mutable_device() = make_signed(SignedKind::device_certificate, device.body, mallory.identity);
+  auto as_mallory = mls_identity(device.chain, bob.device.key);
+  REQUIRE(as_mallory.ok());
+
+  auto leaf_of = [](const mls::Identity& id) {
+    auto kp = mls::make_key_package(suite(), id, 0, mls::kMaxKeyPackageLifetime);
+    REQUIRE(kp.ok());
+    return kp->key_package.leaf_node;
+  };
+  mls::RatchetTree before(suite());
+  before.add_leaf(leaf_of(alice.id));
+  const auto bob_leaf = before.add_leaf(leaf_of(bob.id));
+  mls::RatchetTree switched = before;
+  REQUIRE(switched.update_leaf(bob_leaf, leaf_of(*as_mallory)).ok());
+  mls::RatchetTree refreshed = before;
+  REQUIRE(refreshed.update_leaf(bob_leaf, leaf_of(bob.id)).ok());
+
+  mls::GroupContext context;
+  context.extensions = group_extensions(w.policy(Clearance::secret));
+  mls::EpochChange change{&context, &context, &switched, bob_leaf, {bob_leaf}, {bob_leaf}, &before};
+  auto r = w.verifier->check_epoch(change);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::policy_not_permitted);
+  CHECK(r.error().message.find("may not become moi/mallory") != std::string::npos);
+
+  change.tree = &refreshed;
+  CHECK(w.verifier->check_epoch(change).ok());
+}

@@ -125,6 +125,11 @@ struct EpochChange {
   const RatchetTree* tree = nullptr;       // the tree of the new epoch
   std::optional<LeafIndex> committer;      // the member committing; none for creation, joins, external commits
   std::vector<LeafIndex> admitted;         // leaves new or replaced in this epoch (every leaf on a join)
+  // Of `admitted`, the leaves of existing members that now carry a new leaf node (Updates, the
+  // committer's path), with the tree they had before; the application checks the member is still
+  // the same person.
+  std::vector<LeafIndex> replaced;
+  const RatchetTree* previous_tree = nullptr;
   bool extensions_changed() const { return previous && previous->extensions != next->extensions; }
 };
 using EpochCheck = std::function<Status(const EpochChange& change)>;
