@@ -133,15 +133,24 @@ Result<MlsGate::Applied> MlsGate::check_handshake(Store& store, GroupRef group, 
 }
 
 Status MlsGate::check_kind(pb::MessageKind kind, BytesView payload, Outcome& o) {
-  auto message = codec::decode_exact<mls::MlsMessage>(payload);
-  if (!message.ok()) return reject(o, pb::INVALID_ARGUMENT, "the payload is not an MLS message: " + message.error().message);
+  // Only the header is read (version, wire format, and for a PrivateMessage its group id, epoch
+  // and content type, which RFC 9420 §6.3 leaves in the clear): this is on every message's path.
+  codec::Reader r(payload);
+  auto version = r.u16();
+  auto wire_format = r.u16();
+  if (!version.ok() || !wire_format.ok() || *version != static_cast<std::uint16_t>(mls::ProtocolVersion::mls10)) {
+    return reject(o, pb::INVALID_ARGUMENT, "the payload is not an MLS 1.0 message");
+  }
   if (kind == pb::APPLICATION) {
-    const auto* priv = std::get_if<mls::PrivateMessage>(&message->body);
-    if (!priv || priv->content_type != mls::ContentType::application) {
+    const bool private_message = *wire_format == static_cast<std::uint16_t>(mls::WireFormat::private_message);
+    auto group_id = private_message ? r.opaque_view() : Result<BytesView>(fail(Errc::malformed, ""));
+    auto epoch = group_id.ok() ? r.u64() : Result<std::uint64_t>(fail(Errc::malformed, ""));
+    auto content_type = epoch.ok() ? r.u8() : Result<std::uint8_t>(fail(Errc::malformed, ""));
+    if (!content_type.ok() || *content_type != static_cast<std::uint8_t>(mls::ContentType::application)) {
       return reject(o, pb::INVALID_ARGUMENT, "APPLICATION messages are MLS PrivateMessages of application data; "
                                              "proposals and commits go as HANDSHAKE PublicMessages");
     }
-  } else if (kind == pb::WELCOME && !std::holds_alternative<mls::Welcome>(message->body)) {
+  } else if (kind == pb::WELCOME && *wire_format != static_cast<std::uint16_t>(mls::WireFormat::welcome)) {
     return reject(o, pb::INVALID_ARGUMENT, "WELCOME messages are MLS Welcomes");
   }
   return {};
