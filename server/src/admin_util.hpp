@@ -7,6 +7,9 @@
 #include "gchat/base/bytes.hpp"
 #include "gchat/base/error.hpp"
 #include "gchat/relay/v1/relay.pb.h"
+#include "gchat/server/session.hpp"
+#include "gchat/server/store.hpp"
+#include "wire.hpp"
 
 namespace gchat::server {
 
@@ -20,6 +23,13 @@ inline Bytes act_id_of(const std::string& body) {
   Bytes id(crypto_hash_sha256_BYTES);
   crypto_hash_sha256(id.data(), reinterpret_cast<const unsigned char*>(body.data()), body.size());
   return id;
+}
+
+// Records an act as applied, inside its storage step; a second submission is a replay.
+inline Status claim_act(Store& store, Outcome& o, BytesView act_id) {
+  GCHAT_TRY(bool fresh, store.claim_admin_act(act_id, wire::now_ms()));
+  if (!fresh) return reject(o, pb::REPLAYED, "this act was already applied");
+  return {};
 }
 
 }  // namespace gchat::server

@@ -180,8 +180,7 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
   Relay* relay = &relay_;
   with_store(
       [=](Store& store, Outcome& o) -> Status {
-        GCHAT_TRY(bool fresh, store.claim_admin_act(act_id, now_ms()));
-        if (!fresh) return reject(o, pb::REPLAYED, "this act was already applied");
+        GCHAT_TRY_STATUS(claim_act(store, o, act_id));
         GCHAT_TRY(v1::RevocationList list, current_list(store));
         std::vector<DeviceRef> devices;
         std::string kind, subject;
@@ -255,8 +254,7 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
   Relay* relay = &relay_;
   with_store(
       [=](Store& store, Outcome& o) -> Status {
-        GCHAT_TRY(bool fresh, store.claim_admin_act(act_id, now_ms()));
-        if (!fresh) return reject(o, pb::REPLAYED, "this act was already applied");
+        GCHAT_TRY_STATUS(claim_act(store, o, act_id));
         const std::string who = verified.agency.agency_id + "/" + verified.user_id;
         GCHAT_TRY(auto devices, store.devices_of_user(verified.agency.agency_id, verified.user_id));
         if (devices.empty()) return reject(o, pb::UNKNOWN_DEVICE, "user '" + who + "' has no device on this relay");

@@ -70,8 +70,7 @@ void Session::handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAd
     record.expires_at = g.expires_at();
     const std::string who = agency + "/" + g.template_().user_id();
     run = [=](Store& store, Outcome& o) -> Status {
-      GCHAT_TRY(bool fresh, store.claim_admin_act(act_id, now_ms()));
-      if (!fresh) return reject(o, pb::REPLAYED, "this act was already applied");
+      GCHAT_TRY_STATUS(claim_act(store, o, act_id));
       auto added = store.add_enrolment(record);
       if (!added.ok() && added.error().code == Errc::already_exists) {
         return reject(o, pb::INVALID_ARGUMENT, "this enrolment code is already in use");
@@ -91,8 +90,7 @@ void Session::handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAd
     const std::string issuer = chain.SerializeAsString();
     const std::string who = agency + "/" + body.user_id();
     run = [=](Store& store, Outcome& o) -> Status {
-      GCHAT_TRY(bool fresh, store.claim_admin_act(act_id, now_ms()));
-      if (!fresh) return reject(o, pb::REPLAYED, "this act was already applied");
+      GCHAT_TRY_STATUS(claim_act(store, o, act_id));
       GCHAT_TRY(auto pending, store.pending_enrolments(agency));
       const EnrolmentRecord* match = nullptr;
       for (const auto& p : pending) {

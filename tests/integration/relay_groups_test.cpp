@@ -73,6 +73,17 @@ struct World {
   }
   static Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
+  // The administrator's act, signed now, on a connection of its own.
+  pb::ServerFrame submit(v1::AdminAct act) {
+    act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
+    act.set_nonce(++nonce);
+    pb::ClientFrame f;
+    *f.mutable_submit_admin_act()->mutable_admin() = admin.chain;
+    *f.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, admin.key);
+    return RelayClient::connect(relay.port(), relay.ca_file())->request(f);
+  }
+  std::uint64_t nonce = 0;
+
   // Alice creates the Secret group on the relay and adds Bob; both end in the same epoch.
   void secret_group_with_bob() {
     auto& alice = people.at("alice");
@@ -223,14 +234,8 @@ TEST_CASE("lowering a clearance removes the member within one commit, and they r
   lowered.body.set_name_en(bob.user.body.name_en());
   lowered.cert = identity::make_signed(identity::SignedKind::user_certificate, lowered.body, w.admin.key);
   v1::AdminAct act;
-  act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
-  act.set_nonce(42);
   *act.mutable_set_clearance() = lowered.cert;
-  pb::ClientFrame submit;
-  *submit.mutable_submit_admin_act()->mutable_admin() = w.admin.chain;
-  *submit.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, w.admin.key);
-  auto admin_client = RelayClient::connect(w.relay.port(), w.relay.ca_file());
-  auto ok = admin_client->request(submit);
+  auto ok = w.submit(act);
   REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
   CHECK(ok.admin_act_ok().revocation_list_number() == 1);  // Bob's Secret certificate is revoked
 
@@ -279,13 +284,8 @@ TEST_CASE("revoking a member's device cuts it off and proposes its removal from 
   auto& bob = w.people.at("bob");
 
   v1::AdminAct act;
-  act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
-  act.set_nonce(7);
   act.set_revoke_device(bob.device.body.device_key());
-  pb::ClientFrame submit;
-  *submit.mutable_submit_admin_act()->mutable_admin() = w.admin.chain;
-  *submit.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, w.admin.key);
-  auto ok = RelayClient::connect(w.relay.port(), w.relay.ca_file())->request(submit);
+  auto ok = w.submit(act);
   REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
 
   auto proposal = alice.client->take_deliveries(1);
