@@ -47,9 +47,12 @@ Status MlsGate::save(Store& store, GroupRef group, const mls::PublicGroup& state
 }
 
 Result<identity::Clearance> MlsGate::level_of(Store& store, GroupRef group) {
-  GCHAT_TRY(auto state, load(store, group));
-  GCHAT_TRY(auto policy, identity::policy_of(state.context().extensions));
-  return static_cast<identity::Clearance>(policy.level());
+  // save() keeps the policy's level beside the state, so no state need be decoded for it.
+  GCHAT_TRY(auto level, store.group_level(group));
+  if (!level) return fail(Errc::not_found, "the group has no MLS state on this relay");
+  auto clearance = identity::clearance_from_int(*level);
+  if (!clearance) return fail(Errc::storage_corrupt, "a stored group level is out of range");
+  return *clearance;
 }
 
 Result<DeviceRef> MlsGate::device_for_leaf(Store& store, const mls::LeafNode& leaf) {

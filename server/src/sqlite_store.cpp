@@ -347,6 +347,10 @@ class SqliteStore final : public Store {
     return st.run();
   }
 
+  // The columns enrolment_from() reads, in its order.
+  static constexpr const char* kSelectEnrolments =
+      "SELECT code_hash, agency_id, admin_id, grant_data, expires_at, identity_key, redeemed_ms, certificate, "
+      "issuer_chain FROM enrolments ";
   static EnrolmentRecord enrolment_from(const Statement& st) {
     EnrolmentRecord r;
     r.code_hash = st.blob(0);
@@ -362,8 +366,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<EnrolmentRecord>> find_enrolment(BytesView code_hash) override {
-    GCHAT_TRY(auto st, prepare("SELECT code_hash, agency_id, admin_id, grant_data, expires_at, identity_key, "
-                               "redeemed_ms, certificate, issuer_chain FROM enrolments WHERE code_hash = ?"));
+    static const std::string sql = std::string(kSelectEnrolments) + "WHERE code_hash = ?";
+    GCHAT_TRY(auto st, prepare(sql.c_str()));
     st.bind(1, code_hash);
     GCHAT_TRY(bool row, st.step());
     if (!row) return std::optional<EnrolmentRecord>{};
@@ -380,9 +384,9 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<EnrolmentRecord>> pending_enrolments(const std::string& agency_id) override {
-    GCHAT_TRY(auto st, prepare("SELECT code_hash, agency_id, admin_id, grant_data, expires_at, identity_key, "
-                               "redeemed_ms, certificate, issuer_chain FROM enrolments "
-                               "WHERE agency_id = ? AND redeemed_ms IS NOT NULL AND certificate IS NULL"));
+    static const std::string sql =
+        std::string(kSelectEnrolments) + "WHERE agency_id = ? AND redeemed_ms IS NOT NULL AND certificate IS NULL";
+    GCHAT_TRY(auto st, prepare(sql.c_str()));
     st.bind(1, as_bytes(agency_id));
     std::vector<EnrolmentRecord> out;
     for (;;) {
@@ -481,6 +485,14 @@ class SqliteStore final : public Store {
     GCHAT_TRY(auto lv, prepare("UPDATE groups SET level = ? WHERE id = ?"));
     lv.bind(1, level).bind(2, group);
     return lv.run();
+  }
+
+  Result<std::optional<std::int32_t>> group_level(GroupRef group) override {
+    GCHAT_TRY(auto st, prepare("SELECT g.level FROM groups g JOIN group_states s ON s.group_ref = g.id WHERE g.id = ?"));
+    st.bind(1, group);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<std::int32_t>{};
+    return std::optional<std::int32_t>(static_cast<std::int32_t>(st.i64(0)));
   }
 
   Result<std::vector<GroupRef>> groups_of_device(DeviceRef device) override {

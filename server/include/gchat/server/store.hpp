@@ -149,6 +149,8 @@ class Store {
   // The public MLS state of a group (certificate mode) and its classification level.
   virtual Result<std::optional<Bytes>> group_state(GroupRef group) = 0;
   virtual Status set_group_state(GroupRef group, std::uint64_t epoch, BytesView state, std::int32_t level) = 0;
+  // The level set with the group's state; nothing for a group without one.
+  virtual Result<std::optional<std::int32_t>> group_level(GroupRef group) = 0;
   virtual Result<std::vector<GroupRef>> groups_of_device(DeviceRef device) = 0;
   virtual Result<std::optional<Bytes>> group_id_of(GroupRef group) = 0;
 
