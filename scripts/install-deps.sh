@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config openssl
   libssl-dev libsodium-dev libsqlite3-dev
   libboost1.81-dev libboost-program-options1.81-dev
-  libprotobuf-dev protobuf-compiler
+  libprotobuf-dev protobuf-compiler libicu-dev
   nlohmann-json3-dev doctest-dev
 )
 # Callers may ask for more (scripts/fuzz.sh: clang and its fuzzer runtime).

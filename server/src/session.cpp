@@ -287,6 +287,7 @@ void Session::dispatch(const pb::ClientFrame& f) {
     case B::kFetch: return handle_fetch(rid, f.fetch());
     case B::kUploadKeyPackages: return handle_upload_key_packages(rid, f.upload_key_packages());
     case B::kFetchKeyPackage: return handle_fetch_key_package(rid, f.fetch_key_package());
+    case B::kFetchUserKeyPackages: return handle_fetch_user_key_packages(rid, f.fetch_user_key_packages());
     default: send_error(rid, pb::MALFORMED_FRAME, "unsupported request");
   }
 }

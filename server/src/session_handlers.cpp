@@ -1,5 +1,6 @@
 // Request handlers of an authenticated session: groups, messages, cursors, history, key packages.
 // Each validates its input on the strand, then runs one atomic step in the storage writer.
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 
@@ -16,6 +17,7 @@ namespace {
 
 constexpr std::size_t kMaxGroupIdBytes = 255;
 constexpr std::size_t kDeviceKeyBytes = 32;
+constexpr std::size_t kMaxDevicesPerUser = 16;
 constexpr std::uint32_t kDefaultFetch = 100;
 constexpr std::uint32_t kMaxFetch = 500;
 constexpr std::size_t kMaxKeyPackageBytes = 64 * 1024;
@@ -417,6 +419,48 @@ void Session::handle_fetch_key_package(std::uint64_t rid, const pb::FetchKeyPack
         kp->set_device_key(to_string(key));
         kp->set_key_package(to_string(taken->data));
         kp->set_last_resort(taken->last_resort);
+        s.send_frame(f);
+      });
+}
+
+void Session::handle_fetch_user_key_packages(std::uint64_t rid, const pb::FetchUserKeyPackages& m) {
+  if (!relay_.certificate_mode()) {
+    return send_error(rid, pb::NOT_SUPPORTED, "people are known only to a relay with a pinned root");
+  }
+  if (m.agency_id().empty() || m.agency_id().size() > 64 || m.user_id().empty() || m.user_id().size() > 64) {
+    return send_error(rid, pb::INVALID_ARGUMENT, "agency_id and user_id must be 1 to 64 bytes");
+  }
+  auto taken = std::make_shared<std::vector<std::pair<Bytes, KeyPackageRecord>>>();
+  const std::string agency = m.agency_id();
+  const std::string user = m.user_id();
+  const DeviceRef self = device_;
+  with_store(
+      [=](Store& store, Outcome&) -> Status {
+        GCHAT_TRY(auto devices, store.devices_of_user(agency, user));
+        // The asking device is already in whatever group it adds its own person's devices to.
+        devices.erase(std::remove(devices.begin(), devices.end(), self), devices.end());
+        // Bounded: a person has a handful of devices; more than this is not a person.
+        if (devices.size() > kMaxDevicesPerUser) devices.resize(kMaxDevicesPerUser);
+        for (const DeviceRef ref : devices) {
+          GCHAT_TRY(auto key, store.device_key(ref));
+          GCHAT_TRY(auto current, store.find_device(key));  // not revoked
+          if (!current) continue;
+          GCHAT_TRY(auto kp, store.take_key_package(ref));
+          if (kp) taken->emplace_back(std::move(key), std::move(*kp));
+        }
+        return {};
+      },
+      [rid, taken](Session& s, Outcome& o) {
+        if (!o.status.ok()) return s.send_outcome_error(rid, o);
+        pb::ServerFrame f;
+        f.set_request_id(rid);
+        auto* list = f.mutable_user_key_packages();
+        for (const auto& [key, record] : *taken) {
+          auto* kp = list->add_key_packages();
+          kp->set_device_key(to_string(key));
+          kp->set_key_package(to_string(record.data));
+          kp->set_last_resort(record.last_resort);
+        }
         s.send_frame(f);
       });
 }

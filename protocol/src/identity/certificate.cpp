@@ -19,6 +19,7 @@ std::string_view signing_label(SignedKind kind) noexcept {
     case SignedKind::revocation_list: return "G-Chat revocation list v1";
     case SignedKind::admin_act: return "G-Chat admin act v1";
     case SignedKind::audit_checkpoint: return "G-Chat audit checkpoint v1";
+    case SignedKind::post: return "G-Chat post v1";
   }
   return "G-Chat unknown v1";
 }

@@ -23,6 +23,7 @@ enum class SignedKind {
   revocation_list,
   admin_act,
   audit_checkpoint,
+  post,  // a chat message's content, signed by the sending device (client API Envelope)
 };
 std::string_view signing_label(SignedKind kind) noexcept;
 

@@ -101,6 +101,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_fetch(std::uint64_t rid, const pb::Fetch& m);
   void handle_upload_key_packages(std::uint64_t rid, const pb::UploadKeyPackages& m);
   void handle_fetch_key_package(std::uint64_t rid, const pb::FetchKeyPackage& m);
+  void handle_fetch_user_key_packages(std::uint64_t rid, const pb::FetchUserKeyPackages& m);
   void handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAct& m);
   void handle_fetch_revocations(std::uint64_t rid);
   // The answer to an administrative act once its storage step is done: AdminActOk, or the error.

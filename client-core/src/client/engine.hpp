@@ -1,0 +1,200 @@
+#pragma once
+// The client core's engine: everything behind gchat::client::Client, run on its one network thread
+// (an asio io_context). It owns the local store, the identity, every conversation's MLS state and
+// the relay connection; front ends reach it only through Requests and it answers only through
+// Outputs, so nothing here needs a lock.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+
+#include "connection.hpp"
+#include "gchat/client/store.hpp"
+#include "gchat/client/v1/client.pb.h"
+#include "gchat/identity/mls_identity.hpp"
+#include "gchat/relay/v1/relay.pb.h"
+
+namespace gchat::client {
+
+namespace api = ::gchat::client::v1;
+namespace pb = ::gchat::relay::v1;
+namespace idv1 = ::gchat::identity::v1;
+namespace asio = boost::asio;
+
+// A failure on its way to the front end.
+struct ApiError {
+  api::ErrorCode code = api::INTERNAL;
+  std::string message;
+  int relay_code = 0;
+};
+ApiError api_error(const Error& e);
+ApiError relay_error(const pb::Error& e);
+Result<mls::KeyPackageBundle> unpack_bundle(BytesView data);
+inline bool same_bytes(BytesView a, BytesView b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
+class Engine {
+ public:
+  using Emit = std::function<void(api::Output)>;
+  Engine(asio::io_context& ioc, api::Config config, Emit emit);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void handle(api::Request request);
+  void shutdown();
+
+ private:
+  using Reply = std::function<void(const pb::ServerFrame&)>;
+  using Done = std::function<void(std::optional<ApiError>)>;
+
+  struct Conv {
+    std::optional<mls::Group> group;
+    api::Conversation info;
+    std::uint64_t next_seq = 1;
+    Bytes pending_commit;             // sent, waiting for its place
+    Bytes pending_welcome;
+    std::optional<mls::Group> pending_group;
+    bool proposals_waiting = false;   // cached proposals to commit
+    bool busy = false;                // a membership operation is running
+    std::deque<std::function<void()>> waiting_ops;
+    Done on_commit_placed;
+    std::uint64_t catch_up_to = 0;    // relay's last seq when we connected
+  };
+
+  // --- responses and events
+  void respond(std::uint64_t id, const std::function<void(api::Response&)>& fill);
+  void respond_error(std::uint64_t id, const ApiError& e);
+  void event(const std::function<void(api::Event&)>& fill);
+  void problem(const ApiError& e);
+
+  // --- store and identity (engine.cpp)
+  void open(std::uint64_t id, const api::Open& r);
+  Status load_identity();
+  Status load_conversations();
+  api::Sender self_sender() const;
+  api::Sender sender_of(const identity::VerifiedDevice& d) const;
+  api::Person person_of(const identity::VerifiedUser& u) const;
+  void status(std::uint64_t id);
+  void enrol(std::uint64_t id, const api::Enrol& r);
+  void collect(std::uint64_t id, std::string code, std::chrono::steady_clock::time_point deadline);
+  Status finish_enrolment(const idv1::Chain& chain, const identity::SigningKey& device);
+  void request_link(std::uint64_t id);
+  void approve_link(std::uint64_t id, const api::ApproveLink& r);
+  void complete_link(std::uint64_t id, const api::CompleteLink& r);
+  bool enrolled() const { return device_key_.has_value(); }
+  std::int64_t now_s() const;
+  std::int64_t now_ms() const;
+
+  // --- relay connection (engine.cpp)
+  void connect();
+  void on_open();
+  void on_frame(pb::ServerFrame frame);
+  void on_closed(const std::string& reason);
+  void authenticated(const pb::AuthOk& ok);
+  void set_state(api::ConnectionState::State s, std::string reason = {}, std::uint32_t retry_ms = 0);
+  void relay(pb::ClientFrame frame, Reply reply);
+  // Runs `action` once the relay is reachable (authenticated unless pre_auth), or fails with OFFLINE
+  // after `wait`.
+  void when_online(bool pre_auth, std::chrono::milliseconds wait, std::function<void()> action,
+                   std::function<void(ApiError)> failed);
+  void run_waiters();
+  void refill_key_packages(std::function<void()> then);
+  void fetch_revocations();
+
+  // --- conversations (engine_groups.cpp)
+  void list_conversations(std::uint64_t id);
+  void create_conversation(std::uint64_t id, const api::CreateConversation& r);
+  void change_members(std::uint64_t id, const Bytes& group_id, const google::protobuf::RepeatedPtrField<idv1::UserRef>& who,
+                      bool add);
+  void leave(std::uint64_t id, const api::Leave& r);
+  void fetch_key_packages(std::vector<idv1::UserRef> people, std::vector<mls::KeyPackage> got,
+                          std::function<void(Result<std::vector<mls::KeyPackage>>)> done);
+  // Serializes membership operations per conversation: op runs when no other one is.
+  void run_exclusive(const Bytes& group_id, std::function<void(Done)> op);
+  void commit_changes(const Bytes& group_id, const std::vector<mls::KeyPackage>& adds,
+                      const std::vector<mls::LeafIndex>& removes, Done done);
+  void adopt_pending(Conv& c, const Bytes& group_id);
+  void drop_pending(Conv& c, const Bytes& group_id);
+  void commit_waiting_proposals(const Bytes& group_id);
+  void process_pending_links();
+  Status save(const Bytes& group_id, Conv& c);
+  void refresh_members(Conv& c);
+  Conv* find(const Bytes& group_id);
+  Result<identity::VerifiedDevice> leaf_device(const mls::Group& g, mls::LeafIndex leaf) const;
+  mls::GroupRules rules() const { return verifier_->rules(); }
+
+  // --- deliveries (engine_groups.cpp)
+  void on_delivery(const pb::Delivery& d);
+  Status process_delivery(const pb::Delivery& d, Conv* c);
+  Status join_from_welcome(const pb::Delivery& d, bool& joined);
+  Status process_handshake(const pb::Delivery& d, Conv& c);
+  Status process_application(const pb::Delivery& d, Conv& c);
+  void ack(const Bytes& group_id, std::uint64_t seq);
+
+  // --- messages (engine_messages.cpp)
+  void send_text(std::uint64_t id, const api::SendText& r);
+  void forward(std::uint64_t id, const api::Forward& r);
+  Result<api::Message> queue_post(const Bytes& group_id, api::Post post, const std::string& index_text,
+                                  const api::Forwarded* forwarded);
+  void flush_outbox();
+  void own_application(const pb::Delivery& d, Conv& c);
+  Status receive_post(const pb::Delivery& d, Conv& c, BytesView data, const identity::VerifiedDevice& from,
+                      const mls::LeafNode& leaf);
+  void mark_read(std::uint64_t id, const api::MarkRead& r);
+  void history(std::uint64_t id, const api::History& r);
+  void search(std::uint64_t id, const api::Search& r);
+  Result<api::Message> load_message(const StoredMessage& m) const;
+
+  asio::io_context& ioc_;
+  api::Config config_;
+  Emit emit_;
+  const crypto::CipherSuite* suite_ = nullptr;
+  std::mt19937_64 rng_;
+
+  std::unique_ptr<Store> store_;
+  std::optional<identity::SigningKey> device_key_;
+  std::optional<identity::SigningKey> user_key_;  // on the device that enrolled (it signs linked devices)
+  idv1::Chain chain_;
+  Bytes chain_bytes_;
+  std::optional<mls::Identity> mls_id_;
+  identity::VerifiedDevice self_;
+  Bytes relay_key_;
+  std::string relay_id_;
+  std::shared_ptr<identity::MemberVerifier> verifier_;
+  std::map<Bytes, Conv> convs_;
+  bool loaded_ = false;
+
+  std::unique_ptr<asio::ssl::context> tls_;
+  std::shared_ptr<Connection> conn_;
+  bool open_ = false;          // the connection is up (WebSocket handshake done)
+  bool authenticated_ = false;
+  bool stopping_ = false;
+  std::size_t endpoint_ = 0;
+  std::uint32_t attempt_ = 0;
+  asio::steady_timer retry_timer_;
+  asio::steady_timer link_timer_;
+  std::uint64_t next_relay_id_ = 1;
+  std::map<std::uint64_t, Reply> replies_;
+  struct Waiter {
+    bool pre_auth;
+    std::function<void()> action;
+    std::function<void(ApiError)> failed;
+    std::shared_ptr<asio::steady_timer> timer;
+  };
+  std::deque<std::shared_ptr<Waiter>> waiters_;
+  std::set<std::int64_t> in_flight_;  // outbox rows sent on this connection
+  bool linking_ = false;
+  api::ConnectionState state_;
+};
+
+}  // namespace gchat::client

@@ -1,0 +1,609 @@
+// Conversations: creating them, changing who is in them, and taking the relay's deliveries in
+// order (Welcomes, commits, proposals, application messages).
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "engine.hpp"
+
+namespace gchat::client {
+
+namespace {
+
+Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+std::string to_str(BytesView b) { return std::string(b.begin(), b.end()); }
+std::string person_key(const api::Person& p) { return p.agency_id() + "/" + p.user_id(); }
+
+Result<mls::MlsMessage> decode_message(const std::string& payload) {
+  return codec::decode_exact<mls::MlsMessage>(as_bytes(payload));
+}
+
+// The leaf a Remove proposal names, if the message is one.
+std::optional<mls::LeafIndex> removed_by(const mls::MlsMessage& m) {
+  const auto* pub = std::get_if<mls::PublicMessage>(&m.body);
+  if (!pub) return std::nullopt;
+  const auto* proposal = std::get_if<mls::Proposal>(&pub->content.body);
+  if (!proposal) return std::nullopt;
+  const auto* remove = std::get_if<mls::Remove>(&proposal->body);
+  if (!remove) return std::nullopt;
+  return remove->removed;
+}
+
+constexpr std::size_t kMaxTitle = 200;
+constexpr int kMaxPeoplePerRequest = 500;
+constexpr auto kLinkRetry = std::chrono::seconds(2);
+
+}  // namespace
+
+Engine::Conv* Engine::find(const Bytes& group_id) {
+  auto it = convs_.find(group_id);
+  return it == convs_.end() ? nullptr : &it->second;
+}
+
+Status Engine::save(const Bytes& group_id, Conv& c) {
+  StoredGroup g;
+  g.group_id = group_id;
+  g.info = to_bytes(c.info.SerializeAsString());
+  if (c.group) g.state = c.group->serialize();
+  g.next_seq = c.next_seq;
+  g.pending_commit = c.pending_commit;
+  g.pending_welcome = c.pending_welcome;
+  if (c.pending_group) g.pending_state = c.pending_group->serialize();
+  return store_->save_group(g);
+}
+
+Result<identity::VerifiedDevice> Engine::leaf_device(const mls::Group& g, mls::LeafIndex leaf) const {
+  const mls::LeafNode* node = g.tree().leaf(leaf);
+  if (!node) return fail(Errc::mls_invalid_sender, "no member at that leaf");
+  return verifier_->verify(node->credential, node->signature_key);
+}
+
+// The conversation's view as front ends show it: policy and one entry per person.
+void Engine::refresh_members(Conv& c) {
+  if (!c.group) return;
+  auto policy = identity::policy_of(c.group->context().extensions);
+  if (policy.ok()) {
+    c.info.set_kind(policy->kind());
+    c.info.set_level(policy->level());
+    c.info.set_title(policy->title());
+    c.info.mutable_allowed_agencies()->CopyFrom(policy->allowed_agencies());
+    c.info.mutable_admins()->CopyFrom(policy->admins());
+  }
+  c.info.clear_members();
+  std::set<std::string> seen;
+  for (mls::LeafIndex i = 0; i < c.group->tree().leaf_count(); ++i) {
+    if (!c.group->tree().leaf(i)) continue;
+    auto d = leaf_device(*c.group, i);
+    if (!d.ok()) continue;
+    api::Person p = person_of(d->user);
+    if (seen.insert(person_key(p)).second) *c.info.add_members() = std::move(p);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+void Engine::list_conversations(std::uint64_t id) {
+  api::Conversations out;
+  for (auto& [gid, c] : convs_) {
+    api::Conversation info = c.info;
+    info.set_conversation_id(to_str(gid));
+    auto read = store_->get("read/" + to_hex(gid));
+    std::int64_t read_row = 0;
+    if (read.ok() && *read && (*read)->size() == 8) std::memcpy(&read_row, (*read)->data(), 8);
+    if (auto unread = store_->unread(gid, read_row); unread.ok()) info.set_unread(*unread);
+    if (auto last = store_->history(gid, 0, 1); last.ok() && !last->empty()) {
+      if (auto m = load_message(last->back()); m.ok()) *info.mutable_last_message() = std::move(*m);
+    }
+    *out.add_conversations() = std::move(info);
+  }
+  respond(id, [&](api::Response& r) { *r.mutable_conversations() = std::move(out); });
+}
+
+void Engine::fetch_key_packages(std::vector<idv1::UserRef> people, std::vector<mls::KeyPackage> got,
+                                std::function<void(Result<std::vector<mls::KeyPackage>>)> done) {
+  if (people.empty()) return done(std::move(got));
+  idv1::UserRef who = people.back();
+  people.pop_back();
+  pb::ClientFrame f;
+  f.mutable_fetch_user_key_packages()->set_agency_id(who.agency_id());
+  f.mutable_fetch_user_key_packages()->set_user_id(who.user_id());
+  const bool self = who.agency_id() == self_.user.agency.agency_id && who.user_id() == self_.user.user_id;
+  relay(std::move(f), [this, who, self, people = std::move(people), got = std::move(got),
+                       done = std::move(done)](const pb::ServerFrame& reply) mutable {
+    if (reply.has_error()) {
+      const auto e = relay_error(reply.error());
+      return done(fail(Errc::invalid_argument, e.message));
+    }
+    std::size_t found = 0;
+    for (const auto& kp : reply.user_key_packages().key_packages()) {
+      auto m = decode_message(kp.key_package());
+      if (!m.ok() || !std::holds_alternative<mls::KeyPackage>(m->body)) continue;
+      got.push_back(std::get<mls::KeyPackage>(m->body));
+      ++found;
+    }
+    if (found == 0 && !self) {
+      return done(fail(Errc::not_found, who.agency_id() + "/" + who.user_id() +
+                                            " has no device ready (not enrolled, or never connected)"));
+    }
+    fetch_key_packages(std::move(people), std::move(got), std::move(done));
+  });
+}
+
+void Engine::create_conversation(std::uint64_t id, const api::CreateConversation& r) {
+  if (r.kind() != idv1::DIRECT && r.kind() != idv1::GROUP) {
+    return respond_error(id, {api::INVALID_ARGUMENT, "kind must be DIRECT or GROUP (channels come with their own API)"});
+  }
+  if (r.kind() == idv1::DIRECT && r.members_size() != 1) {
+    return respond_error(id, {api::INVALID_ARGUMENT, "a direct chat has exactly one other person"});
+  }
+  if (r.members_size() > kMaxPeoplePerRequest || r.title().size() > kMaxTitle) {
+    return respond_error(id, {api::INVALID_ARGUMENT, "too many members or too long a title"});
+  }
+  if (static_cast<int>(r.level()) > static_cast<int>(self_.user.clearance)) {
+    return respond_error(id, {api::NOT_CLEARED, "you may not create a conversation above your own clearance"});
+  }
+  idv1::GroupPolicy policy;
+  policy.set_kind(r.kind());
+  policy.set_level(r.level());
+  policy.set_title(r.title());
+  policy.mutable_allowed_agencies()->CopyFrom(r.allowed_agencies());
+  auto* admin = policy.add_admins();
+  admin->set_agency_id(self_.user.agency.agency_id);
+  admin->set_user_id(self_.user.user_id);
+  // Clients refuse people the policy excludes before asking the relay for anything.
+  std::vector<idv1::UserRef> people(r.members().begin(), r.members().end());
+  idv1::UserRef me;
+  me.set_agency_id(self_.user.agency.agency_id);
+  me.set_user_id(self_.user.user_id);
+  people.push_back(me);  // this person's other devices
+  fetch_key_packages(people, {}, [this, id, policy](Result<std::vector<mls::KeyPackage>> kps) {
+    if (!kps.ok()) return respond_error(id, api_error(kps.error()));
+    Bytes gid(16);
+    randombytes_buf(gid.data(), gid.size());
+    auto group = mls::Group::create(*suite_, gid, *mls_id_, rules(),
+                                    identity::group_extensions(policy, identity::RelaySender{relay_key_, relay_id_}));
+    if (!group.ok()) return respond_error(id, api_error(group.error()));
+    auto info = group->group_info();
+    if (!info.ok()) return respond_error(id, api_error(info.error()));
+    pb::ClientFrame f;
+    f.mutable_create_group()->set_group_id(to_str(gid));
+    f.mutable_create_group()->set_group_info(to_str(codec::encode(*info)));
+    auto shared = std::make_shared<mls::Group>(std::move(*group));
+    relay(std::move(f), [this, id, gid, shared, adds = std::move(*kps)](const pb::ServerFrame& reply) {
+      if (reply.has_error()) return respond_error(id, relay_error(reply.error()));
+      Conv& c = convs_[gid];
+      c.group = std::move(*shared);
+      c.next_seq = 1;
+      refresh_members(c);
+      c.info.set_conversation_id(to_str(gid));
+      if (auto s = save(gid, c); !s.ok()) return respond_error(id, api_error(s.error()));
+      event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
+      if (adds.empty()) return respond(id, [&](api::Response& resp) { *resp.mutable_conversation() = c.info; });
+      run_exclusive(gid, [this, id, gid, adds](Done release) {
+        commit_changes(gid, adds, {}, [this, id, gid, release](std::optional<ApiError> e) {
+          release(e);
+          if (e) return respond_error(id, *e);
+          Conv* c2 = find(gid);
+          respond(id, [&](api::Response& resp) { *resp.mutable_conversation() = c2->info; });
+        });
+      });
+    });
+  });
+}
+
+void Engine::change_members(std::uint64_t id, const Bytes& gid, const google::protobuf::RepeatedPtrField<idv1::UserRef>& who,
+                            bool add) {
+  Conv* c = find(gid);
+  if (!c || !c->group || c->info.left()) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  if (c->info.kind() == idv1::DIRECT) return respond_error(id, {api::NOT_PERMITTED, "a direct chat keeps its two people"});
+  if (who.empty() || who.size() > kMaxPeoplePerRequest) return respond_error(id, {api::INVALID_ARGUMENT, "name 1 to 500 people"});
+  if (!add && !identity::is_listed(c->info.admins(), self_.user)) {
+    return respond_error(id, {api::NOT_PERMITTED, "only the conversation's admins remove people"});
+  }
+  std::vector<idv1::UserRef> people(who.begin(), who.end());
+  run_exclusive(gid, [this, id, gid, people, add](Done release) {
+    auto finish = [this, id, gid, release](std::optional<ApiError> e) {
+      release(e);
+      if (e) return respond_error(id, *e);
+      Conv* c2 = find(gid);
+      respond(id, [&](api::Response& resp) { *resp.mutable_conversation() = c2->info; });
+    };
+    if (add) {
+      return fetch_key_packages(people, {}, [this, gid, finish](Result<std::vector<mls::KeyPackage>> kps) {
+        if (!kps.ok()) return finish(api_error(kps.error()));
+        commit_changes(gid, *kps, {}, finish);
+      });
+    }
+    Conv* c2 = find(gid);
+    std::vector<mls::LeafIndex> leaves;
+    for (mls::LeafIndex i = 0; i < c2->group->tree().leaf_count(); ++i) {
+      if (!c2->group->tree().leaf(i) || i == c2->group->own_leaf()) continue;
+      auto d = leaf_device(*c2->group, i);
+      if (!d.ok()) continue;
+      for (const auto& p : people) {
+        if (p.agency_id() == d->user.agency.agency_id && p.user_id() == d->user.user_id) leaves.push_back(i);
+      }
+    }
+    if (leaves.empty()) return finish(ApiError{api::NOT_FOUND, "none of these people is in the conversation"});
+    commit_changes(gid, {}, leaves, finish);
+  });
+}
+
+void Engine::leave(std::uint64_t id, const api::Leave& r) {
+  const Bytes gid = to_bytes(r.conversation_id());
+  Conv* c = find(gid);
+  if (!c || !c->group || c->info.left()) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  // A member cannot commit its own removal: it proposes it, and the others' clients commit it.
+  auto proposal = c->group->propose_remove(c->group->own_leaf());
+  if (!proposal.ok()) return respond_error(id, api_error(proposal.error()));
+  when_online(
+      false, std::chrono::seconds(15),
+      [this, id, gid, payload = to_str(codec::encode(*proposal))] {
+        pb::ClientFrame f;
+        f.mutable_send()->set_group_id(to_str(gid));
+        f.mutable_send()->set_kind(pb::HANDSHAKE);
+        f.mutable_send()->set_payload(payload);
+        relay(std::move(f), [this, id, gid](const pb::ServerFrame& reply) {
+          if (reply.has_error()) return respond_error(id, relay_error(reply.error()));
+          Conv* c2 = find(gid);
+          if (c2) {
+            c2->info.set_left(true);
+            (void)save(gid, *c2);
+          }
+          respond(id, [](api::Response& resp) { resp.set_done(true); });
+        });
+      },
+      [this, id](ApiError e) { respond_error(id, e); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commits: made on a copy, adopted when the relay hands the commit back in its place.
+
+void Engine::run_exclusive(const Bytes& gid, std::function<void(Done)> op) {
+  Conv* c = find(gid);
+  if (!c) return;
+  if (c->busy) {
+    c->waiting_ops.push_back([this, gid, op = std::move(op)] { run_exclusive(gid, op); });
+    return;
+  }
+  c->busy = true;
+  op([this, gid](std::optional<ApiError>) {
+    Conv* c2 = find(gid);
+    if (!c2) return;
+    c2->busy = false;
+    if (!c2->waiting_ops.empty()) {
+      auto next = std::move(c2->waiting_ops.front());
+      c2->waiting_ops.pop_front();
+      asio::post(ioc_, std::move(next));
+    }
+  });
+}
+
+void Engine::commit_changes(const Bytes& gid, const std::vector<mls::KeyPackage>& adds,
+                            const std::vector<mls::LeafIndex>& removes, Done done) {
+  Conv* c = find(gid);
+  if (!c || !c->group || c->info.left()) return done(ApiError{api::NOT_FOUND, "no such conversation"});
+  if (!authenticated_) return done(ApiError{api::OFFLINE, "changing members needs the relay"});
+  if (!c->pending_commit.empty()) return done(ApiError{api::CONFLICT, "another change is on its way; try again"});
+  auto copy = mls::Group::deserialize(*suite_, c->group->serialize(), *mls_id_, rules());
+  if (!copy.ok()) return done(api_error(copy.error()));
+  auto out = copy->commit(adds, removes, static_cast<std::uint64_t>(now_s()));
+  if (!out.ok()) return done(api_error(out.error()));
+  c->pending_commit = codec::encode(out->commit);
+  c->pending_welcome = out->welcome ? codec::encode(*out->welcome) : Bytes{};
+  c->pending_group = std::move(*copy);
+  if (auto s = save(gid, *c); !s.ok()) {
+    c->pending_commit.clear();
+    c->pending_welcome.clear();
+    c->pending_group.reset();
+    return done(api_error(s.error()));
+  }
+  c->on_commit_placed = std::move(done);
+  pb::ClientFrame f;
+  f.mutable_send()->set_group_id(to_str(gid));
+  f.mutable_send()->set_kind(pb::HANDSHAKE);
+  f.mutable_send()->set_payload(to_str(c->pending_commit));
+  relay(std::move(f), [this, gid](const pb::ServerFrame& reply) {
+    if (!reply.has_error()) return;  // placed: adopted when it comes back
+    Conv* c2 = find(gid);
+    if (!c2 || c2->pending_commit.empty()) return;
+    Done waiter = std::move(c2->on_commit_placed);
+    c2->on_commit_placed = nullptr;
+    // A lost connection leaves the question open: the commit may be in place; the stream tells.
+    if (reply.error().code() == pb::SHUTTING_DOWN) {
+      if (waiter) waiter(ApiError{api::OFFLINE, "the connection dropped; the change completes when it is back"});
+      return;
+    }
+    drop_pending(*c2, gid);
+    if (waiter) waiter(relay_error(reply.error()));
+  });
+}
+
+void Engine::drop_pending(Conv& c, const Bytes& gid) {
+  c.pending_commit.clear();
+  c.pending_welcome.clear();
+  c.pending_group.reset();
+  (void)save(gid, c);
+  if (c.on_commit_placed) {
+    Done waiter = std::move(c.on_commit_placed);
+    c.on_commit_placed = nullptr;
+    waiter(ApiError{api::CONFLICT, "another member changed the conversation first; try again"});
+  }
+}
+
+void Engine::adopt_pending(Conv& c, const Bytes& gid) {
+  c.group = std::move(c.pending_group);
+  c.pending_group.reset();
+  c.pending_commit.clear();
+  Bytes welcome = std::move(c.pending_welcome);
+  c.pending_welcome.clear();
+  Done waiter = std::move(c.on_commit_placed);
+  c.on_commit_placed = nullptr;
+  if (welcome.empty()) {
+    if (waiter) asio::post(ioc_, [waiter] { waiter(std::nullopt); });
+    return;
+  }
+  // After the transaction that adopts the commit: the Welcome follows it on the relay.
+  asio::post(ioc_, [this, gid, welcome = std::move(welcome), waiter] {
+    pb::ClientFrame f;
+    f.mutable_send()->set_group_id(to_str(gid));
+    f.mutable_send()->set_kind(pb::WELCOME);
+    f.mutable_send()->set_payload(to_str(welcome));
+    relay(std::move(f), [this, waiter](const pb::ServerFrame& reply) {
+      if (reply.has_error()) {
+        problem(relay_error(reply.error()));
+        if (waiter) waiter(relay_error(reply.error()));
+        return;
+      }
+      if (waiter) waiter(std::nullopt);
+    });
+  });
+}
+
+void Engine::commit_waiting_proposals(const Bytes& gid) {
+  Conv* c = find(gid);
+  if (!c || !c->proposals_waiting || !c->group || c->info.left() || !authenticated_) return;
+  run_exclusive(gid, [this, gid](Done release) {
+    Conv* c2 = find(gid);
+    if (!c2 || !c2->proposals_waiting) return release(std::nullopt);
+    c2->proposals_waiting = false;
+    commit_changes(gid, {}, {}, [release](std::optional<ApiError> e) { release(e); });
+  });
+}
+
+// A device this one linked joins every conversation this one is in, one commit each, as soon as
+// the new device has published key packages.
+void Engine::process_pending_links() {
+  if (linking_ || !authenticated_ || !loaded_) return;
+  auto links = store_->pending_links();
+  if (!links.ok() || links->empty()) return;
+  const Bytes device = links->front();
+  for (auto& [gid, c] : convs_) {
+    if (!c.group || c.info.left() || !c.pending_commit.empty()) continue;
+    bool present = false;
+    for (mls::LeafIndex i = 0; i < c.group->tree().leaf_count() && !present; ++i) {
+      const auto* leaf = c.group->tree().leaf(i);
+      present = leaf && leaf->signature_key == device;
+    }
+    if (present) continue;
+    linking_ = true;
+    pb::ClientFrame f;
+    f.mutable_fetch_key_package()->set_device_key(to_str(device));
+    const Bytes group_id = gid;
+    relay(std::move(f), [this, group_id](const pb::ServerFrame& reply) {
+      auto retry_later = [this] {
+        linking_ = false;
+        link_timer_.expires_after(kLinkRetry);
+        link_timer_.async_wait([this](boost::system::error_code ec) {
+          if (!ec && !stopping_) process_pending_links();
+        });
+      };
+      if (!reply.has_key_package()) return retry_later();
+      auto m = decode_message(reply.key_package().key_package());
+      if (!m.ok() || !std::holds_alternative<mls::KeyPackage>(m->body)) return retry_later();
+      run_exclusive(group_id, [this, group_id, kp = std::get<mls::KeyPackage>(m->body), retry_later](Done release) {
+        commit_changes(group_id, {kp}, {}, [this, release, retry_later](std::optional<ApiError> e) {
+          release(e);
+          if (e) return retry_later();
+          linking_ = false;
+          process_pending_links();
+        });
+      });
+    });
+    return;
+  }
+  // In every conversation now.
+  (void)store_->drop_pending_link(device);
+  process_pending_links();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deliveries, in order per conversation.
+
+void Engine::ack(const Bytes& gid, std::uint64_t seq) {
+  pb::ClientFrame f;
+  f.mutable_ack()->set_group_id(to_str(gid));
+  f.mutable_ack()->set_seq(seq);
+  relay(std::move(f), [](const pb::ServerFrame&) {});
+}
+
+void Engine::on_delivery(const pb::Delivery& d) {
+  if (!loaded_ || !mls_id_) return;
+  const Bytes gid = to_bytes(d.group_id());
+  Conv* c = find(gid);
+  if (c && !c->group) return ack(gid, d.seq());  // left: nothing more to read
+  if (!c) {
+    bool joined = false;
+    if (d.kind() == pb::WELCOME) {
+      if (auto s = store_->begin(); !s.ok()) return problem(api_error(s.error()));
+      auto s = join_from_welcome(d, joined);
+      if (!s.ok()) {
+        store_->rollback();
+        problem(api_error(s.error()));
+        joined = false;
+      } else if (auto s2 = store_->commit(); !s2.ok()) {
+        convs_.erase(gid);
+        return problem(api_error(s2.error()));
+      }
+    }
+    if (!joined) {
+      // Before our Welcome (or for another joiner): kept until we join.
+      BufferedDelivery b{gid, d.seq(), d.kind(), to_bytes(d.sender_key()), to_bytes(d.payload()), d.server_time_ms()};
+      if (auto s = store_->buffer(b); !s.ok()) problem(api_error(s.error()));
+      return ack(gid, d.seq());
+    }
+    ack(gid, d.seq());
+    event([&](api::Event& e) { *e.mutable_conversation() = find(gid)->info; });
+    auto waiting = store_->buffered(gid);
+    (void)store_->drop_buffered(gid);
+    if (waiting.ok()) {
+      for (const auto& b : *waiting) {
+        if (b.seq <= d.seq()) continue;
+        pb::Delivery again;
+        again.set_group_id(d.group_id());
+        again.set_seq(b.seq);
+        again.set_kind(static_cast<pb::MessageKind>(b.kind));
+        again.set_sender_key(to_str(b.sender_key));
+        again.set_payload(to_str(b.payload));
+        again.set_server_time_ms(b.time_ms);
+        on_delivery(again);
+      }
+    }
+    return;
+  }
+  if (d.seq() < c->next_seq) return ack(gid, d.seq());  // seen before a restart
+  if (auto s = store_->begin(); !s.ok()) return problem(api_error(s.error()));
+  auto processed = process_delivery(d, c);
+  c->next_seq = d.seq() + 1;
+  auto saved = save(gid, *c);
+  if (saved.ok()) saved = store_->commit();
+  if (!saved.ok()) {
+    // The store did not take it: memory is ahead of disk. Start again from the disk, and let the
+    // relay deliver the message again (it is not acknowledged).
+    store_->rollback();
+    problem(api_error(saved.error()));
+    convs_.clear();
+    loaded_ = false;
+    (void)load_conversations();
+    if (conn_) conn_->close();
+    return on_closed("the local store failed: " + saved.error().message);
+  }
+  if (!processed.ok()) problem(api_error(processed.error()));
+  ack(gid, d.seq());
+  if (c->proposals_waiting) asio::post(ioc_, [this, gid] { commit_waiting_proposals(gid); });
+}
+
+Status Engine::process_delivery(const pb::Delivery& d, Conv* c) {
+  switch (d.kind()) {
+    case pb::HANDSHAKE: return process_handshake(d, *c);
+    case pb::APPLICATION: return process_application(d, *c);
+    default: return {};  // a Welcome for others
+  }
+}
+
+Status Engine::join_from_welcome(const pb::Delivery& d, bool& joined) {
+  GCHAT_TRY(auto m, decode_message(d.payload()));
+  const auto* welcome = std::get_if<mls::Welcome>(&m.body);
+  if (!welcome) return fail(Errc::mls_invalid_welcome, "a WELCOME delivery that is not a Welcome");
+  for (const auto& secret : welcome->secrets) {
+    GCHAT_TRY(auto packed, store_->take_key_package(secret.new_member));
+    if (!packed) continue;
+    GCHAT_TRY(auto bundle, unpack_bundle(*packed));
+    mls::JoinOptions options;
+    options.rules = rules();
+    GCHAT_TRY(auto group, mls::Group::join(*suite_, *welcome, std::move(bundle), *mls_id_, options));
+    const Bytes gid = to_bytes(d.group_id());
+    if (group.group_id() != gid) return fail(Errc::mls_wrong_group, "a Welcome for another conversation");
+    Conv& c = convs_[gid];
+    c.group = std::move(group);
+    c.next_seq = d.seq() + 1;
+    refresh_members(c);
+    c.info.set_conversation_id(to_str(gid));
+    GCHAT_TRY_STATUS(save(gid, c));
+    joined = true;
+    return {};
+  }
+  return {};
+}
+
+Status Engine::process_handshake(const pb::Delivery& d, Conv& c) {
+  const Bytes gid = to_bytes(d.group_id());
+  const bool own = same_bytes(as_bytes(d.sender_key()), device_key_->public_key());
+  std::vector<std::string> before;
+  for (const auto& p : c.info.members()) before.push_back(person_key(p));
+  auto membership_event = [&](std::optional<api::Sender> by, bool self_removed) {
+    api::MembershipChanged mc;
+    mc.set_conversation_id(to_str(gid));
+    std::set<std::string> after;
+    for (const auto& p : c.info.members()) {
+      after.insert(person_key(p));
+      if (std::find(before.begin(), before.end(), person_key(p)) == before.end()) *mc.add_added() = p;
+    }
+    for (const auto& k : before) {
+      if (after.count(k)) continue;
+      api::Person* p = mc.add_removed();
+      p->set_agency_id(k.substr(0, k.find('/')));
+      p->set_user_id(k.substr(k.find('/') + 1));
+    }
+    if (by) *mc.mutable_by() = *by;
+    mc.set_self_removed(self_removed);
+    event([&](api::Event& e) { *e.mutable_membership() = mc; });
+  };
+  if (own && !c.pending_commit.empty() && same_bytes(as_bytes(d.payload()), c.pending_commit)) {
+    adopt_pending(c, gid);
+    refresh_members(c);
+    membership_event(self_sender(), false);
+    return {};
+  }
+  if (own) return {};  // our own proposal (leaving), cached when made
+  GCHAT_TRY(auto m, decode_message(d.payload()));
+  GCHAT_TRY(auto received, c.group->process(m));
+  if (received.kind == mls::Received::Kind::proposal) {
+    // Someone else's proposal (the relay's Removes after a clearance change, a member leaving): any
+    // member commits it; a proposal removing us is for the others to commit.
+    const auto removed = removed_by(m);
+    if (!removed || *removed != c.group->own_leaf()) c.proposals_waiting = true;
+    return {};
+  }
+  if (received.kind != mls::Received::Kind::commit) return {};
+  c.proposals_waiting = false;
+  std::optional<api::Sender> by;
+  if (received.sender_type == mls::SenderType::member && !received.we_were_removed) {
+    if (auto dev = leaf_device(*c.group, received.sender); dev.ok()) by = sender_of(*dev);
+  }
+  if (!c.pending_commit.empty()) drop_pending(c, gid);  // ours lost the race
+  if (received.we_were_removed) {
+    c.group.reset();
+    c.info.set_left(true);
+    membership_event(by, true);
+    return {};
+  }
+  refresh_members(c);
+  membership_event(by, false);
+  return {};
+}
+
+Status Engine::process_application(const pb::Delivery& d, Conv& c) {
+  if (same_bytes(as_bytes(d.sender_key()), device_key_->public_key())) {
+    own_application(d, c);
+    return {};
+  }
+  GCHAT_TRY(auto m, decode_message(d.payload()));
+  auto received = c.group->process(m);
+  if (!received.ok()) {
+    // A message from an epoch we left behind: its sender sends it again in the current one.
+    if (received.error().code == Errc::mls_wrong_epoch || received.error().code == Errc::mls_generation_reused) return {};
+    return fail(received.error().code, "a message could not be opened: " + received.error().message);
+  }
+  if (received->kind != mls::Received::Kind::application) {
+    return fail(Errc::mls_invalid_message, "a handshake sent as an application message");
+  }
+  const mls::LeafNode* leaf = c.group->tree().leaf(received->sender);
+  if (!leaf) return fail(Errc::mls_invalid_sender, "a message from an empty leaf");
+  GCHAT_TRY(auto from, verifier_->verify(leaf->credential, leaf->signature_key));
+  return receive_post(d, c, received->application_data, from, *leaf);
+}
+
+}  // namespace gchat::client

@@ -1,0 +1,442 @@
+// Messages: signed posts queued locally and encrypted when they go out, incoming posts verified
+// and kept, forwards that keep their original signature, read receipts, history and search.
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine.hpp"
+#include "gchat/identity/certificate.hpp"
+
+namespace gchat::client {
+
+namespace {
+
+Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+std::string to_str(BytesView b) { return std::string(b.begin(), b.end()); }
+
+constexpr std::size_t kMaxText = 64 * 1024;
+constexpr std::size_t kMessageIdBytes = 16;
+constexpr std::uint32_t kDefaultPage = 50;
+constexpr std::uint32_t kMaxPage = 500;
+constexpr std::uint32_t kMaxReceipt = 100;
+constexpr auto kRateRetry = std::chrono::seconds(1);
+
+Bytes random_id() {
+  Bytes id(kMessageIdBytes);
+  randombytes_buf(id.data(), id.size());
+  return id;
+}
+
+std::uint32_t page(std::uint32_t asked) { return asked == 0 ? kDefaultPage : std::min(asked, kMaxPage); }
+
+std::int64_t read_row(Store& store, BytesView gid) {
+  std::int64_t row = 0;
+  auto read = store.get("read/" + to_hex(gid));
+  if (read.ok() && *read && (*read)->size() == sizeof row) std::memcpy(&row, (*read)->data(), sizeof row);
+  return row;
+}
+
+}  // namespace
+
+Result<api::Message> Engine::load_message(const StoredMessage& m) const {
+  api::LocalMessage local;
+  if (!local.ParseFromArray(m.message.data(), static_cast<int>(m.message.size()))) {
+    return fail(Errc::storage_corrupt, "local store: a message does not parse");
+  }
+  api::Message out = std::move(*local.mutable_message());
+  out.set_seq(m.seq);
+  out.set_status(static_cast<api::MessageStatus>(m.status));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending
+
+Result<api::Message> Engine::queue_post(const Bytes& gid, api::Post post, const std::string& index_text,
+                                        const api::Forwarded* forwarded) {
+  const std::string post_bytes = post.SerializeAsString();
+  api::Envelope envelope;
+  envelope.set_post(post_bytes);
+  envelope.set_signature(to_str(device_key_->sign(identity::SignedKind::post, as_bytes(post_bytes))));
+  const std::string envelope_bytes = envelope.SerializeAsString();
+
+  api::Message message;
+  message.set_message_id(post.message_id());
+  message.set_conversation_id(to_str(gid));
+  *message.mutable_sender() = self_sender();
+  message.set_sent_at_ms(post.sent_at_ms());
+  message.set_status(api::QUEUED);
+  message.set_outgoing(true);
+  if (post.has_text()) {
+    message.set_text(post.text().body());
+    message.set_reply_to(post.text().reply_to());
+  }
+  if (forwarded) *message.mutable_forwarded() = *forwarded;
+
+  GCHAT_TRY_STATUS(store_->begin());
+  auto fail_with = [&](Error e) -> Result<api::Message> {
+    store_->rollback();
+    return Unexpected{std::move(e)};
+  };
+  if (post.has_text()) {
+    api::LocalMessage local;
+    *local.mutable_message() = message;
+    *local.mutable_envelope() = envelope;
+    local.set_sender_chain(to_str(chain_bytes_));
+    local.set_conversation_level(post.level());
+    auto added = store_->add_message(gid, as_bytes(post.message_id()), 0, api::QUEUED, true,
+                                     as_bytes(local.SerializeAsString()), index_text);
+    if (!added.ok()) return fail_with(std::move(added).error());
+  }
+  auto queued = store_->queue(gid, as_bytes(post.message_id()), as_bytes(envelope_bytes));
+  if (!queued.ok()) return fail_with(std::move(queued).error());
+  GCHAT_TRY_STATUS(store_->commit());
+  asio::post(ioc_, [this] { flush_outbox(); });
+  return message;
+}
+
+void Engine::send_text(std::uint64_t id, const api::SendText& r) {
+  const Bytes gid = to_bytes(r.conversation_id());
+  Conv* c = find(gid);
+  if (!c || !c->group || c->info.left()) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  if (r.text().empty() || r.text().size() > kMaxText) {
+    return respond_error(id, {api::INVALID_ARGUMENT, "a message is 1 byte to 64 KiB of text"});
+  }
+  if (!r.reply_to().empty()) {
+    auto answered = store_->message(as_bytes(r.reply_to()));
+    if (!answered.ok() || !*answered) return respond_error(id, {api::NOT_FOUND, "the message answered is not here"});
+    auto m = load_message(**answered);
+    if (!m.ok() || m->conversation_id() != r.conversation_id()) {
+      return respond_error(id, {api::NOT_FOUND, "a reply answers a message of the same conversation"});
+    }
+  }
+  api::Post post;
+  post.set_message_id(to_str(random_id()));
+  post.set_sent_at_ms(now_ms());
+  post.set_conversation_id(to_str(gid));
+  post.set_level(c->info.level());
+  post.mutable_text()->set_body(r.text());
+  post.mutable_text()->set_reply_to(r.reply_to());
+  auto queued = queue_post(gid, std::move(post), r.text(), nullptr);
+  if (!queued.ok()) return respond_error(id, api_error(queued.error()));
+  respond(id, [&](api::Response& resp) { *resp.mutable_message() = std::move(*queued); });
+}
+
+void Engine::forward(std::uint64_t id, const api::Forward& r) {
+  auto stored = store_->message(as_bytes(r.message_id()));
+  if (!stored.ok()) return respond_error(id, api_error(stored.error()));
+  if (!*stored) return respond_error(id, {api::NOT_FOUND, "no such message on this device"});
+  api::LocalMessage local;
+  if (!local.ParseFromArray((*stored)->message.data(), static_cast<int>((*stored)->message.size()))) {
+    return respond_error(id, {api::STORAGE, "local store: a message does not parse"});
+  }
+  const Bytes to = to_bytes(r.to_conversation_id());
+  Conv* target = find(to);
+  if (!target || !target->group || target->info.left()) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  // No write-down: what was said at a level goes only where everyone is cleared for it.
+  const auto source_level = std::max<int>(local.conversation_level(), local.message().forwarded().original_level());
+  if (static_cast<int>(target->info.level()) < source_level) {
+    return respond_error(id, {api::WRITE_DOWN, "this message comes from a conversation classified " +
+                                                    identity::label_both(static_cast<identity::Clearance>(source_level)) +
+                                                    "; it cannot go to one classified lower"});
+  }
+  api::ForwardedPost original;
+  api::Post source;
+  source.ParseFromString(local.envelope().post());
+  if (source.text().has_forwarded()) {
+    original = source.text().forwarded();  // a forward of a forward carries the first author
+  } else {
+    *original.mutable_original() = local.envelope();
+    original.set_original_chain(local.sender_chain());
+  }
+  api::Forwarded shown;
+  if (local.message().has_forwarded()) {
+    shown = local.message().forwarded();
+  } else {
+    *shown.mutable_original_sender() = local.message().sender();
+    shown.set_original_sent_at_ms(local.message().sent_at_ms());
+    shown.set_original_level(local.conversation_level());
+  }
+  api::Post post;
+  post.set_message_id(to_str(random_id()));
+  post.set_sent_at_ms(now_ms());
+  post.set_conversation_id(to_str(to));
+  post.set_level(target->info.level());
+  post.mutable_text()->set_body(local.message().text());
+  *post.mutable_text()->mutable_forwarded() = std::move(original);
+  auto queued = queue_post(to, std::move(post), local.message().text(), &shown);
+  if (!queued.ok()) return respond_error(id, api_error(queued.error()));
+  respond(id, [&](api::Response& resp) { *resp.mutable_message() = std::move(*queued); });
+}
+
+// Encrypts queued posts in the conversation's current epoch and sends them; each is kept until
+// the relay hands it back in its place in that same epoch.
+void Engine::flush_outbox() {
+  if (!authenticated_ || stopping_) return;
+  auto entries = store_->outbox();
+  if (!entries.ok()) return problem(api_error(entries.error()));
+  for (auto& e : *entries) {
+    if (in_flight_.count(e.id) || e.seq > 0) continue;
+    Conv* c = find(e.group_id);
+    if (!c || !c->group || c->info.left()) {
+      (void)store_->unqueue(e.id);
+      problem({api::NOT_FOUND, "a queued message was dropped: its conversation is gone"});
+      continue;
+    }
+    if (e.ciphertext.empty()) {
+      auto ct = c->group->protect(e.envelope);
+      if (!ct.ok()) {
+        problem(api_error(ct.error()));
+        continue;
+      }
+      e.ciphertext = codec::encode(*ct);
+      e.epoch = c->group->epoch();
+      // The ratchet step is on disk before the ciphertext leaves: a restart never reuses a key.
+      auto s = store_->begin();
+      if (s.ok()) s = save(e.group_id, *c);
+      if (s.ok()) s = store_->set_sent(e.id, e.ciphertext, e.epoch);
+      if (s.ok()) s = store_->commit();
+      if (!s.ok()) {
+        store_->rollback();
+        problem(api_error(s.error()));
+        return;
+      }
+    }
+    in_flight_.insert(e.id);
+    pb::ClientFrame f;
+    f.mutable_send()->set_group_id(to_str(e.group_id));
+    f.mutable_send()->set_kind(pb::APPLICATION);
+    f.mutable_send()->set_payload(to_str(e.ciphertext));
+    relay(std::move(f), [this, row = e.id, gid = e.group_id, mid = e.message_id](const pb::ServerFrame& reply) {
+      if (reply.has_error()) {
+        in_flight_.erase(row);
+        const auto code = reply.error().code();
+        if (code == pb::SHUTTING_DOWN) return;  // resent on the next connection
+        if (code == pb::RATE_LIMITED || code == pb::STORAGE_UNAVAILABLE) {
+          auto timer = std::make_shared<asio::steady_timer>(ioc_, kRateRetry);
+          timer->async_wait([this, timer](boost::system::error_code ec) {
+            if (!ec && !stopping_) flush_outbox();
+          });
+          return;
+        }
+        (void)store_->unqueue(row);
+        return problem(relay_error(reply.error()));
+      }
+      const std::uint64_t seq = reply.send_ok().seq();
+      (void)store_->set_outbox_seq(row, seq);
+      auto m = store_->message(mid);
+      if (m.ok() && *m && (*m)->status == api::QUEUED) {
+        (void)store_->set_message_status(mid, seq, api::SENT);
+        event([&](api::Event& ev) {
+          auto* st = ev.mutable_status();
+          st->set_conversation_id(to_str(gid));
+          st->set_message_id(to_str(mid));
+          st->set_status(api::SENT);
+          st->set_seq(seq);
+        });
+      }
+    });
+  }
+}
+
+void Engine::own_application(const pb::Delivery& d, Conv& c) {
+  auto entries = store_->outbox();
+  if (!entries.ok()) return;
+  for (const auto& e : *entries) {
+    if (!same_bytes(e.ciphertext, as_bytes(d.payload()))) continue;
+    in_flight_.erase(e.id);
+    if (e.epoch != c.group->epoch()) {
+      // Overtaken by a commit: members are in the next epoch now. Same post, new encryption.
+      (void)store_->requeue(e.id);
+      asio::post(ioc_, [this] { flush_outbox(); });
+      return;
+    }
+    (void)store_->unqueue(e.id);
+    auto m = store_->message(e.message_id);
+    if (m.ok() && *m) {
+      (void)store_->set_message_status(e.message_id, d.seq(), std::max<int>((*m)->status, api::DELIVERED));
+      event([&](api::Event& ev) {
+        auto* st = ev.mutable_status();
+        st->set_conversation_id(d.group_id());
+        st->set_message_id(to_str(e.message_id));
+        st->set_status(api::DELIVERED);
+        st->set_seq(d.seq());
+      });
+    }
+    return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiving
+
+Status Engine::receive_post(const pb::Delivery& d, Conv& c, BytesView data, const identity::VerifiedDevice& from,
+                            const mls::LeafNode& leaf) {
+  api::Envelope envelope;
+  api::Post post;
+  if (!envelope.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    return fail(Errc::malformed, "a message's envelope does not parse");
+  }
+  GCHAT_TRY_STATUS(identity::verify_signature(identity::SignedKind::post, as_bytes(envelope.post()),
+                                              as_bytes(envelope.signature()), leaf.signature_key));
+  if (!post.ParseFromString(envelope.post())) return fail(Errc::malformed, "a post does not parse");
+  if (post.conversation_id() != d.group_id()) {
+    return fail(Errc::mls_wrong_group, "a post signed for another conversation was dropped");
+  }
+  if (post.message_id().size() != kMessageIdBytes) return fail(Errc::malformed, "a post without a valid id");
+  if (post.has_receipt()) {
+    api::Person reader = person_of(from.user);
+    for (const auto& mid : post.receipt().read()) {
+      auto m = store_->message(as_bytes(mid));
+      if (!m.ok() || !*m) continue;
+      auto msg = load_message(**m);
+      if (!msg.ok() || !msg->outgoing() || msg->conversation_id() != d.group_id()) continue;
+      GCHAT_TRY_STATUS(store_->set_message_status(as_bytes(mid), 0, api::READ));
+      event([&](api::Event& ev) {
+        auto* st = ev.mutable_status();
+        st->set_conversation_id(d.group_id());
+        st->set_message_id(mid);
+        st->set_status(api::READ);
+        st->set_seq((*m)->seq);
+        *st->mutable_by() = reader;
+      });
+    }
+    return {};
+  }
+  if (!post.has_text() || post.text().body().size() > kMaxText) return fail(Errc::malformed, "an empty or oversized post");
+  GCHAT_TRY(auto existing, store_->message(as_bytes(post.message_id())));
+  if (existing) return {};  // sent again after an epoch change: already here
+
+  api::Message message;
+  message.set_message_id(post.message_id());
+  message.set_conversation_id(d.group_id());
+  message.set_seq(d.seq());
+  *message.mutable_sender() = sender_of(from);
+  message.set_sent_at_ms(post.sent_at_ms());
+  message.set_text(post.text().body());
+  message.set_reply_to(post.text().reply_to());
+  message.set_status(api::RECEIVED);
+  if (post.text().has_forwarded()) {
+    // The original author's signature and chain, checked like any member's.
+    const auto& fwd = post.text().forwarded();
+    idv1::Chain chain;
+    if (!chain.ParseFromString(fwd.original_chain())) return fail(Errc::cert_malformed, "a forward's chain does not parse");
+    const identity::TrustAnchor anchor{to_bytes(config_.root_key()), now_s(), nullptr};
+    GCHAT_TRY(auto author, identity::verify_chain(chain, anchor));
+    GCHAT_TRY_STATUS(identity::verify_signature(identity::SignedKind::post, as_bytes(fwd.original().post()),
+                                                as_bytes(fwd.original().signature()), author.device_key));
+    api::Post original;
+    if (!original.ParseFromString(fwd.original().post()) || !original.has_text()) {
+      return fail(Errc::malformed, "a forwarded post does not parse");
+    }
+    if (static_cast<int>(original.level()) > static_cast<int>(c.info.level())) {
+      return fail(Errc::policy_not_permitted, "a forward from a higher classification was dropped (write-down)");
+    }
+    message.set_text(original.text().body());
+    auto* shown = message.mutable_forwarded();
+    *shown->mutable_original_sender() = sender_of(author);
+    shown->set_original_sent_at_ms(original.sent_at_ms());
+    shown->set_original_level(original.level());
+  }
+  api::LocalMessage local;
+  *local.mutable_message() = message;
+  *local.mutable_envelope() = envelope;
+  local.set_sender_chain(to_str(leaf.credential.identity));
+  local.set_conversation_level(c.info.level());
+  GCHAT_TRY(auto row, store_->add_message(as_bytes(message.conversation_id()), as_bytes(message.message_id()), d.seq(),
+                                          api::RECEIVED, false, as_bytes(local.SerializeAsString()), message.text()));
+  (void)row;
+  event([&](api::Event& ev) { *ev.mutable_message() = message; });
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+void Engine::mark_read(std::uint64_t id, const api::MarkRead& r) {
+  const Bytes gid = to_bytes(r.conversation_id());
+  Conv* c = find(gid);
+  if (!c) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  std::int64_t up_to = 0;
+  if (!r.up_to_message_id().empty()) {
+    auto m = store_->message(as_bytes(r.up_to_message_id()));
+    if (!m.ok() || !*m) return respond_error(id, {api::NOT_FOUND, "no such message"});
+    up_to = (*m)->row;
+  } else {
+    auto last = store_->history(gid, 0, 1);
+    if (last.ok() && !last->empty()) up_to = last->back().row;
+  }
+  const std::int64_t before = read_row(*store_, gid);
+  if (up_to <= before) return respond(id, [](api::Response& resp) { resp.set_done(true); });
+  auto recent = store_->history(gid, up_to + 1, kMaxReceipt);
+  api::Post post;
+  post.set_message_id(to_str(random_id()));
+  post.set_sent_at_ms(now_ms());
+  post.set_conversation_id(to_str(gid));
+  post.set_level(c->info.level());
+  auto* receipt = post.mutable_receipt();
+  if (recent.ok()) {
+    for (const auto& m : *recent) {
+      if (m.row <= before) continue;
+      auto msg = load_message(m);
+      if (msg.ok() && !msg->outgoing()) receipt->add_read(msg->message_id());
+    }
+  }
+  if (auto s = store_->put("read/" + to_hex(gid), BytesView(reinterpret_cast<const std::uint8_t*>(&up_to), sizeof up_to));
+      !s.ok()) {
+    return respond_error(id, api_error(s.error()));
+  }
+  if (receipt->read_size() > 0 && c->group && !c->info.left()) {
+    auto queued = queue_post(gid, std::move(post), {}, nullptr);
+    if (!queued.ok()) return respond_error(id, api_error(queued.error()));
+  }
+  respond(id, [](api::Response& resp) { resp.set_done(true); });
+}
+
+void Engine::history(std::uint64_t id, const api::History& r) {
+  const Bytes gid = to_bytes(r.conversation_id());
+  if (!find(gid)) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  std::int64_t before = 0;
+  if (!r.before_message_id().empty()) {
+    auto m = store_->message(as_bytes(r.before_message_id()));
+    if (!m.ok() || !*m) return respond_error(id, {api::NOT_FOUND, "no such message"});
+    before = (*m)->row;
+  }
+  const std::uint32_t limit = page(r.limit());
+  auto rows = store_->history(gid, before, limit);
+  if (!rows.ok()) return respond_error(id, api_error(rows.error()));
+  api::Messages out;
+  if (rows->size() > limit) {
+    out.set_more(true);
+    rows->erase(rows->begin());
+  }
+  for (const auto& m : *rows) {
+    auto msg = load_message(m);
+    if (!msg.ok()) return respond_error(id, api_error(msg.error()));
+    *out.add_messages() = std::move(*msg);
+  }
+  respond(id, [&](api::Response& resp) { *resp.mutable_messages() = std::move(out); });
+}
+
+void Engine::search(std::uint64_t id, const api::Search& r) {
+  if (r.query().empty() || r.query().size() > 1024) return respond_error(id, {api::INVALID_ARGUMENT, "the query is empty or too long"});
+  const std::uint32_t limit = page(r.limit());
+  // The index matches word hashes; the words themselves are checked on the decrypted text.
+  auto rows = store_->search(r.query(), as_bytes(r.conversation_id()), limit * 4);
+  if (!rows.ok()) return respond_error(id, api_error(rows.error()));
+  const auto words = index_words(r.query());
+  api::Messages out;
+  for (const auto& m : *rows) {
+    auto msg = load_message(m);
+    if (!msg.ok()) continue;
+    const std::string text = fold_text(msg->text());
+    const bool all = std::all_of(words.begin(), words.end(), [&](const std::string& w) { return text.find(w) != std::string::npos; });
+    if (all) *out.add_messages() = std::move(*msg);
+  }
+  while (out.messages_size() > static_cast<int>(limit)) out.mutable_messages()->DeleteSubrange(0, 1);
+  respond(id, [&](api::Response& resp) { *resp.mutable_messages() = std::move(out); });
+}
+
+}  // namespace gchat::client

@@ -1,0 +1,319 @@
+// The client core end to end: real clients (own threads, encrypted stores) on the real relay in
+// certificate mode. Direct chats, a group across three agencies, classified groups with clearance
+// checks and no write-down, offline catch-up, two devices of one person, a restart of everything,
+// Thai search, and relay endpoints tried in turn.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "client_world.hpp"
+
+using namespace gchat;
+using namespace gchat::testing;
+using identity::Clearance;
+
+namespace {
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The message reached `status` or went beyond it (SENT < DELIVERED < READ: the relay may hand a
+// message back before it confirms it).
+bool has_status(client::Client& c, const std::string& message_id, api::MessageStatus status) {
+  auto rank = [](api::MessageStatus s) { return s == api::READ ? 3 : s == api::DELIVERED ? 2 : s == api::SENT ? 1 : 0; };
+  return c
+      .wait_event([&](const api::Event& e) {
+        return e.has_status() && e.status().message_id() == message_id && rank(e.status().status()) >= rank(status);
+      },
+                  kWait)
+      .has_value();
+}
+
+}  // namespace
+
+TEST_CASE("a direct chat across two agencies: verified senders, replies, delivery and read status, nothing in clear on disk") {
+  ClientWorld w;
+  auto alice = w.enrol("moi", "alice", Clearance::secret);
+  auto bob = w.enrol("mof", "bob", Clearance::confidential);
+
+  auto created = create(*alice, idv1::DIRECT, idv1::UNCLASSIFIED, "", {ref("mof", "bob")});
+  REQUIRE_MESSAGE(created.has_conversation(), created.DebugString());
+  const std::string chat = created.conversation().conversation_id();
+  CHECK(created.conversation().members_size() == 2);
+  auto joined = wait_conversation(*bob);
+  REQUIRE(joined);
+  CHECK(joined->conversation_id() == chat);
+  CHECK(joined->kind() == idv1::DIRECT);
+
+  const std::string hello = "สวัสดีครับ คุณบ็อบ ประชุมพรุ่งนี้เก้าโมง";
+  auto sent = send_text(*alice, chat, hello);
+  REQUIRE_MESSAGE(sent.has_message(), sent.DebugString());
+  CHECK(sent.message().status() == api::QUEUED);
+  auto got = wait_message(*bob, hello);
+  REQUIRE(got);
+  CHECK(got->sender().person().user_id() == "alice");
+  CHECK(got->sender().person().agency_id() == "moi");
+  CHECK(got->sender().person().name_th() == "คุณ alice");
+  CHECK(got->sender().person().clearance() == idv1::SECRET);
+  CHECK(got->sender().device_name() == "alice-laptop");
+  CHECK(has_status(*alice, sent.message().message_id(), api::DELIVERED));
+
+  auto reply = send_text(*bob, chat, "รับทราบครับ", got->message_id());
+  REQUIRE(reply.has_message());
+  auto answer = wait_message(*alice, "รับทราบครับ");
+  REQUIRE(answer);
+  CHECK(answer->reply_to() == got->message_id());
+  CHECK(answer->sender().person().agency_id() == "mof");
+
+  api::Request read;
+  read.mutable_mark_read()->set_conversation_id(chat);
+  REQUIRE(bob->call(read, kWait).done());
+  CHECK(has_status(*alice, sent.message().message_id(), api::READ));
+
+  const auto mine = history(*alice, chat);
+  REQUIRE(mine.messages_size() == 2);
+  CHECK(mine.messages(0).text() == hello);
+  CHECK(mine.messages(0).outgoing());
+  CHECK(mine.messages(1).text() == "รับทราบครับ");
+  CHECK(mine.messages(0).seq() < mine.messages(1).seq());
+
+  // The stores hold history, names and keys, all sealed.
+  alice.reset();
+  bob.reset();
+  for (const char* device : {"alice-laptop", "bob-laptop"}) {
+    const std::string base = w.dir.file(device) + "/client.db";
+    const std::string raw = file_bytes(base) + file_bytes(base + "-wal");
+    REQUIRE(raw.size() > 4096);
+    for (const std::string& needle : {std::string("ประชุม"), std::string("รับทราบ"), std::string("Khun alice"),
+                                     std::string("Agency mof")}) {
+      CHECK_MESSAGE(raw.find(needle) == std::string::npos, needle << " is in clear in " << device);
+    }
+  }
+}
+
+TEST_CASE("a group of 20 people from three agencies: everyone gets every message, once, in order") {
+  ClientWorld w;
+  const char* agencies[] = {"moi", "mof", "mod"};
+  std::vector<std::unique_ptr<client::Client>> people;
+  std::vector<idv1::UserRef> members;
+  for (int i = 0; i < 20; ++i) {
+    const std::string agency = agencies[i % 3];
+    const std::string user = "user" + std::to_string(i);
+    people.push_back(w.enrol(agency, user, Clearance::unclassified));
+    if (i > 0) members.push_back(ref(agency, user));
+  }
+  auto created = create(*people[0], idv1::GROUP, idv1::UNCLASSIFIED, "คณะทำงานร่วม", members);
+  REQUIRE_MESSAGE(created.has_conversation(), created.DebugString());
+  CHECK(created.conversation().members_size() == 20);
+  const std::string group = created.conversation().conversation_id();
+  for (int i = 1; i < 20; ++i) {
+    auto c = wait_conversation(*people[i]);
+    REQUIRE_MESSAGE(c, "user" << i << " never joined");
+    CHECK(c->title() == "คณะทำงานร่วม");
+  }
+  for (int n = 0; n < 3; ++n) REQUIRE(send_text(*people[0], group, "ประกาศ " + std::to_string(n)).has_message());
+  REQUIRE(send_text(*people[7], group, "ตอบจาก user7").has_message());
+  for (int i = 1; i < 20; ++i) {
+    for (int n = 0; n < 3; ++n) REQUIRE_MESSAGE(wait_message(*people[i], "ประกาศ " + std::to_string(n)), "user" << i);
+    if (i != 7) REQUIRE_MESSAGE(wait_message(*people[i], "ตอบจาก user7"), "user" << i);
+  }
+  REQUIRE(wait_message(*people[0], "ตอบจาก user7"));
+  const auto seen = history(*people[13], group);
+  REQUIRE(seen.messages_size() == 4);
+  for (int n = 0; n < 3; ++n) CHECK(seen.messages(n).text() == "ประกาศ " + std::to_string(n));
+  CHECK(seen.messages(3).sender().person().user_id() == "user7");
+}
+
+TEST_CASE("a classified group admits only the cleared, and nothing is forwarded down") {
+  ClientWorld w;
+  auto alice = w.enrol("moi", "alice", Clearance::top_secret);
+  auto bob = w.enrol("mod", "bob", Clearance::secret);
+  auto carol = w.enrol("mof", "carol", Clearance::confidential);
+
+  // Carol is not cleared for ลับมาก (Secret): her client is never asked, alice's refuses.
+  auto refused = create(*alice, idv1::GROUP, idv1::SECRET, "ห้องลับมาก", {ref("mod", "bob"), ref("mof", "carol")});
+  REQUIRE(refused.has_error());
+  CHECK(refused.error().code() == api::NOT_CLEARED);
+
+  auto created = create(*alice, idv1::GROUP, idv1::SECRET, "ห้องลับมาก", {ref("mod", "bob")});
+  REQUIRE_MESSAGE(created.has_conversation(), created.DebugString());
+  const std::string secret_room = created.conversation().conversation_id();
+  CHECK(created.conversation().level() == idv1::SECRET);
+  REQUIRE(wait_conversation(*bob));
+  api::Request add;
+  add.mutable_add_members()->set_conversation_id(secret_room);
+  *add.mutable_add_members()->add_members() = ref("mof", "carol");
+  auto add_refused = alice->call(add, kWait);
+  REQUIRE(add_refused.has_error());
+  CHECK(add_refused.error().code() == api::NOT_CLEARED);
+  // Nobody above one's own clearance.
+  auto too_high = create(*carol, idv1::GROUP, idv1::SECRET, "", {});
+  REQUIRE(too_high.has_error());
+  CHECK(too_high.error().code() == api::NOT_CLEARED);
+
+  auto secret = send_text(*alice, secret_room, "แผนลับมาก");
+  REQUIRE(secret.has_message());
+  auto got = wait_message(*bob, "แผนลับมาก");
+  REQUIRE(got);
+
+  // Bob's unclassified chat with carol: the secret text cannot go there.
+  auto open_chat = create(*bob, idv1::DIRECT, idv1::UNCLASSIFIED, "", {ref("mof", "carol")});
+  REQUIRE(open_chat.has_conversation());
+  const std::string chat = open_chat.conversation().conversation_id();
+  REQUIRE(wait_conversation(*carol));
+  api::Request down;
+  down.mutable_forward()->set_message_id(got->message_id());
+  down.mutable_forward()->set_to_conversation_id(chat);
+  auto write_down = bob->call(down, kWait);
+  REQUIRE(write_down.has_error());
+  CHECK(write_down.error().code() == api::WRITE_DOWN);
+
+  // Upwards is fine, and the forward shows and proves its first author.
+  auto plain = send_text(*carol, chat, "เอกสารทั่วไป");
+  REQUIRE(plain.has_message());
+  auto plain_got = wait_message(*bob, "เอกสารทั่วไป");
+  REQUIRE(plain_got);
+  api::Request up;
+  up.mutable_forward()->set_message_id(plain_got->message_id());
+  up.mutable_forward()->set_to_conversation_id(secret_room);
+  auto forwarded = bob->call(up, kWait);
+  REQUIRE_MESSAGE(forwarded.has_message(), forwarded.DebugString());
+  auto at_alice = wait_message(*alice, "เอกสารทั่วไป");
+  REQUIRE(at_alice);
+  CHECK(at_alice->sender().person().user_id() == "bob");
+  REQUIRE(at_alice->has_forwarded());
+  CHECK(at_alice->forwarded().original_sender().person().user_id() == "carol");
+  CHECK(at_alice->forwarded().original_level() == idv1::UNCLASSIFIED);
+}
+
+TEST_CASE("offline: messages queue while no relay answers, and an offline member catches up in order") {
+  ClientWorld w;
+  auto alice = w.enrol("moi", "alice", Clearance::unclassified);
+  auto bob = w.enrol("mof", "bob", Clearance::unclassified);
+  auto created = create(*alice, idv1::DIRECT, idv1::UNCLASSIFIED, "", {ref("mof", "bob")});
+  REQUIRE(created.has_conversation());
+  const std::string chat = created.conversation().conversation_id();
+  REQUIRE(wait_conversation(*bob));
+
+  bob.reset();  // bob goes offline
+  std::vector<std::string> ids;
+  for (int n = 0; n < 5; ++n) {
+    auto sent = send_text(*alice, chat, "ข้อความที่ " + std::to_string(n));
+    REQUIRE(sent.has_message());
+    ids.push_back(sent.message().message_id());
+  }
+  for (const auto& id : ids) REQUIRE(has_status(*alice, id, api::SENT));
+
+  // Alice, restarted with no reachable relay, writes anyway: the message waits in her store.
+  alice.reset();
+  alice = w.start("alice-laptop", {"127.0.0.1:1"});
+  auto queued = send_text(*alice, chat, "เขียนตอนออฟไลน์");
+  REQUIRE_MESSAGE(queued.has_message(), queued.DebugString());
+  CHECK(queued.message().status() == api::QUEUED);
+  api::Request st;
+  st.mutable_status();
+  auto report = alice->call(st, kWait);
+  CHECK(report.status().queued() == 1);
+  CHECK(report.status().connection().state() != api::ConnectionState::CONNECTED);
+  alice.reset();
+
+  alice = w.start("alice-laptop");
+  bob = w.start("bob-laptop");
+  for (int n = 0; n < 5; ++n) REQUIRE_MESSAGE(wait_message(*bob, "ข้อความที่ " + std::to_string(n)), n);
+  REQUIRE(wait_message(*bob, "เขียนตอนออฟไลน์"));
+  const auto seen = history(*bob, chat);
+  REQUIRE(seen.messages_size() == 6);
+  for (int n = 0; n < 5; ++n) CHECK(seen.messages(n).text() == "ข้อความที่ " + std::to_string(n));
+  CHECK(seen.messages(5).text() == "เขียนตอนออฟไลน์");
+  for (int n = 1; n < 6; ++n) CHECK(seen.messages(n - 1).seq() < seen.messages(n).seq());
+}
+
+TEST_CASE("two devices of one person stay in sync") {
+  ClientWorld w;
+  auto laptop = w.enrol_by_code("moi", "alice", Clearance::secret, "alice-laptop");
+  auto bob = w.enrol("mof", "bob", Clearance::secret);
+  auto created = create(*laptop, idv1::GROUP, idv1::CONFIDENTIAL, "งานด่วน", {ref("mof", "bob")});
+  REQUIRE(created.has_conversation());
+  const std::string group = created.conversation().conversation_id();
+  REQUIRE(wait_conversation(*bob));
+
+  // The phone asks, the laptop approves (it holds alice's identity key), the phone completes.
+  auto phone = w.start("alice-phone");
+  api::Request ask;
+  ask.mutable_request_link();
+  auto asked = phone->call(ask, kWait);
+  REQUIRE(asked.has_link_requested());
+  api::Request approve;
+  approve.mutable_approve_link()->set_device_key(asked.link_requested().device_key());
+  approve.mutable_approve_link()->set_device_name("alice-phone");
+  auto approved = laptop->call(approve, kWait);
+  REQUIRE_MESSAGE(approved.has_link_approved(), approved.DebugString());
+  api::Request complete;
+  complete.mutable_complete_link()->set_token(approved.link_approved().token());
+  auto linked = phone->call(complete, kWait);
+  REQUIRE_MESSAGE(linked.has_enrolled(), linked.DebugString());
+  CHECK(linked.enrolled().person().user_id() == "alice");
+
+  // The laptop adds the phone to the group once the phone has published its key packages.
+  auto on_phone = wait_conversation(*phone);
+  REQUIRE_MESSAGE(on_phone, "the phone never joined the group");
+  CHECK(on_phone->conversation_id() == group);
+
+  REQUIRE(send_text(*bob, group, "ถึงอลิซทุกเครื่อง").has_message());
+  REQUIRE(wait_message(*laptop, "ถึงอลิซทุกเครื่อง"));
+  REQUIRE(wait_message(*phone, "ถึงอลิซทุกเครื่อง"));
+  REQUIRE(send_text(*phone, group, "ส่งจากมือถือ").has_message());
+  auto at_bob = wait_message(*bob, "ส่งจากมือถือ");
+  REQUIRE(at_bob);
+  CHECK(at_bob->sender().device_name() == "alice-phone");
+  CHECK(at_bob->sender().person().user_id() == "alice");
+  REQUIRE(wait_message(*laptop, "ส่งจากมือถือ"));
+
+  // A conversation bob starts later reaches both of alice's devices.
+  auto later = create(*bob, idv1::DIRECT, idv1::UNCLASSIFIED, "", {ref("moi", "alice")});
+  REQUIRE(later.has_conversation());
+  REQUIRE(wait_conversation(*laptop));
+  REQUIRE(wait_conversation(*phone));
+}
+
+TEST_CASE("a restart of every client and of the relay loses nothing; search finds Thai words inside sentences") {
+  ClientWorld w;
+  auto alice = w.enrol("moi", "alice", Clearance::confidential);
+  auto bob = w.enrol("mof", "bob", Clearance::confidential);
+  auto created = create(*alice, idv1::GROUP, idv1::CONFIDENTIAL, "งบประมาณ", {ref("mof", "bob")});
+  REQUIRE(created.has_conversation());
+  const std::string group = created.conversation().conversation_id();
+  REQUIRE(wait_conversation(*bob));
+  const std::string sentence = "พรุ่งนี้มีการประชุมที่กระทรวงการคลังเรื่องงบประมาณ";
+  REQUIRE(send_text(*alice, group, sentence).has_message());
+  REQUIRE(wait_message(*bob, sentence));
+
+  alice.reset();
+  bob.reset();
+  REQUIRE(w.relay.stop() == 0);
+  w.relay.restart();
+  // Two endpoints, the first dead: the clients move on to the second.
+  const std::vector<std::string> endpoints = {"127.0.0.1:1", "127.0.0.1:" + std::to_string(w.relay.port())};
+  alice = w.start("alice-laptop", endpoints);
+  bob = w.start("bob-laptop", endpoints);
+  ClientWorld::wait_connected(*alice);
+  ClientWorld::wait_connected(*bob);
+
+  CHECK(history(*alice, group).messages_size() == 1);
+  CHECK(history(*bob, group).messages_size() == 1);
+  REQUIRE(send_text(*bob, group, "หลังรีสตาร์ท").has_message());
+  REQUIRE(wait_message(*alice, "หลังรีสตาร์ท"));
+  REQUIRE(send_text(*alice, group, "ยังใช้ได้").has_message());
+  REQUIRE(wait_message(*bob, "ยังใช้ได้"));
+
+  for (auto* c : {alice.get(), bob.get()}) {
+    const auto found = search(*c, "ประชุม");
+    REQUIRE(found.messages_size() == 1);
+    CHECK(found.messages(0).text() == sentence);
+    CHECK(search(*c, "กระทรวง").messages_size() == 1);
+    CHECK(search(*c, "สนามบิน").messages_size() == 0);
+  }
+}
