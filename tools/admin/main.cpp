@@ -3,7 +3,6 @@
 // certificates; revokes devices and users on a relay; verifies a relay's audit log. Every error is
 // a sentence on stderr and a non-zero exit code (1: the operation failed, 2: bad usage).
 #include <sodium.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -23,6 +22,7 @@
 #include "gchat/net/relay_client.hpp"
 #include "gchat/server/audit_log.hpp"
 #include "key_file.hpp"
+#include "passphrase.hpp"
 
 namespace po = boost::program_options;
 namespace v1 = gchat::identity::v1;
@@ -78,36 +78,15 @@ std::string opt(const po::variables_map& vm, const char* name) {
 
 SecretBytes read_passphrase(const po::variables_map& vm, const char* file_option, const char* env, const std::string& prompt,
                             bool confirm) {
-  std::string text;
-  if (vm.count(file_option)) {
-    std::ifstream in(vm[file_option].as<std::string>());
-    if (!in) throw Failure{1, "cannot read " + vm[file_option].as<std::string>()};
-    std::getline(in, text);
-  } else if (const char* e = std::getenv(env)) {
-    text = e;
-  } else if (isatty(STDIN_FILENO)) {
-    auto ask = [](const std::string& p) {
-      std::cerr << p << ": " << std::flush;
-      termios old{};
-      tcgetattr(STDIN_FILENO, &old);
-      termios quiet = old;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-      std::string line;
-      std::getline(std::cin, line);
-      tcsetattr(STDIN_FILENO, TCSANOW, &old);
-      std::cerr << "\n";
-      return line;
-    };
-    text = ask(prompt);
-    if (confirm && ask("again") != text) throw Failure{1, "the passphrases differ"};
-  } else {
-    usage_error(std::string("no passphrase: give --") + file_option + " or set " + env);
-  }
-  if (confirm && text.size() < 12) throw Failure{1, "a new passphrase needs at least 12 characters"};
-  Bytes bytes(text.begin(), text.end());
-  sodium_memzero(text.data(), text.size());
-  return SecretBytes::take(bytes);
+  tools::PassphraseSource source;
+  if (vm.count(file_option)) source.file = vm[file_option].as<std::string>();
+  source.file_option = file_option;
+  source.env = env;
+  source.prompt = prompt;
+  source.confirm = confirm;
+  auto pass = tools::read_passphrase(source);
+  if (!pass.ok()) throw Failure{pass.error().code == Errc::invalid_argument ? 2 : 1, pass.error().message};
+  return std::move(*pass);
 }
 
 identity::SigningKey signing_key(const po::variables_map& vm, const char* option, std::string_view kind) {

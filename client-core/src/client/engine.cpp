@@ -164,8 +164,11 @@ void Engine::handle(api::Request request) {
     default: break;
   }
   if (!enrolled()) return respond_error(id, {api::NOT_ENROLLED, "this device is not enrolled yet"});
-  if (!loaded_) {
-    // Conversations are loaded once the relay's key is known (first connection).
+  const bool needs_relay = request.body_case() == B::kCreateConversation || request.body_case() == B::kAddMembers ||
+                           request.body_case() == B::kRemoveMembers;
+  if (!loaded_ || (needs_relay && !authenticated_)) {
+    // Conversations are loaded once the relay's key is known (first connection); membership
+    // changes need the relay now (sending a message does not: it waits in the outbox).
     return when_online(
         false, kOnlineWait, [this, r = std::move(request)]() mutable { handle(std::move(r)); },
         [this, id](ApiError e) { respond_error(id, e); });
@@ -728,7 +731,8 @@ void Engine::fetch_revocations() {
   pb::ClientFrame f;
   f.mutable_fetch_revocations();
   relay(std::move(f), [this](const pb::ServerFrame& reply) {
-    if (!reply.has_revocations() || !reply.revocations().has_list()) return;
+    // No list yet (nothing ever revoked on this relay): nothing to apply.
+    if (!reply.has_revocations() || reply.revocations().list().body().empty()) return;
     auto list = identity::open_signed<idv1::RevocationList>(identity::SignedKind::revocation_list,
                                                              reply.revocations().list(), relay_key_, "revocation list");
     if (!list.ok()) return problem(api_error(list.error()));

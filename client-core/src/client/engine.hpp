@@ -127,6 +127,7 @@ class Engine {
   void drop_pending(Conv& c, const Bytes& group_id);
   void commit_waiting_proposals(const Bytes& group_id);
   void process_pending_links();
+  Status admissible_all(const std::vector<mls::KeyPackage>& kps, const idv1::GroupPolicy& policy) const;
   Status save(const Bytes& group_id, Conv& c);
   void refresh_members(Conv& c);
   Conv* find(const Bytes& group_id);

@@ -131,6 +131,16 @@ void Engine::fetch_key_packages(std::vector<idv1::UserRef> people, std::vector<m
   });
 }
 
+Status Engine::admissible_all(const std::vector<mls::KeyPackage>& kps, const idv1::GroupPolicy& policy) const {
+  for (const auto& kp : kps) {
+    GCHAT_TRY(auto device, verifier_->verify(kp.leaf_node.credential, kp.leaf_node.signature_key));
+    if (auto s = identity::admissible(device.user, policy); !s.ok()) {
+      return fail(s.error().code, device.user.agency.agency_id + "/" + device.user.user_id + ": " + s.error().message);
+    }
+  }
+  return {};
+}
+
 void Engine::create_conversation(std::uint64_t id, const api::CreateConversation& r) {
   if (r.kind() != idv1::DIRECT && r.kind() != idv1::GROUP) {
     return respond_error(id, {api::INVALID_ARGUMENT, "kind must be DIRECT or GROUP (channels come with their own API)"});
@@ -160,6 +170,8 @@ void Engine::create_conversation(std::uint64_t id, const api::CreateConversation
   people.push_back(me);  // this person's other devices
   fetch_key_packages(people, {}, [this, id, policy](Result<std::vector<mls::KeyPackage>> kps) {
     if (!kps.ok()) return respond_error(id, api_error(kps.error()));
+    // Everyone is checked before anything is created (the commit would refuse them too).
+    if (auto s = admissible_all(*kps, policy); !s.ok()) return respond_error(id, api_error(s.error()));
     Bytes gid(16);
     randombytes_buf(gid.data(), gid.size());
     auto group = mls::Group::create(*suite_, gid, *mls_id_, rules(),
@@ -213,6 +225,11 @@ void Engine::change_members(std::uint64_t id, const Bytes& gid, const google::pr
     if (add) {
       return fetch_key_packages(people, {}, [this, gid, finish](Result<std::vector<mls::KeyPackage>> kps) {
         if (!kps.ok()) return finish(api_error(kps.error()));
+        Conv* c3 = find(gid);
+        if (!c3 || !c3->group) return finish(ApiError{api::NOT_FOUND, "no such conversation"});
+        auto policy = identity::policy_of(c3->group->context().extensions);
+        if (!policy.ok()) return finish(api_error(policy.error()));
+        if (auto s = admissible_all(*kps, *policy); !s.ok()) return finish(api_error(s.error()));
         commit_changes(gid, *kps, {}, finish);
       });
     }
