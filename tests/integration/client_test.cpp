@@ -317,3 +317,43 @@ TEST_CASE("a restart of every client and of the relay loses nothing; search find
     CHECK(search(*c, "สนามบิน").messages_size() == 0);
   }
 }
+
+TEST_CASE("lowering a clearance: the relay proposes the removal, a member's client commits it on its own") {
+  ClientWorld w;
+  auto alice = w.enrol("moi", "alice", Clearance::secret);
+  auto bob = w.enrol("mod", "bob", Clearance::secret);
+  auto dan = w.enrol("mof", "dan", Clearance::secret);
+  auto created = create(*alice, idv1::GROUP, idv1::SECRET, "ห้องลับมาก", {ref("mod", "bob"), ref("mof", "dan")});
+  REQUIRE_MESSAGE(created.has_conversation(), created.DebugString());
+  const std::string room = created.conversation().conversation_id();
+  REQUIRE(wait_conversation(*bob));
+  REQUIRE(wait_conversation(*dan));
+  REQUIRE(send_text(*alice, room, "ก่อนเปลี่ยนชั้นความลับ").has_message());
+  REQUIRE(wait_message(*bob, "ก่อนเปลี่ยนชั้นความลับ"));
+
+  // The mod clearance officer renews bob's certificate at ลับ (Confidential).
+  auto& old = w.users.at("bob");
+  auto lowered = w.pki.user_body(w.admins.at("mod"), "bob", Clearance::confidential);
+  lowered.body.set_identity_key(old.body.identity_key());
+  lowered.cert = identity::make_signed(identity::SignedKind::user_certificate, lowered.body, w.admins.at("mod").key);
+  idv1::AdminAct act;
+  *act.mutable_set_clearance() = lowered.cert;
+  auto ok = w.submit("mod", act);
+  REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
+
+  // Nobody types anything: alice's or dan's client commits the relay's Remove proposal.
+  auto removed = alice->wait_event(
+      [](const api::Event& e) { return e.has_membership() && e.membership().removed_size() == 1; }, kWait);
+  REQUIRE_MESSAGE(removed, "no client committed the removal");
+  CHECK(removed->membership().removed(0).user_id() == "bob");
+  REQUIRE(dan->wait_event([](const api::Event& e) { return e.has_membership() && e.membership().removed_size() == 1; },
+                          kWait));
+  REQUIRE(send_text(*alice, room, "หลังเปลี่ยนชั้นความลับ").has_message());
+  REQUIRE(wait_message(*dan, "หลังเปลี่ยนชั้นความลับ"));
+  CHECK_FALSE(wait_message(*bob, "หลังเปลี่ยนชั้นความลับ", 2s));
+  api::Request list;
+  list.mutable_list_conversations();
+  auto convs = alice->call(list, kWait);
+  REQUIRE(convs.conversations().conversations_size() == 1);
+  CHECK(convs.conversations().conversations(0).members_size() == 2);
+}
