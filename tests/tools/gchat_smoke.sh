@@ -39,6 +39,19 @@ if grep -q "แผนงานลับมาก" carol.out; then echo "carol re
 printf 'สวัสดีจากห้องแชท\n/quit\n' | "$gchat" --data carol chat "ทีมงบประมาณ" >/dev/null
 "$gchat" --data alice sync --seconds 5 | grep -q "แคโรล (mof, ลับ / Confidential): สวัสดีจากห้องแชท"
 
+# Alice's second device: it asks, her laptop approves, it completes; the laptop then adds it.
+"$gchat" --data alice-phone init --relay "127.0.0.1:$port" --ca tls/ca.pem --root-key "$root_hex" \
+  --device-name "alice-phone" --kdf interactive >/dev/null
+key=$("$gchat" --data alice-phone link request)
+token=$("$gchat" --data alice link approve "$key" --name alice-phone)
+"$gchat" --data alice-phone link complete "$token" | grep -q "linked as อลิซ (moi"
+"$gchat" --data alice-phone sync --seconds 1 >/dev/null
+"$gchat" --data alice sync --seconds 5 >/dev/null
+"$gchat" --data alice-phone sync --seconds 3 | grep -q "joined"
+"$gchat" --data bob send "ห้องลับมาก" "ถึงทุกเครื่อง" >/dev/null
+"$gchat" --data alice-phone sync --seconds 5 | grep -q "บ็อบ (mof, ลับมาก / Secret): ถึงทุกเครื่อง"
+expect_fail 1 "NOT_PERMITTED" "$gchat" --data alice-phone link approve "$key"
+
 # Mistakes are sentences and exit codes.
 expect_fail 1 "no conversation" "$gchat" --data alice send "ไม่มีห้องนี้" "x"
 expect_fail 2 "unknown command" "$gchat" --data alice frobnicate
