@@ -7,7 +7,10 @@
 #include <fstream>
 #include <iterator>
 
+#include <sodium.h>
+
 #include "client_world.hpp"
+#include "gchat/identity/key_file.hpp"
 
 using namespace gchat;
 using namespace gchat::testing;
@@ -356,4 +359,82 @@ TEST_CASE("lowering a clearance: the relay proposes the removal, a member's clie
   auto convs = alice->call(list, kWait);
   REQUIRE(convs.conversations().conversations_size() == 1);
   CHECK(convs.conversations().conversations(0).members_size() == 2);
+}
+
+TEST_CASE("an administrator's front end: enrol a person, see the agency's people, lower a clearance, revoke a device") {
+  ClientWorld w;
+  auto officer = w.enrol("moi", "somsri", Clearance::secret);
+  // The administrator key file, as gchat-admin writes it, imported into the officer's store.
+  const std::string key_file = w.dir.file("admin-moi.key");
+  Bytes pass_bytes{'p', 'a', 's', 's', 'p', 'h', 'r', 'a', 's', 'e', '-', '1', '2'};
+  const SecretBytes pass(pass_bytes);
+  REQUIRE(identity::write_key_file(key_file, "admin", w.admins.at("moi").key, pass,
+                                   {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN})
+              .ok());
+  std::ifstream in(key_file);
+  const std::string key_text((std::istreambuf_iterator<char>(in)), {});
+  api::Request import;
+  import.mutable_import_admin_key()->set_key_file(key_text);
+  import.mutable_import_admin_key()->set_passphrase("wrong");
+  import.mutable_import_admin_key()->set_admin_chain(w.admins.at("moi").chain.SerializeAsString());
+  auto wrong = officer->call(import, kWait);
+  REQUIRE(wrong.has_error());
+  CHECK(wrong.error().code() == api::WRONG_PASSPHRASE);
+  import.mutable_import_admin_key()->set_passphrase("passphrase-12");
+  auto imported = officer->call(import, kWait);
+  REQUIRE_MESSAGE(imported.has_admin_identity(), imported.DebugString());
+  CHECK(imported.admin_identity().admin_id() == "admin-moi");
+
+  // A new colleague: a code from the officer's front end, typed into the colleague's client.
+  api::Request grant;
+  grant.mutable_grant_enrolment()->set_user_id("malee");
+  grant.mutable_grant_enrolment()->set_name_th("มาลี");
+  grant.mutable_grant_enrolment()->set_name_en("Malee");
+  grant.mutable_grant_enrolment()->set_level(idv1::SECRET);
+  auto granted = officer->call(grant, kWait);
+  REQUIRE_MESSAGE(granted.has_admin(), granted.DebugString());
+  const std::string code = granted.admin().code();
+  auto malee = w.start("malee-laptop");
+  api::Request enrol;
+  enrol.mutable_enrol()->set_code(code);
+  auto pending = malee->call(enrol, kWait);
+  REQUIRE(pending.has_error());
+  CHECK(pending.error().code() == api::PENDING);
+  api::Request complete;
+  complete.mutable_complete_enrolments();
+  auto completed = officer->call(complete, kWait);
+  REQUIRE_MESSAGE(completed.has_admin(), completed.DebugString());
+  REQUIRE(completed.admin().issued_size() == 1);
+  CHECK(completed.admin().issued(0) == "moi/malee");
+  auto enrolled = malee->call(enrol, kWait);
+  REQUIRE_MESSAGE(enrolled.has_enrolled(), enrolled.DebugString());
+  CHECK(enrolled.enrolled().person().name_th() == "มาลี");
+  CHECK(enrolled.enrolled().person().clearance() == idv1::SECRET);
+  ClientWorld::wait_connected(*malee);
+
+  api::Request people;
+  people.mutable_list_people();
+  auto listed = officer->call(people, kWait);
+  REQUIRE(listed.has_admin());
+  bool found = false;
+  for (const auto& p : listed.admin().people()) found |= p.user_id() == "malee" && p.clearance() == idv1::SECRET;
+  CHECK(found);
+
+  api::Request lower;
+  *lower.mutable_set_clearance()->mutable_user() = ref("moi", "malee");
+  lower.mutable_set_clearance()->set_level(idv1::CONFIDENTIAL);
+  auto lowered = officer->call(lower, kWait);
+  REQUIRE_MESSAGE(lowered.has_admin(), lowered.DebugString());
+  CHECK(lowered.admin().previous() == idv1::SECRET);
+  CHECK(lowered.admin().audit_seq() > 0);
+
+  // Revoking a device cuts it off: it cannot connect any more.
+  api::Request revoke;
+  revoke.mutable_revoke_device()->set_device_key(enrolled.enrolled().device_key());
+  auto revoked = officer->call(revoke, kWait);
+  REQUIRE_MESSAGE(revoked.has_admin(), revoked.DebugString());
+  // Someone without an administrator key gets a clear refusal.
+  auto refused = malee->call(people, kWait);
+  REQUIRE(refused.has_error());
+  CHECK(refused.error().code() == api::NOT_ADMIN);
 }

@@ -18,10 +18,10 @@
 #include "gchat/identity/certificate.hpp"
 #include "gchat/identity/clearance.hpp"
 #include "gchat/identity/enrolment.hpp"
+#include "gchat/identity/key_file.hpp"
 #include "gchat/identity/verify.hpp"
 #include "gchat/net/relay_client.hpp"
 #include "gchat/server/audit_log.hpp"
-#include "key_file.hpp"
 #include "passphrase.hpp"
 
 namespace po = boost::program_options;
@@ -92,15 +92,15 @@ SecretBytes read_passphrase(const po::variables_map& vm, const char* file_option
 identity::SigningKey signing_key(const po::variables_map& vm, const char* option, std::string_view kind) {
   const std::string path = opt(vm, option);
   auto pass = read_passphrase(vm, "passphrase-file", "GCHAT_PASSPHRASE", "passphrase for " + path, false);
-  return must(admin::read_key_file(path, kind, pass), "reading " + path);
+  return must(identity::read_key_file(path, kind, pass), "reading " + path);
 }
 
 void new_key_file(const po::variables_map& vm, std::string_view kind, const identity::SigningKey& key,
-                  admin::KdfCost cost = admin::moderate_cost()) {
+                  identity::KdfCost cost = identity::moderate_cost()) {
   const std::string path = opt(vm, "key-out");
   if (std::filesystem::exists(path)) throw Failure{1, "'" + path + "' exists; not overwriting a key"};
   auto pass = read_passphrase(vm, "new-passphrase-file", "GCHAT_NEW_PASSPHRASE", "new passphrase for " + path, true);
-  must(admin::write_key_file(path, kind, key, pass, cost), "writing " + path);
+  must(identity::write_key_file(path, kind, key, pass, cost), "writing " + path);
 }
 
 template <typename Message>
@@ -235,7 +235,7 @@ int root_init(const po::variables_map& vm) {
   const std::string kdf = vm.count("kdf") ? vm["kdf"].as<std::string>() : "sensitive";
   if (kdf != "moderate" && kdf != "sensitive") usage_error("--kdf: moderate or sensitive");
   auto key = identity::SigningKey::generate();
-  new_key_file(vm, "root", key, kdf == "sensitive" ? admin::sensitive_cost() : admin::moderate_cost());
+  new_key_file(vm, "root", key, kdf == "sensitive" ? identity::sensitive_cost() : identity::moderate_cost());
   std::cout << "root public key (pin it as root-key in every relay and client):\n" << to_hex(key.public_key()) << "\n";
   return 0;
 }

@@ -158,6 +158,13 @@ void Engine::handle(api::Request request) {
   if (request.body_case() == B::kStatus) return status(id);
   if (!store_) return respond_error(id, {api::NOT_OPEN, "open the local store first"});
   switch (request.body_case()) {
+    case B::kImportAdminKey:
+    case B::kSetClearance:
+    case B::kRevokeDevice:
+    case B::kRevokeUser:
+    case B::kListPeople:
+    case B::kGrantEnrolment:
+    case B::kCompleteEnrolments: return handle_admin(id, request);
     case B::kEnrol: return enrol(id, request.enrol());
     case B::kRequestLink: return request_link(id);
     case B::kCompleteLink: return complete_link(id, request.complete_link());
@@ -243,6 +250,7 @@ Status Engine::load_identity() {
   GCHAT_TRY(auto relay_id, store_->get("relay_id"));
   if (relay_key) relay_key_ = Bytes(relay_key->view().begin(), relay_key->view().end());
   if (relay_id) relay_id_ = std::string(relay_id->view().begin(), relay_id->view().end());
+  GCHAT_TRY_STATUS(load_admin());
   GCHAT_TRY(auto user_seed, store_->get("user_seed"));
   if (user_seed) {
     GCHAT_TRY(user_key_, identity::SigningKey::from_seed(*user_seed));

@@ -142,6 +142,17 @@ class Engine {
   Status process_application(const pb::Delivery& d, Conv& c);
   void ack(const Bytes& group_id, std::uint64_t seq);
 
+  // --- administration (engine_admin.cpp)
+  Status load_admin();
+  void handle_admin(std::uint64_t id, const api::Request& r);
+  void import_admin_key(std::uint64_t id, const api::ImportAdminKey& r);
+  void submit_act(std::uint64_t id, idv1::AdminAct act, std::function<void(const pb::AdminActOk&)> done);
+  void set_clearance(std::uint64_t id, const api::SetClearance& r);
+  void grant_enrolment(std::uint64_t id, const api::GrantEnrolment& r);
+  void complete_enrolments(std::uint64_t id, const api::CompleteEnrolments& r);
+  void issue_enrolments(std::uint64_t id, std::shared_ptr<std::vector<std::pair<std::string, idv1::AdminAct>>> acts,
+                        std::shared_ptr<api::AdminDone> issued, std::size_t i);
+
   // --- messages (engine_messages.cpp)
   void send_text(std::uint64_t id, const api::SendText& r);
   void forward(std::uint64_t id, const api::Forward& r);
@@ -172,6 +183,9 @@ class Engine {
   Bytes relay_key_;
   std::string relay_id_;
   std::shared_ptr<identity::MemberVerifier> verifier_;
+  std::optional<identity::SigningKey> admin_key_;  // an administrator's, when imported
+  idv1::AdminChain admin_chain_;
+  identity::VerifiedAdmin admin_;
   std::map<Bytes, Conv> convs_;
   bool loaded_ = false;
 

@@ -11,7 +11,7 @@
 #include "gchat/base/secret_bytes.hpp"
 #include "gchat/identity/certificate.hpp"
 
-namespace gchat::admin {
+namespace gchat::identity {
 
 struct KdfCost {
   unsigned long long opslimit;
@@ -22,10 +22,13 @@ struct KdfCost {
 KdfCost moderate_cost() noexcept;
 KdfCost sensitive_cost() noexcept;
 
-Status write_key_file(const std::string& path, std::string_view kind, const identity::SigningKey& key,
+Status write_key_file(const std::string& path, std::string_view kind, const SigningKey& key,
                       const SecretBytes& passphrase, KdfCost cost);
 // Fails with decrypt_failed for a wrong passphrase (or a tampered file), invalid_argument when the
 // file holds another kind of key.
-Result<identity::SigningKey> read_key_file(const std::string& path, std::string_view kind, const SecretBytes& passphrase);
+Result<SigningKey> read_key_file(const std::string& path, std::string_view kind, const SecretBytes& passphrase);
+// The same from the file's text (a front end that was handed the file); `name` appears in errors.
+Result<SigningKey> read_key_text(std::string_view text, const std::string& name, std::string_view kind,
+                                 const SecretBytes& passphrase);
 
-}  // namespace gchat::admin
+}  // namespace gchat::identity

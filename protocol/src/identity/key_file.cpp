@@ -1,4 +1,4 @@
-#include "key_file.hpp"
+#include "gchat/identity/key_file.hpp"
 
 #include <sodium.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-namespace gchat::admin {
+namespace gchat::identity {
 namespace {
 
 constexpr std::string_view kFormat = "gchat-key-v1";
@@ -39,7 +39,7 @@ Result<Bytes> hex_field(const nlohmann::json& j, const char* name) {
 KdfCost moderate_cost() noexcept { return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE}; }
 KdfCost sensitive_cost() noexcept { return {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE}; }
 
-Status write_key_file(const std::string& path, std::string_view kind, const identity::SigningKey& key,
+Status write_key_file(const std::string& path, std::string_view kind, const SigningKey& key,
                       const SecretBytes& passphrase, KdfCost cost) {
   if (std::filesystem::exists(path)) return fail(Errc::already_exists, "'" + path + "' exists; not overwriting a key");
   Bytes salt(crypto_pwhash_SALTBYTES), nonce(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
@@ -75,12 +75,18 @@ Status write_key_file(const std::string& path, std::string_view kind, const iden
   return {};
 }
 
-Result<identity::SigningKey> read_key_file(const std::string& path, std::string_view kind, const SecretBytes& passphrase) {
+Result<SigningKey> read_key_file(const std::string& path, std::string_view kind, const SecretBytes& passphrase) {
   std::ifstream in(path);
   if (!in) return fail(Errc::io_failure, "cannot open key file '" + path + "'");
   std::stringstream text;
   text << in.rdbuf();
-  const auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  return read_key_text(text.str(), path, kind, passphrase);
+}
+
+Result<SigningKey> read_key_text(std::string_view text, const std::string& path, std::string_view kind,
+                                 const SecretBytes& passphrase) {
+  if (text.size() > 64 * 1024) return fail(Errc::malformed, "'" + path + "' is not a G-Chat key file");
+  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return fail(Errc::malformed, "'" + path + "' is not a G-Chat key file");
   if (j.value("format", "") != kFormat || j.value("kdf", "") != "argon2id13") {
     return fail(Errc::malformed, "'" + path + "' is not a G-Chat key file (format gchat-key-v1, Argon2id)");
@@ -113,9 +119,9 @@ Result<identity::SigningKey> read_key_file(const std::string& path, std::string_
                                                  ad.size(), nonce.data(), wrap.data()) != 0) {
     return fail(Errc::decrypt_failed, "wrong passphrase for '" + path + "' (or the file was altered)");
   }
-  GCHAT_TRY(auto key, identity::SigningKey::from_seed(seed.view()));
+  GCHAT_TRY(auto key, SigningKey::from_seed(seed.view()));
   if (key.public_key() != public_key) return fail(Errc::malformed, "'" + path + "' does not match its public key");
   return key;
 }
 
-}  // namespace gchat::admin
+}  // namespace gchat::identity
