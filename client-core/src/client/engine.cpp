@@ -97,6 +97,7 @@ Engine::Engine(asio::io_context& ioc, api::Config config, Emit emit)
 Engine::~Engine() { shutdown(); }
 
 void Engine::shutdown() {
+  if (store_) settle();
   stopping_ = true;
   retry_timer_.cancel();
   link_timer_.cancel();
@@ -117,12 +118,18 @@ std::int64_t Engine::now_ms() const {
 // ---------------------------------------------------------------------------------------------
 // Outputs
 
+void Engine::output(api::Output out) {
+  // While a batch of deliveries is not durable yet, what it produced waits with it (in order).
+  if (batch_open_) return deferred_.push_back(std::move(out));
+  emit_(std::move(out));
+}
+
 void Engine::respond(std::uint64_t id, const std::function<void(api::Response&)>& fill) {
   api::Output out;
   auto* r = out.mutable_response();
   r->set_request_id(id);
   fill(*r);
-  emit_(std::move(out));
+  output(std::move(out));
 }
 
 void Engine::respond_error(std::uint64_t id, const ApiError& e) {
@@ -136,7 +143,7 @@ void Engine::respond_error(std::uint64_t id, const ApiError& e) {
 void Engine::event(const std::function<void(api::Event&)>& fill) {
   api::Output out;
   fill(*out.mutable_event());
-  emit_(std::move(out));
+  output(std::move(out));
 }
 
 void Engine::problem(const ApiError& e) {
@@ -154,6 +161,7 @@ void Engine::handle(api::Request request) {
   using B = api::Request::BodyCase;
   const std::uint64_t id = request.request_id();
   if (stopping_) return;
+  settle();
   if (request.body_case() == B::kOpen) return open(id, request.open());
   if (request.body_case() == B::kStatus) return status(id);
   if (!store_) return respond_error(id, {api::NOT_OPEN, "open the local store first"});
@@ -521,7 +529,8 @@ void Engine::connect() {
 void Engine::on_open() {
   open_ = true;
   if (!enrolled()) {
-    set_state(api::ConnectionState::CONNECTED, "not enrolled: enrolment only");
+    // CONNECTED means authenticated; a device not enrolled yet only reaches the enrolment service.
+    set_state(api::ConnectionState::CONNECTING, "reached the relay; not enrolled yet");
     return run_waiters();
   }
   pb::ClientFrame hello;
@@ -616,6 +625,7 @@ void Engine::on_frame(pb::ServerFrame f) {
 }
 
 void Engine::on_closed(const std::string& reason) {
+  settle();
   if (conn_) conn_->close();
   conn_.reset();
   open_ = false;
@@ -698,6 +708,7 @@ void Engine::refill_key_packages(std::function<void()> then) {
   probe.mutable_upload_key_packages();
   relay(std::move(probe), [this, then](const pb::ServerFrame& reply) {
     if (!reply.has_upload_key_packages_ok() || reply.upload_key_packages_ok().available() >= kKeyPackageLow) return then();
+    settle();
     pb::ClientFrame up;
     const auto now = static_cast<std::uint64_t>(now_s());
     if (auto s = store_->begin(); !s.ok()) {

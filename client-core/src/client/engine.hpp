@@ -72,6 +72,7 @@ class Engine {
   };
 
   // --- responses and events
+  void output(api::Output out);
   void respond(std::uint64_t id, const std::function<void(api::Response&)>& fill);
   void respond_error(std::uint64_t id, const ApiError& e);
   void event(const std::function<void(api::Event&)>& fill);
@@ -141,6 +142,9 @@ class Engine {
   Status process_handshake(const pb::Delivery& d, Conv& c);
   Status process_application(const pb::Delivery& d, Conv& c);
   void ack(const Bytes& group_id, std::uint64_t seq);
+  void finish_batch();
+  // Commits the open batch of deliveries, if any, before anything else uses the store.
+  void settle();
 
   // --- administration (engine_admin.cpp)
   Status load_admin();
@@ -210,6 +214,9 @@ class Engine {
   std::set<std::int64_t> in_flight_;  // outbox rows sent on this connection
   bool linking_ = false;
   api::ConnectionState state_;
+  bool batch_open_ = false;
+  std::map<Bytes, std::uint64_t> batch_acks_;  // conversations touched by the batch, highest seq
+  std::vector<api::Output> deferred_;          // outputs held until the batch is durable
 };
 
 }  // namespace gchat::client

@@ -301,6 +301,7 @@ void Engine::run_exclusive(const Bytes& gid, std::function<void(Done)> op) {
 void Engine::commit_changes(const Bytes& gid, const std::vector<mls::KeyPackage>& adds,
                             const std::vector<mls::LeafIndex>& removes, Done done) {
   Conv* c = find(gid);
+  settle();
   if (!c || !c->group || c->info.left()) return done(ApiError{api::NOT_FOUND, "no such conversation"});
   if (!authenticated_) return done(ApiError{api::OFFLINE, "changing members needs the relay"});
   if (!c->pending_commit.empty()) return done(ApiError{api::CONFLICT, "another change is on its way; try again"});
@@ -394,6 +395,7 @@ void Engine::commit_waiting_proposals(const Bytes& gid) {
 // the new device has published key packages.
 void Engine::process_pending_links() {
   if (linking_ || !authenticated_ || !loaded_) return;
+  settle();
   auto links = store_->pending_links();
   if (!links.ok() || links->empty()) return;
   const Bytes device = links->front();
@@ -452,6 +454,7 @@ void Engine::on_delivery(const pb::Delivery& d) {
   Conv* c = find(gid);
   if (c && !c->group) return ack(gid, d.seq());  // left: nothing more to read
   if (!c) {
+    settle();
     bool joined = false;
     if (d.kind() == pb::WELCOME) {
       if (auto s = store_->begin(); !s.ok()) return problem(api_error(s.error()));
@@ -491,15 +494,39 @@ void Engine::on_delivery(const pb::Delivery& d) {
     return;
   }
   if (d.seq() < c->next_seq) return ack(gid, d.seq());  // seen before a restart
-  if (auto s = store_->begin(); !s.ok()) return problem(api_error(s.error()));
+  // Deliveries arriving together share one transaction (and one save of each conversation's state,
+  // one fsync, one acknowledgement per conversation): finish_batch runs once the frames already
+  // received have been handled.
+  if (!batch_open_) {
+    if (auto s = store_->begin(); !s.ok()) return problem(api_error(s.error()));
+    batch_open_ = true;
+    asio::post(ioc_, [this] { finish_batch(); });
+  }
   auto processed = process_delivery(d, c);
   c->next_seq = d.seq() + 1;
-  auto saved = save(gid, *c);
+  batch_acks_[gid] = d.seq();
+  if (!processed.ok()) problem(api_error(processed.error()));
+}
+
+void Engine::finish_batch() {
+  if (!batch_open_) return;
+  batch_open_ = false;
+  Status saved;
+  for (const auto& [gid, seq] : batch_acks_) {
+    if (Conv* c = find(gid); c && saved.ok()) saved = save(gid, *c);
+  }
   if (saved.ok()) saved = store_->commit();
+  auto outputs = std::move(deferred_);
+  deferred_.clear();
+  auto acks = std::move(batch_acks_);
+  batch_acks_.clear();
   if (!saved.ok()) {
     // The store did not take it: memory is ahead of disk. Start again from the disk, and let the
-    // relay deliver the message again (it is not acknowledged).
+    // relay deliver the messages again (they are not acknowledged). Only responses are passed on.
     store_->rollback();
+    for (auto& o : outputs) {
+      if (o.has_response()) emit_(std::move(o));
+    }
     problem(api_error(saved.error()));
     convs_.clear();
     loaded_ = false;
@@ -507,9 +534,15 @@ void Engine::on_delivery(const pb::Delivery& d) {
     if (conn_) conn_->close();
     return on_closed("the local store failed: " + saved.error().message);
   }
-  if (!processed.ok()) problem(api_error(processed.error()));
-  ack(gid, d.seq());
-  if (c->proposals_waiting) asio::post(ioc_, [this, gid] { commit_waiting_proposals(gid); });
+  for (auto& o : outputs) emit_(std::move(o));
+  for (const auto& [gid, seq] : acks) {
+    ack(gid, seq);
+    if (Conv* c = find(gid); c && c->proposals_waiting) asio::post(ioc_, [this, g = gid] { commit_waiting_proposals(g); });
+  }
+}
+
+void Engine::settle() {
+  if (batch_open_) finish_batch();
 }
 
 Status Engine::process_delivery(const pb::Delivery& d, Conv* c) {

@@ -145,6 +145,20 @@ void Engine::forward(std::uint64_t id, const api::Forward& r) {
   api::ForwardedPost original;
   api::Post source;
   source.ParseFromString(local.envelope().post());
+  if (!source.text().has_forwarded()) {
+    // Only a post whose author's signature holds can be passed on in the author's name.
+    idv1::Chain author_chain;
+    const identity::TrustAnchor anchor{to_bytes(config_.root_key()), now_s(), nullptr};
+    auto author = author_chain.ParseFromString(local.sender_chain())
+                      ? identity::verify_chain(author_chain, anchor)
+                      : Result<identity::VerifiedDevice>(fail(Errc::cert_malformed, "the author's chain does not parse"));
+    if (!author.ok()) return respond_error(id, api_error(author.error()));
+    if (auto s = identity::verify_signature(identity::SignedKind::post, as_bytes(local.envelope().post()),
+                                            as_bytes(local.envelope().signature()), author->device_key);
+        !s.ok()) {
+      return respond_error(id, {api::CERTIFICATE, "the original message's signature does not verify; it cannot be forwarded"});
+    }
+  }
   if (source.text().has_forwarded()) {
     original = source.text().forwarded();  // a forward of a forward carries the first author
   } else {
@@ -175,6 +189,7 @@ void Engine::forward(std::uint64_t id, const api::Forward& r) {
 // the relay hands it back in its place in that same epoch.
 void Engine::flush_outbox() {
   if (!authenticated_ || stopping_) return;
+  settle();
   auto entries = store_->outbox();
   if (!entries.ok()) return problem(api_error(entries.error()));
   for (auto& e : *entries) {
@@ -279,8 +294,8 @@ Status Engine::receive_post(const pb::Delivery& d, Conv& c, BytesView data, cons
   if (!envelope.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
     return fail(Errc::malformed, "a message's envelope does not parse");
   }
-  GCHAT_TRY_STATUS(identity::verify_signature(identity::SignedKind::post, as_bytes(envelope.post()),
-                                              as_bytes(envelope.signature()), leaf.signature_key));
+  // The MLS signature has authenticated the sender; the post's own signature matters only if the
+  // post is forwarded, and is checked then (by the forwarder and by every recipient of the forward).
   if (!post.ParseFromString(envelope.post())) return fail(Errc::malformed, "a post does not parse");
   if (post.conversation_id() != d.group_id()) {
     return fail(Errc::mls_wrong_group, "a post signed for another conversation was dropped");
