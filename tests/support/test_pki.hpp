@@ -116,6 +116,24 @@ class TestPki {
     return u;
   }
 
+  // The chain of a device whose key was made elsewhere (by a client), certified by the person.
+  v1::Chain chain_for(const TestAdmin& admin, const TestUser& user, const std::string& device_key,
+                      const std::string& name) {
+    v1::DeviceCertificate body;
+    body.set_serial(next_serial++);
+    body.set_user_id(user.body.user_id());
+    body.set_agency_id(user.body.agency_id());
+    body.set_device_key(device_key);
+    body.set_device_name(name);
+    set_validity(body.mutable_validity(), from, to);
+    v1::Chain chain;
+    *chain.mutable_agency() = admin.chain.agency();
+    *chain.mutable_admin() = admin.chain.admin();
+    *chain.mutable_user() = user.cert;
+    *chain.mutable_device() = id::make_signed(id::SignedKind::device_certificate, body, user.identity);
+    return chain;
+  }
+
   TestDevice device(const TestAdmin& admin, const TestUser& user, const std::string& name = "laptop") {
     TestDevice d;
     d.body.set_serial(next_serial++);

@@ -161,7 +161,10 @@ void Engine::handle(api::Request request) {
   using B = api::Request::BodyCase;
   const std::uint64_t id = request.request_id();
   if (stopping_) return;
-  settle();
+  // Posts join the open write batch; everything else starts from a settled store.
+  const bool post = request.body_case() == B::kSendText || request.body_case() == B::kForward ||
+                    request.body_case() == B::kMarkRead;
+  if (!post) settle();
   if (request.body_case() == B::kOpen) return open(id, request.open());
   if (request.body_case() == B::kStatus) return status(id);
   if (!store_) return respond_error(id, {api::NOT_OPEN, "open the local store first"});

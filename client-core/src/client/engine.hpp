@@ -16,6 +16,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <unordered_map>
 #include <string>
 
 #include "connection.hpp"
@@ -142,6 +143,9 @@ class Engine {
   Status process_handshake(const pb::Delivery& d, Conv& c);
   Status process_application(const pb::Delivery& d, Conv& c);
   void ack(const Bytes& group_id, std::uint64_t seq);
+  // Deliveries and posts arriving together share one transaction (group commit), finished by a
+  // handler posted when the batch opens; what they produce is output once it is durable.
+  Status open_batch();
   void finish_batch();
   // Commits the open batch of deliveries, if any, before anything else uses the store.
   void settle();
@@ -163,6 +167,8 @@ class Engine {
   Result<api::Message> queue_post(const Bytes& group_id, api::Post post, const std::string& index_text,
                                   const api::Forwarded* forwarded);
   void flush_outbox();
+  void schedule_flush();
+  static std::string sent_key(BytesView ciphertext);
   void own_application(const pb::Delivery& d, Conv& c);
   Status receive_post(const pb::Delivery& d, Conv& c, BytesView data, const identity::VerifiedDevice& from,
                       const mls::LeafNode& leaf);
@@ -217,6 +223,8 @@ class Engine {
   bool batch_open_ = false;
   std::map<Bytes, std::uint64_t> batch_acks_;  // conversations touched by the batch, highest seq
   std::vector<api::Output> deferred_;          // outputs held until the batch is durable
+  bool flush_scheduled_ = false;
+  std::unordered_map<std::string, std::int64_t> sent_index_;  // hash of a ciphertext sent -> outbox row
 };
 
 }  // namespace gchat::client

@@ -497,11 +497,7 @@ void Engine::on_delivery(const pb::Delivery& d) {
   // Deliveries arriving together share one transaction (and one save of each conversation's state,
   // one fsync, one acknowledgement per conversation): finish_batch runs once the frames already
   // received have been handled.
-  if (!batch_open_) {
-    if (auto s = store_->begin(); !s.ok()) return problem(api_error(s.error()));
-    batch_open_ = true;
-    asio::post(ioc_, [this] { finish_batch(); });
-  }
+  if (auto s = open_batch(); !s.ok()) return problem(api_error(s.error()));
   auto processed = process_delivery(d, c);
   c->next_seq = d.seq() + 1;
   batch_acks_[gid] = d.seq();
@@ -539,6 +535,14 @@ void Engine::finish_batch() {
     ack(gid, seq);
     if (Conv* c = find(gid); c && c->proposals_waiting) asio::post(ioc_, [this, g = gid] { commit_waiting_proposals(g); });
   }
+}
+
+Status Engine::open_batch() {
+  if (batch_open_) return {};
+  GCHAT_TRY_STATUS(store_->begin());
+  batch_open_ = true;
+  asio::post(ioc_, [this] { finish_batch(); });
+  return {};
 }
 
 void Engine::settle() {

@@ -40,6 +40,13 @@ std::int64_t read_row(Store& store, BytesView gid) {
 
 }  // namespace
 
+std::string Engine::sent_key(BytesView ciphertext) {
+  std::string key(16, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(), ciphertext.data(), ciphertext.size(),
+                     nullptr, 0);
+  return key;
+}
+
 Result<api::Message> Engine::load_message(const StoredMessage& m) const {
   api::LocalMessage local;
   if (!local.ParseFromArray(m.message.data(), static_cast<int>(m.message.size()))) {
@@ -75,25 +82,22 @@ Result<api::Message> Engine::queue_post(const Bytes& gid, api::Post post, const 
   }
   if (forwarded) *message.mutable_forwarded() = *forwarded;
 
-  GCHAT_TRY_STATUS(store_->begin());
-  auto fail_with = [&](Error e) -> Result<api::Message> {
-    store_->rollback();
-    return Unexpected{std::move(e)};
-  };
+  // Joins the open write batch (one transaction and one fsync for a burst of posts); the
+  // response waits with the batch until it is durable.
+  GCHAT_TRY_STATUS(open_batch());
   if (post.has_text()) {
     api::LocalMessage local;
     *local.mutable_message() = message;
     *local.mutable_envelope() = envelope;
     local.set_sender_chain(to_str(chain_bytes_));
     local.set_conversation_level(post.level());
-    auto added = store_->add_message(gid, as_bytes(post.message_id()), 0, api::QUEUED, true,
-                                     as_bytes(local.SerializeAsString()), index_text);
-    if (!added.ok()) return fail_with(std::move(added).error());
+    GCHAT_TRY(auto added, store_->add_message(gid, as_bytes(post.message_id()), 0, api::QUEUED, true,
+                                              as_bytes(local.SerializeAsString()), index_text));
+    (void)added;
   }
-  auto queued = store_->queue(gid, as_bytes(post.message_id()), as_bytes(envelope_bytes));
-  if (!queued.ok()) return fail_with(std::move(queued).error());
-  GCHAT_TRY_STATUS(store_->commit());
-  asio::post(ioc_, [this] { flush_outbox(); });
+  GCHAT_TRY(auto queued, store_->queue(gid, as_bytes(post.message_id()), as_bytes(envelope_bytes)));
+  (void)queued;
+  schedule_flush();
   return message;
 }
 
@@ -187,38 +191,71 @@ void Engine::forward(std::uint64_t id, const api::Forward& r) {
 
 // Encrypts queued posts in the conversation's current epoch and sends them; each is kept until
 // the relay hands it back in its place in that same epoch.
+void Engine::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  asio::post(ioc_, [this] {
+    flush_scheduled_ = false;
+    flush_outbox();
+  });
+}
+
 void Engine::flush_outbox() {
   if (!authenticated_ || stopping_) return;
   settle();
   auto entries = store_->outbox();
   if (!entries.ok()) return problem(api_error(entries.error()));
+  // Phase 1: encrypt everything new in one transaction. The ratchet steps are on disk before any
+  // ciphertext leaves: a restart never reuses a key.
+  std::set<Bytes> touched;
+  bool began = false;
   for (auto& e : *entries) {
-    if (in_flight_.count(e.id) || e.seq > 0) continue;
+    if (in_flight_.count(e.id) || e.seq > 0 || !e.ciphertext.empty()) continue;
+    Conv* c = find(e.group_id);
+    if (!c || !c->group || c->info.left()) continue;
+    if (!began) {
+      if (auto s = store_->begin(); !s.ok()) return problem(api_error(s.error()));
+      began = true;
+    }
+    auto ct = c->group->protect(e.envelope);
+    if (!ct.ok()) {
+      problem(api_error(ct.error()));
+      continue;
+    }
+    e.ciphertext = codec::encode(*ct);
+    e.epoch = c->group->epoch();
+    touched.insert(e.group_id);
+    if (auto s = store_->set_sent(e.id, e.ciphertext, e.epoch); !s.ok()) {
+      store_->rollback();
+      return problem(api_error(s.error()));
+    }
+  }
+  if (began) {
+    Status s;
+    for (const auto& gid : touched) {
+      if (s.ok()) s = save(gid, *find(gid));
+    }
+    if (s.ok()) s = store_->commit();
+    if (!s.ok()) {
+      store_->rollback();
+      problem(api_error(s.error()));
+      // Memory is ahead of disk; nothing was sent. Start again from the disk.
+      convs_.clear();
+      loaded_ = false;
+      (void)load_conversations();
+      return;
+    }
+  }
+  // Phase 2: send.
+  for (auto& e : *entries) {
+    if (in_flight_.count(e.id) || e.seq > 0 || e.ciphertext.empty()) continue;
     Conv* c = find(e.group_id);
     if (!c || !c->group || c->info.left()) {
       (void)store_->unqueue(e.id);
       problem({api::NOT_FOUND, "a queued message was dropped: its conversation is gone"});
       continue;
     }
-    if (e.ciphertext.empty()) {
-      auto ct = c->group->protect(e.envelope);
-      if (!ct.ok()) {
-        problem(api_error(ct.error()));
-        continue;
-      }
-      e.ciphertext = codec::encode(*ct);
-      e.epoch = c->group->epoch();
-      // The ratchet step is on disk before the ciphertext leaves: a restart never reuses a key.
-      auto s = store_->begin();
-      if (s.ok()) s = save(e.group_id, *c);
-      if (s.ok()) s = store_->set_sent(e.id, e.ciphertext, e.epoch);
-      if (s.ok()) s = store_->commit();
-      if (!s.ok()) {
-        store_->rollback();
-        problem(api_error(s.error()));
-        return;
-      }
-    }
+    sent_index_[sent_key(e.ciphertext)] = e.id;
     in_flight_.insert(e.id);
     pb::ClientFrame f;
     f.mutable_send()->set_group_id(to_str(e.group_id));
@@ -257,30 +294,42 @@ void Engine::flush_outbox() {
 }
 
 void Engine::own_application(const pb::Delivery& d, Conv& c) {
-  auto entries = store_->outbox();
-  if (!entries.ok()) return;
-  for (const auto& e : *entries) {
-    if (!same_bytes(e.ciphertext, as_bytes(d.payload()))) continue;
-    in_flight_.erase(e.id);
-    if (e.epoch != c.group->epoch()) {
-      // Overtaken by a commit: members are in the next epoch now. Same post, new encryption.
-      (void)store_->requeue(e.id);
-      asio::post(ioc_, [this] { flush_outbox(); });
-      return;
+  // Which queued post this is: by the ciphertext sent (an index kept while sending; after a
+  // restart, the outbox itself).
+  std::optional<OutboxEntry> entry;
+  auto hit = sent_index_.find(sent_key(as_bytes(d.payload())));
+  if (hit != sent_index_.end()) {
+    auto row = store_->outbox_entry(hit->second);
+    if (row.ok() && *row && same_bytes((*row)->ciphertext, as_bytes(d.payload()))) entry = std::move(**row);
+    sent_index_.erase(hit);
+  }
+  if (!entry) {
+    auto entries = store_->outbox();
+    if (!entries.ok()) return;
+    for (auto& e : *entries) {
+      if (same_bytes(e.ciphertext, as_bytes(d.payload()))) entry = std::move(e);
     }
-    (void)store_->unqueue(e.id);
-    auto m = store_->message(e.message_id);
-    if (m.ok() && *m) {
-      (void)store_->set_message_status(e.message_id, d.seq(), std::max<int>((*m)->status, api::DELIVERED));
-      event([&](api::Event& ev) {
-        auto* st = ev.mutable_status();
-        st->set_conversation_id(d.group_id());
-        st->set_message_id(to_str(e.message_id));
-        st->set_status(api::DELIVERED);
-        st->set_seq(d.seq());
-      });
-    }
+  }
+  if (!entry) return;
+  const OutboxEntry& e = *entry;
+  in_flight_.erase(e.id);
+  if (e.epoch != c.group->epoch()) {
+    // Overtaken by a commit: members are in the next epoch now. Same post, new encryption.
+    (void)store_->requeue(e.id);
+    schedule_flush();
     return;
+  }
+  (void)store_->unqueue(e.id);
+  auto m = store_->message(e.message_id);
+  if (m.ok() && *m) {
+    (void)store_->set_message_status(e.message_id, d.seq(), std::max<int>((*m)->status, api::DELIVERED));
+    event([&](api::Event& ev) {
+      auto* st = ev.mutable_status();
+      st->set_conversation_id(d.group_id());
+      st->set_message_id(to_str(e.message_id));
+      st->set_status(api::DELIVERED);
+      st->set_seq(d.seq());
+    });
   }
 }
 

@@ -472,26 +472,48 @@ Result<std::int64_t> Store::queue(BytesView group_id, BytesView message_id, Byte
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db));
 }
 
+namespace {
+constexpr const char* kOutboxColumns = "SELECT id, group_id, message_id, envelope, ciphertext, epoch, seq FROM outbox";
+}  // namespace
+
+// `open` unseals a column value (Store::Impl::open_bytes).
+template <typename Open>
+static Result<OutboxEntry> read_outbox_row(Stmt& st, const Open& open) {
+  OutboxEntry e;
+  e.id = st.i64(0);
+  e.group_id = st.blob(1);
+  e.message_id = st.blob(2);
+  GCHAT_TRY(e.envelope, open(st.blob(3), "outbox.envelope", e.message_id));
+  const Bytes sealed = st.blob(4);
+  if (!sealed.empty()) {
+    GCHAT_TRY(e.ciphertext, open(sealed, "outbox.ciphertext", e.message_id));
+  }
+  e.epoch = static_cast<std::uint64_t>(st.i64(5));
+  e.seq = static_cast<std::uint64_t>(st.i64(6));
+  return e;
+}
+
 Result<std::vector<OutboxEntry>> Store::outbox() {
-  Stmt st(impl_->db, "SELECT id, group_id, message_id, envelope, ciphertext, epoch, seq FROM outbox ORDER BY id");
+  auto unseal = [this](BytesView v, std::string_view column, BytesView row) { return impl_->open_bytes(v, column, row); };
+  Stmt st(impl_->db, (std::string(kOutboxColumns) + " ORDER BY id").c_str());
   std::vector<OutboxEntry> out;
   for (;;) {
     GCHAT_TRY(bool row, st.step());
     if (!row) break;
-    OutboxEntry e;
-    e.id = st.i64(0);
-    e.group_id = st.blob(1);
-    e.message_id = st.blob(2);
-    GCHAT_TRY(e.envelope, impl_->open_bytes(st.blob(3), "outbox.envelope", e.message_id));
-    const Bytes sealed = st.blob(4);
-    if (!sealed.empty()) {
-      GCHAT_TRY(e.ciphertext, impl_->open_bytes(sealed, "outbox.ciphertext", e.message_id));
-    }
-    e.epoch = static_cast<std::uint64_t>(st.i64(5));
-    e.seq = static_cast<std::uint64_t>(st.i64(6));
+    GCHAT_TRY(auto e, read_outbox_row(st, unseal));
     out.push_back(std::move(e));
   }
   return out;
+}
+
+Result<std::optional<OutboxEntry>> Store::outbox_entry(std::int64_t id) {
+  auto unseal = [this](BytesView v, std::string_view column, BytesView row) { return impl_->open_bytes(v, column, row); };
+  Stmt st(impl_->db, (std::string(kOutboxColumns) + " WHERE id = ?").c_str());
+  st.bind(1, id);
+  GCHAT_TRY(bool row, st.step());
+  if (!row) return std::optional<OutboxEntry>{};
+  GCHAT_TRY(auto e, read_outbox_row(st, unseal));
+  return std::optional<OutboxEntry>(std::move(e));
 }
 
 Status Store::set_sent(std::int64_t id, BytesView ciphertext, std::uint64_t epoch) {

@@ -109,6 +109,7 @@ class Store {
   // Outgoing queue.
   Result<std::int64_t> queue(BytesView group_id, BytesView message_id, BytesView envelope);
   Result<std::vector<OutboxEntry>> outbox();
+  Result<std::optional<OutboxEntry>> outbox_entry(std::int64_t id);
   Status set_sent(std::int64_t id, BytesView ciphertext, std::uint64_t epoch);
   Status set_outbox_seq(std::int64_t id, std::uint64_t seq);
   Status requeue(std::int64_t id);
