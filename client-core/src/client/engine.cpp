@@ -89,7 +89,8 @@ Engine::Engine(asio::io_context& ioc, api::Config config, Emit emit)
       emit_(std::move(emit)),
       rng_(std::random_device{}()),
       retry_timer_(ioc),
-      link_timer_(ioc) {
+      link_timer_(ioc),
+      batch_timer_(ioc) {
   suite_ = *crypto::CipherSuite::from_id(crypto::kDefaultSuite);
   state_.set_state(api::ConnectionState::OFFLINE);
 }
@@ -634,6 +635,8 @@ void Engine::on_closed(const std::string& reason) {
   open_ = false;
   authenticated_ = false;
   in_flight_.clear();
+  ready_.clear();
+  reload_ready_ = true;
   // Every request in flight fails; their callers see OFFLINE.
   auto replies = std::move(replies_);
   replies_.clear();

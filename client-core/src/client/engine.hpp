@@ -168,6 +168,8 @@ class Engine {
                                   const api::Forwarded* forwarded);
   void flush_outbox();
   void schedule_flush();
+  Status encrypt_queued();
+  void send_ready(OutboxEntry e);
   static std::string sent_key(BytesView ciphertext);
   void own_application(const pb::Delivery& d, Conv& c);
   Status receive_post(const pb::Delivery& d, Conv& c, BytesView data, const identity::VerifiedDevice& from,
@@ -221,9 +223,14 @@ class Engine {
   bool linking_ = false;
   api::ConnectionState state_;
   bool batch_open_ = false;
+  asio::steady_timer batch_timer_;
   std::map<Bytes, std::uint64_t> batch_acks_;  // conversations touched by the batch, highest seq
   std::vector<api::Output> deferred_;          // outputs held until the batch is durable
   bool flush_scheduled_ = false;
+  bool rate_paused_ = false;
+  bool encrypt_queued_ = true;   // the outbox may hold posts not encrypted yet
+  bool reload_ready_ = true;     // ready_ must be rebuilt from the store (after a reconnection)
+  std::deque<OutboxEntry> ready_;  // encrypted, not yet sent on this connection, in order
   std::unordered_map<std::string, std::int64_t> sent_index_;  // hash of a ciphertext sent -> outbox row
 };
 

@@ -33,6 +33,7 @@ std::optional<mls::LeafIndex> removed_by(const mls::MlsMessage& m) {
 constexpr std::size_t kMaxTitle = 200;
 constexpr int kMaxPeoplePerRequest = 500;
 constexpr auto kLinkRetry = std::chrono::seconds(2);
+constexpr auto kBatchWindow = std::chrono::milliseconds(2);
 
 }  // namespace
 
@@ -507,6 +508,7 @@ void Engine::on_delivery(const pb::Delivery& d) {
 void Engine::finish_batch() {
   if (!batch_open_) return;
   batch_open_ = false;
+  batch_timer_.cancel();
   Status saved;
   for (const auto& [gid, seq] : batch_acks_) {
     if (Conv* c = find(gid); c && saved.ok()) saved = save(gid, *c);
@@ -541,7 +543,12 @@ Status Engine::open_batch() {
   if (batch_open_) return {};
   GCHAT_TRY_STATUS(store_->begin());
   batch_open_ = true;
-  asio::post(ioc_, [this] { finish_batch(); });
+  // A short window collects what arrives meanwhile (one WebSocket message is read per turn of the
+  // event loop): one fsync for a burst instead of one per message, for a couple of milliseconds.
+  batch_timer_.expires_after(kBatchWindow);
+  batch_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) finish_batch();
+  });
   return {};
 }
 

@@ -22,6 +22,7 @@ constexpr std::uint32_t kDefaultPage = 50;
 constexpr std::uint32_t kMaxPage = 500;
 constexpr std::uint32_t kMaxReceipt = 100;
 constexpr auto kRateRetry = std::chrono::seconds(1);
+constexpr std::size_t kMaxInFlight = 64;
 
 Bytes random_id() {
   Bytes id(kMessageIdBytes);
@@ -97,6 +98,7 @@ Result<api::Message> Engine::queue_post(const Bytes& gid, api::Post post, const 
   }
   GCHAT_TRY(auto queued, store_->queue(gid, as_bytes(post.message_id()), as_bytes(envelope_bytes)));
   (void)queued;
+  encrypt_queued_ = true;
   schedule_flush();
   return message;
 }
@@ -201,22 +203,48 @@ void Engine::schedule_flush() {
 }
 
 void Engine::flush_outbox() {
-  if (!authenticated_ || stopping_) return;
+  if (!authenticated_ || stopping_ || rate_paused_) return;
   settle();
-  auto entries = store_->outbox();
-  if (!entries.ok()) return problem(api_error(entries.error()));
-  // Phase 1: encrypt everything new in one transaction. The ratchet steps are on disk before any
-  // ciphertext leaves: a restart never reuses a key.
+  if (reload_ready_) {
+    // After a (re)connection: what was encrypted but not confirmed goes out again, in order.
+    auto pending = store_->outbox_unconfirmed(0);
+    if (!pending.ok()) return problem(api_error(pending.error()));
+    ready_.clear();
+    for (auto& e : *pending) {
+      if (!e.ciphertext.empty()) ready_.push_back(std::move(e));
+    }
+    reload_ready_ = false;
+  }
+  if (encrypt_queued_) {
+    if (auto s = encrypt_queued(); !s.ok()) return problem(api_error(s.error()));
+    encrypt_queued_ = false;
+  }
+  // A window of messages in flight: more go out as the relay confirms earlier ones.
+  while (!ready_.empty() && in_flight_.size() < kMaxInFlight) {
+    OutboxEntry e = std::move(ready_.front());
+    ready_.pop_front();
+    if (in_flight_.count(e.id)) continue;
+    Conv* c = find(e.group_id);
+    if (!c || !c->group || c->info.left()) {
+      (void)store_->unqueue(e.id);
+      problem({api::NOT_FOUND, "a queued message was dropped: its conversation is gone"});
+      continue;
+    }
+    send_ready(std::move(e));
+  }
+}
+
+// Encrypts every queued post in one transaction, in order. The ratchet steps are on disk before
+// any ciphertext leaves: a restart never reuses a key.
+Status Engine::encrypt_queued() {
+  GCHAT_TRY(auto fresh, store_->outbox_unencrypted());
+  if (fresh.empty()) return {};
+  GCHAT_TRY_STATUS(store_->begin());
   std::set<Bytes> touched;
-  bool began = false;
-  for (auto& e : *entries) {
-    if (in_flight_.count(e.id) || e.seq > 0 || !e.ciphertext.empty()) continue;
+  std::vector<OutboxEntry> done;
+  for (auto& e : fresh) {
     Conv* c = find(e.group_id);
     if (!c || !c->group || c->info.left()) continue;
-    if (!began) {
-      if (auto s = store_->begin(); !s.ok()) return problem(api_error(s.error()));
-      began = true;
-    }
     auto ct = c->group->protect(e.envelope);
     if (!ct.ok()) {
       problem(api_error(ct.error()));
@@ -227,70 +255,73 @@ void Engine::flush_outbox() {
     touched.insert(e.group_id);
     if (auto s = store_->set_sent(e.id, e.ciphertext, e.epoch); !s.ok()) {
       store_->rollback();
-      return problem(api_error(s.error()));
+      return s;
     }
+    done.push_back(std::move(e));
   }
-  if (began) {
-    Status s;
-    for (const auto& gid : touched) {
-      if (s.ok()) s = save(gid, *find(gid));
-    }
-    if (s.ok()) s = store_->commit();
-    if (!s.ok()) {
-      store_->rollback();
-      problem(api_error(s.error()));
-      // Memory is ahead of disk; nothing was sent. Start again from the disk.
-      convs_.clear();
-      loaded_ = false;
-      (void)load_conversations();
-      return;
-    }
+  Status s;
+  for (const auto& gid : touched) {
+    if (s.ok()) s = save(gid, *find(gid));
   }
-  // Phase 2: send.
-  for (auto& e : *entries) {
-    if (in_flight_.count(e.id) || e.seq > 0 || e.ciphertext.empty()) continue;
-    Conv* c = find(e.group_id);
-    if (!c || !c->group || c->info.left()) {
-      (void)store_->unqueue(e.id);
-      problem({api::NOT_FOUND, "a queued message was dropped: its conversation is gone"});
-      continue;
-    }
-    sent_index_[sent_key(e.ciphertext)] = e.id;
-    in_flight_.insert(e.id);
-    pb::ClientFrame f;
-    f.mutable_send()->set_group_id(to_str(e.group_id));
-    f.mutable_send()->set_kind(pb::APPLICATION);
-    f.mutable_send()->set_payload(to_str(e.ciphertext));
-    relay(std::move(f), [this, row = e.id, gid = e.group_id, mid = e.message_id](const pb::ServerFrame& reply) {
-      if (reply.has_error()) {
-        in_flight_.erase(row);
-        const auto code = reply.error().code();
-        if (code == pb::SHUTTING_DOWN) return;  // resent on the next connection
-        if (code == pb::RATE_LIMITED || code == pb::STORAGE_UNAVAILABLE) {
-          auto timer = std::make_shared<asio::steady_timer>(ioc_, kRateRetry);
-          timer->async_wait([this, timer](boost::system::error_code ec) {
-            if (!ec && !stopping_) flush_outbox();
-          });
-          return;
-        }
-        (void)store_->unqueue(row);
-        return problem(relay_error(reply.error()));
-      }
-      const std::uint64_t seq = reply.send_ok().seq();
-      (void)store_->set_outbox_seq(row, seq);
-      auto m = store_->message(mid);
-      if (m.ok() && *m && (*m)->status == api::QUEUED) {
-        (void)store_->set_message_status(mid, seq, api::SENT);
-        event([&](api::Event& ev) {
-          auto* st = ev.mutable_status();
-          st->set_conversation_id(to_str(gid));
-          st->set_message_id(to_str(mid));
-          st->set_status(api::SENT);
-          st->set_seq(seq);
+  if (s.ok()) s = store_->commit();
+  if (!s.ok()) {
+    // Memory is ahead of disk and nothing was sent: start again from the disk.
+    store_->rollback();
+    convs_.clear();
+    loaded_ = false;
+    (void)load_conversations();
+    return s;
+  }
+  for (auto& e : done) ready_.push_back(std::move(e));
+  return {};
+}
+
+void Engine::send_ready(OutboxEntry e) {
+  sent_index_[sent_key(e.ciphertext)] = e.id;
+  in_flight_.insert(e.id);
+  pb::ClientFrame f;
+  f.mutable_send()->set_group_id(to_str(e.group_id));
+  f.mutable_send()->set_kind(pb::APPLICATION);
+  f.mutable_send()->set_payload(to_str(e.ciphertext));
+  relay(std::move(f), [this, e = std::move(e)](const pb::ServerFrame& reply) mutable {
+    in_flight_.erase(e.id);
+    if (reply.has_error()) {
+      const auto code = reply.error().code();
+      if (code == pb::SHUTTING_DOWN) return;  // resent on the next connection
+      if (code == pb::RATE_LIMITED || code == pb::STORAGE_UNAVAILABLE) {
+        ready_.push_front(std::move(e));
+        // Pause all sending once, for as long as the relay asks (or a second).
+        if (rate_paused_) return;
+        rate_paused_ = true;
+        const auto wait = reply.error().retry_after_ms() ? std::chrono::milliseconds(reply.error().retry_after_ms())
+                                                         : std::chrono::milliseconds(kRateRetry);
+        auto timer = std::make_shared<asio::steady_timer>(ioc_, wait);
+        timer->async_wait([this, timer](boost::system::error_code ec) {
+          rate_paused_ = false;
+          if (!ec && !stopping_) schedule_flush();
         });
+        return;
       }
-    });
-  }
+      (void)store_->unqueue(e.id);
+      return problem(relay_error(reply.error()));
+    }
+    schedule_flush();
+    const std::uint64_t seq = reply.send_ok().seq();
+    // Confirmations arriving together share one transaction; the SENT events wait for it.
+    if (auto s = open_batch(); !s.ok()) return problem(api_error(s.error()));
+    (void)store_->set_outbox_seq(e.id, seq);
+    auto m = store_->message(e.message_id);
+    if (m.ok() && *m && (*m)->status == api::QUEUED) {
+      (void)store_->set_message_status(e.message_id, seq, api::SENT);
+      event([&](api::Event& ev) {
+        auto* st = ev.mutable_status();
+        st->set_conversation_id(to_str(e.group_id));
+        st->set_message_id(to_str(e.message_id));
+        st->set_status(api::SENT);
+        st->set_seq(seq);
+      });
+    }
+  });
 }
 
 void Engine::own_application(const pb::Delivery& d, Conv& c) {
@@ -316,6 +347,7 @@ void Engine::own_application(const pb::Delivery& d, Conv& c) {
   if (e.epoch != c.group->epoch()) {
     // Overtaken by a commit: members are in the next epoch now. Same post, new encryption.
     (void)store_->requeue(e.id);
+    encrypt_queued_ = true;
     schedule_flush();
     return;
   }

@@ -493,9 +493,21 @@ static Result<OutboxEntry> read_outbox_row(Stmt& st, const Open& open) {
   return e;
 }
 
-Result<std::vector<OutboxEntry>> Store::outbox() {
+Result<std::vector<OutboxEntry>> Store::outbox() { return outbox_query(" ORDER BY id", 0); }
+
+Result<std::vector<OutboxEntry>> Store::outbox_unconfirmed(std::size_t limit) {
+  if (limit == 0) return outbox_query(" WHERE seq = 0 ORDER BY id", 0);
+  return outbox_query(" WHERE seq = 0 ORDER BY id LIMIT ?", limit);
+}
+
+Result<std::vector<OutboxEntry>> Store::outbox_unencrypted() {
+  return outbox_query(" WHERE ciphertext IS NULL ORDER BY id", 0);
+}
+
+Result<std::vector<OutboxEntry>> Store::outbox_query(const char* where, std::size_t limit) {
   auto unseal = [this](BytesView v, std::string_view column, BytesView row) { return impl_->open_bytes(v, column, row); };
-  Stmt st(impl_->db, (std::string(kOutboxColumns) + " ORDER BY id").c_str());
+  Stmt st(impl_->db, (std::string(kOutboxColumns) + where).c_str());
+  if (limit) st.bind(1, static_cast<std::int64_t>(limit));
   std::vector<OutboxEntry> out;
   for (;;) {
     GCHAT_TRY(bool row, st.step());

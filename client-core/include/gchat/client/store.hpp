@@ -110,6 +110,9 @@ class Store {
   Result<std::int64_t> queue(BytesView group_id, BytesView message_id, BytesView envelope);
   Result<std::vector<OutboxEntry>> outbox();
   Result<std::optional<OutboxEntry>> outbox_entry(std::int64_t id);
+  // Entries the relay has not confirmed yet, oldest first (limit 0: all); entries not encrypted yet.
+  Result<std::vector<OutboxEntry>> outbox_unconfirmed(std::size_t limit);
+  Result<std::vector<OutboxEntry>> outbox_unencrypted();
   Status set_sent(std::int64_t id, BytesView ciphertext, std::uint64_t epoch);
   Status set_outbox_seq(std::int64_t id, std::uint64_t seq);
   Status requeue(std::int64_t id);
@@ -137,6 +140,7 @@ class Store {
   explicit Store(std::unique_ptr<Impl> impl, std::string path);
   static Result<std::unique_ptr<Store>> open(const std::string& dir, const std::optional<std::string_view>& passphrase,
                                              BytesView key, KdfStrength strength);
+  Result<std::vector<OutboxEntry>> outbox_query(const char* where, std::size_t limit);
   std::unique_ptr<Impl> impl_;
   std::string path_;
 };
