@@ -5,27 +5,10 @@
 # sentence and a non-zero exit code.
 set -euo pipefail
 relay=$1 admin=$2 make_certs=$3
-dir=$(mktemp -d)
-relay_pid=
-cleanup() {
-  [ -n "$relay_pid" ] && kill -9 "$relay_pid" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/common.sh"
 cd "$dir"
 echo "correct horse battery staple" >pass
 echo "another long passphrase here" >pass2
-expect_fail() {  # expect_fail <code> <text> <command...>
-  local code=$1 text=$2
-  shift 2
-  set +e
-  out=$("$@" 2>&1)
-  rc=$?
-  set -e
-  [ "$rc" = "$code" ] || { echo "expected exit $code, got $rc from: $*"; echo "$out"; exit 1; }
-  grep -q -- "$text" <<<"$out" || { echo "expected '$text' in: $out"; exit 1; }
-}
-
 root_hex=$("$admin" root init --key-out root.key --kdf moderate --new-passphrase-file pass | tail -1)
 [ ${#root_hex} = 64 ] || { echo "no root key printed"; exit 1; }
 [ "$(stat -c %a root.key)" = 600 ] || { echo "root.key is not mode 600"; exit 1; }
@@ -64,15 +47,9 @@ expect_fail 2 "--clearance" "$admin" user issue --admin-key somsri.key --admin-c
   --passphrase-file pass --id z --name-th x --name-en x --clearance 5 --identity-key "$identity" --cert-out z.cert
 
 # A relay that pins this root.
-"$make_certs" "$dir/tls" >/dev/null
-"$relay" --port 0 --port-file port --db relay.db --root-key "$root_hex" --signing-key relay-signing.key \
-  --tls-cert tls/relay.pem --tls-key tls/relay.key --log-level info 2>relay.log &
-relay_pid=$!
-for _ in $(seq 1 200); do [ -s port ] && break; sleep 0.1; done
-[ -s port ] || { echo "relay did not start"; cat relay.log; exit 1; }
-port=$(cat port)
-relay_key=$(grep -o 'relay_key=[0-9a-f]*' relay.log | head -1 | cut -d= -f2)
-[ ${#relay_key} = 64 ] || { echo "relay key not logged"; cat relay.log; exit 1; }
+start_relay --db relay.db --root-key "$root_hex" --log-level info
+relay_key=$(grep -o 'relay_key=[0-9a-f]*' "$dir/relay.log" | head -1 | cut -d= -f2)
+[ ${#relay_key} = 64 ] || { echo "relay key not logged"; cat "$dir/relay.log"; exit 1; }
 
 "$admin" revoke user --admin-key somsri.key --admin-chain somsri.chain --passphrase-file pass \
   --port "$port" --ca tls/ca.pem --user moi/somchai | grep -q "revocation list 1"

@@ -1,27 +1,10 @@
 # Shared by the gchat tool tests: a root, two agencies with administrators, a relay pinning the
 # root, and enrol() for people. Sourced with $relay $admin $gchat $make_certs set; works in a fresh
 # temporary folder it removes on exit.
-dir=$(mktemp -d)
-relay_pid=
-cleanup() {
-  [ -n "$relay_pid" ] && kill -9 "$relay_pid" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$dir"
 echo "correct horse battery staple" >pass
 export GCHAT_PASSPHRASE="รหัสผ่านของเครื่องนี้ long enough"
-expect_fail() {  # expect_fail <code> <text> <command...>
-  local code=$1 text=$2
-  shift 2
-  set +e
-  out=$("$@" 2>&1)
-  rc=$?
-  set -e
-  [ "$rc" = "$code" ] || { echo "expected exit $code, got $rc from: $*"; echo "$out"; exit 1; }
-  grep -q -- "$text" <<<"$out" || { echo "expected '$text' in: $out"; exit 1; }
-}
-
 root_hex=$("$admin" root init --key-out root.key --kdf moderate --new-passphrase-file pass | tail -1)
 for agency in moi mof; do
   "$admin" agency create --root-key root.key --passphrase-file pass --new-passphrase-file pass --id $agency \
@@ -32,13 +15,7 @@ for agency in moi mof; do
     --roles user-admin,clearance-officer --key-out admin-$agency.key --chain-out admin-$agency.chain >/dev/null
 done
 
-"$make_certs" "$dir/tls" >/dev/null
-"$relay" --port 0 --port-file port --db relay.db --root-key "$root_hex" --signing-key relay-signing.key \
-  --tls-cert tls/relay.pem --tls-key tls/relay.key --log-level warn 2>relay.log &
-relay_pid=$!
-for _ in $(seq 1 200); do [ -s port ] && break; sleep 0.1; done
-[ -s port ] || { echo "relay did not start"; cat relay.log; exit 1; }
-port=$(cat port)
+start_relay --db relay.db --root-key "$root_hex" --log-level warn
 
 # Each person: the administrator grants a code, the person enrols, the administrator signs.
 enrol() {  # enrol <agency> <user> <name> <clearance>

@@ -3,21 +3,8 @@
 # must refuse a non-loopback host, and the relay must then stop cleanly on SIGTERM.
 set -euo pipefail
 relay=$1 loadgen=$2 make_certs=$3
-dir=$(mktemp -d)
-relay_pid=
-cleanup() {
-  [ -n "$relay_pid" ] && kill -9 "$relay_pid" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
-"$make_certs" "$dir/tls"
-"$relay" --port 0 --port-file "$dir/port" --db "$dir/relay.db" --registration open --signing-key "$dir/relay-signing.key" \
-  --tls-cert "$dir/tls/relay.pem" --tls-key "$dir/tls/relay.key" --log-level warn 2>"$dir/relay.log" &
-relay_pid=$!
-for _ in $(seq 1 200); do [ -s "$dir/port" ] && break; sleep 0.1; done
-[ -s "$dir/port" ] || { echo "relay did not start"; cat "$dir/relay.log"; exit 1; }
-port=$(cat "$dir/port")
+source "$(dirname "$0")/common.sh"
+start_relay --db "$dir/relay.db" --registration open --log-level warn
 
 out=$("$loadgen" --port "$port" --ca "$dir/tls/ca.pem" --clients 20 --group-size 5 --rate 100 \
   --duration 2 --warmup 0.5 --idle 10 --relay-pid "$relay_pid" --json)

@@ -92,6 +92,13 @@ constexpr const char* kSchema = R"(
 
 constexpr std::size_t kMaxBufferedPerGroup = 10'000;
 
+// What a buffered delivery's seal is bound to: its conversation and sequence number.
+Bytes buffered_row(BytesView group_id, std::uint64_t seq) {
+  Bytes key(group_id.begin(), group_id.end());
+  for (int i = 0; i < 8; ++i) key.push_back(static_cast<std::uint8_t>(seq >> (8 * i)));
+  return key;
+}
+
 }  // namespace
 
 Result<KdfStrength> parse_kdf(std::string_view name) {
@@ -148,6 +155,10 @@ struct Store::Impl {
       return fail(Errc::decrypt_failed, std::string("local store: ") + std::string(column) + " does not decrypt");
     }
     return plain;
+  }
+  // open_bytes as a callable, for the row readers.
+  auto unsealer() const {
+    return [this](BytesView v, std::string_view column, BytesView row) { return open_bytes(v, column, row); };
   }
   Result<Bytes> open_bytes(BytesView sealed, std::string_view column, BytesView row) const {
     GCHAT_TRY(auto plain, open(sealed, column, row));
@@ -401,20 +412,32 @@ namespace {
 constexpr const char* kMessageColumns = "id, message_id, seq, status, body";
 }
 
-#define GCHAT_READ_MESSAGE(st, out)                                                            \
-  StoredMessage out;                                                                           \
-  out.row = st.i64(0);                                                                         \
-  GCHAT_TRY(out.message, impl_->open_bytes(st.blob(4), "message.body", st.blob(1)));          \
-  out.seq = static_cast<std::uint64_t>(st.i64(2));                                             \
-  out.status = static_cast<int>(st.i64(3))
+// Rows of kMessageColumns, newest first in the statement, returned oldest first. `open` unseals a
+// column value (Store::Impl::open_bytes).
+template <typename Open>
+static Result<std::vector<StoredMessage>> read_messages(Stmt& st, const Open& open) {
+  std::vector<StoredMessage> out;
+  for (;;) {
+    GCHAT_TRY(bool row, st.step());
+    if (!row) break;
+    StoredMessage m;
+    m.row = st.i64(0);
+    GCHAT_TRY(m.message, open(st.blob(4), "message.body", st.blob(1)));
+    m.seq = static_cast<std::uint64_t>(st.i64(2));
+    m.status = static_cast<int>(st.i64(3));
+    out.push_back(std::move(m));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
 
 Result<std::optional<StoredMessage>> Store::message(BytesView message_id) {
+  const auto unseal = impl_->unsealer();
   Stmt st(impl_->db, (std::string("SELECT ") + kMessageColumns + " FROM messages WHERE message_id = ?").c_str());
   st.bind(1, message_id);
-  GCHAT_TRY(bool row, st.step());
-  if (!row) return std::optional<StoredMessage>{};
-  GCHAT_READ_MESSAGE(st, m);
-  return std::optional<StoredMessage>(std::move(m));
+  GCHAT_TRY(auto rows, read_messages(st, unseal));
+  if (rows.empty()) return std::optional<StoredMessage>{};
+  return std::optional<StoredMessage>(std::move(rows.front()));
 }
 
 Result<std::vector<StoredMessage>> Store::history(BytesView group_id, std::int64_t before_row, std::uint32_t limit) {
@@ -422,15 +445,8 @@ Result<std::vector<StoredMessage>> Store::history(BytesView group_id, std::int64
                       " FROM messages WHERE group_id = ? AND id < ? ORDER BY id DESC LIMIT ?")
                          .c_str());
   st.bind(1, group_id).bind(2, before_row > 0 ? before_row : INT64_MAX).bind(3, static_cast<std::int64_t>(limit) + 1);
-  std::vector<StoredMessage> out;
-  for (;;) {
-    GCHAT_TRY(bool row, st.step());
-    if (!row) break;
-    GCHAT_READ_MESSAGE(st, m);
-    out.push_back(std::move(m));
-  }
-  std::reverse(out.begin(), out.end());
-  return out;
+  const auto unseal = impl_->unsealer();
+  return read_messages(st, unseal);
 }
 
 Result<std::vector<StoredMessage>> Store::search(std::string_view query, BytesView group_id, std::uint32_t limit) {
@@ -446,17 +462,9 @@ Result<std::vector<StoredMessage>> Store::search(std::string_view query, BytesVi
       .bind(2, static_cast<std::int64_t>(group_id.empty() ? 0 : 1))
       .bind(3, group_id)
       .bind(4, static_cast<std::int64_t>(limit));
-  for (;;) {
-    GCHAT_TRY(bool row, st.step());
-    if (!row) break;
-    GCHAT_READ_MESSAGE(st, m);
-    out.push_back(std::move(m));
-  }
-  std::reverse(out.begin(), out.end());
-  return out;
+  const auto unseal = impl_->unsealer();
+  return read_messages(st, unseal);
 }
-
-#undef GCHAT_READ_MESSAGE
 
 Result<std::uint32_t> Store::unread(BytesView group_id, std::int64_t read_row) {
   Stmt st(impl_->db, "SELECT COUNT(*) FROM messages WHERE group_id = ? AND id > ? AND outgoing = 0");
@@ -505,7 +513,7 @@ Result<std::vector<OutboxEntry>> Store::outbox_unencrypted() {
 }
 
 Result<std::vector<OutboxEntry>> Store::outbox_query(const char* where, std::size_t limit) {
-  auto unseal = [this](BytesView v, std::string_view column, BytesView row) { return impl_->open_bytes(v, column, row); };
+  const auto unseal = impl_->unsealer();
   Stmt st(impl_->db, (std::string(kOutboxColumns) + where).c_str());
   if (limit) st.bind(1, static_cast<std::int64_t>(limit));
   std::vector<OutboxEntry> out;
@@ -519,7 +527,7 @@ Result<std::vector<OutboxEntry>> Store::outbox_query(const char* where, std::siz
 }
 
 Result<std::optional<OutboxEntry>> Store::outbox_entry(std::int64_t id) {
-  auto unseal = [this](BytesView v, std::string_view column, BytesView row) { return impl_->open_bytes(v, column, row); };
+  const auto unseal = impl_->unsealer();
   Stmt st(impl_->db, (std::string(kOutboxColumns) + " WHERE id = ?").c_str());
   st.bind(1, id);
   GCHAT_TRY(bool row, st.step());
@@ -590,8 +598,7 @@ Status Store::buffer(const BufferedDelivery& d) {
   }
   Stmt st(impl_->db,
           "INSERT OR IGNORE INTO buffered(group_id, seq, kind, sender_key, payload, time_ms) VALUES (?, ?, ?, ?, ?, ?)");
-  Bytes row_key = d.group_id;
-  for (int i = 0; i < 8; ++i) row_key.push_back(static_cast<std::uint8_t>(d.seq >> (8 * i)));
+  const Bytes row_key = buffered_row(d.group_id, d.seq);
   st.bind(1, d.group_id)
       .bind(2, static_cast<std::int64_t>(d.seq))
       .bind(3, static_cast<std::int64_t>(d.kind))
@@ -613,8 +620,7 @@ Result<std::vector<BufferedDelivery>> Store::buffered(BytesView group_id) {
     d.seq = static_cast<std::uint64_t>(st.i64(0));
     d.kind = static_cast<int>(st.i64(1));
     d.sender_key = st.blob(2);
-    Bytes row_key = d.group_id;
-    for (int i = 0; i < 8; ++i) row_key.push_back(static_cast<std::uint8_t>(d.seq >> (8 * i)));
+    const Bytes row_key = buffered_row(d.group_id, d.seq);
     GCHAT_TRY(d.payload, impl_->open_bytes(st.blob(3), "buffered.payload", row_key));
     d.time_ms = static_cast<std::uint64_t>(st.i64(4));
     out.push_back(std::move(d));
