@@ -237,6 +237,19 @@ TEST_CASE("offline: messages queue while no relay answers, and an offline member
   REQUIRE(wait_message(*bob, "เขียนตอนออฟไลน์"));
   const auto seen = history(*bob, chat);
   REQUIRE(seen.messages_size() == 6);
+  // Paging backwards: the newest two, then the two before them.
+  const auto newest = history(*bob, chat, 2);
+  REQUIRE(newest.messages_size() == 2);
+  CHECK(newest.more());
+  CHECK(newest.messages(1).text() == "เขียนตอนออฟไลน์");
+  api::Request older;
+  older.mutable_history()->set_conversation_id(chat);
+  older.mutable_history()->set_before_message_id(newest.messages(0).message_id());
+  older.mutable_history()->set_limit(2);
+  auto page = bob->call(older, kWait);
+  REQUIRE(page.messages().messages_size() == 2);
+  CHECK(page.messages().messages(0).text() == "ข้อความที่ 2");
+  CHECK(page.messages().messages(1).text() == "ข้อความที่ 3");
   for (int n = 0; n < 5; ++n) CHECK(seen.messages(n).text() == "ข้อความที่ " + std::to_string(n));
   CHECK(seen.messages(5).text() == "เขียนตอนออฟไลน์");
   for (int n = 1; n < 6; ++n) CHECK(seen.messages(n - 1).seq() < seen.messages(n).seq());
