@@ -353,7 +353,7 @@ void chat(Session& s, const std::string& conv) {
         break;
       }
     }
-    if (e.has_connection() && e.connection().state() != api::ConnectionState::CONNECTED) {
+    if (e.has_connection() && e.connection().state() == api::ConnectionState::WAITING) {
       std::cout << "-- offline: " << e.connection().reason() << " (messages wait and go out later)\n";
     }
     std::cout << std::flush;
