@@ -459,3 +459,91 @@ TEST_CASE("an administrator's front end: enrol a person, see the agency's people
   REQUIRE(refused.has_error());
   CHECK(refused.error().code() == api::NOT_ADMIN);
 }
+
+TEST_CASE("bad requests get clear errors with stable codes, and change nothing") {
+  ClientWorld w;
+  auto alice = w.enrol("moi", "alice", Clearance::secret);
+  auto expect = [&](client::Client& c, api::Request r, api::ErrorCode code) {
+    auto resp = c.call(r, kWait);
+    REQUIRE_MESSAGE(resp.has_error(), resp.DebugString());
+    CHECK_MESSAGE(resp.error().code() == code, resp.DebugString());
+    CHECK_FALSE(resp.error().message().empty());
+  };
+  api::Request r;
+  r.mutable_send_text()->set_conversation_id("no such conversation");
+  r.mutable_send_text()->set_text("x");
+  expect(*alice, r, api::NOT_FOUND);
+
+  auto created = create(*alice, idv1::GROUP, idv1::SECRET, "ห้อง", {});
+  REQUIRE(created.has_conversation());
+  const std::string room = created.conversation().conversation_id();
+  r.mutable_send_text()->set_conversation_id(room);
+  r.mutable_send_text()->set_text("");
+  expect(*alice, r, api::INVALID_ARGUMENT);
+  r.mutable_send_text()->set_text(std::string(64 * 1024 + 1, 'a'));
+  expect(*alice, r, api::INVALID_ARGUMENT);
+  r.mutable_send_text()->set_text("ตอบ");
+  r.mutable_send_text()->set_reply_to("not a message id");
+  expect(*alice, r, api::NOT_FOUND);
+
+  api::Request direct;
+  direct.mutable_create_conversation()->set_kind(idv1::DIRECT);
+  expect(*alice, direct, api::INVALID_ARGUMENT);  // a direct chat needs exactly one other person
+  *direct.mutable_create_conversation()->add_members() = ref("moi", "nobody");
+  expect(*alice, direct, api::NOT_FOUND);         // nobody by that name has a device
+  api::Request channel;
+  channel.mutable_create_conversation()->set_kind(idv1::CHANNEL);
+  expect(*alice, channel, api::INVALID_ARGUMENT);
+
+  api::Request page;
+  page.mutable_history()->set_conversation_id(room);
+  page.mutable_history()->set_before_message_id("missing");
+  expect(*alice, page, api::NOT_FOUND);
+  api::Request find;
+  find.mutable_search()->set_query("");
+  expect(*alice, find, api::INVALID_ARGUMENT);
+  find.mutable_search()->set_query(std::string(2000, 'k'));
+  expect(*alice, find, api::INVALID_ARGUMENT);
+  api::Request fwd;
+  fwd.mutable_forward()->set_message_id("missing");
+  fwd.mutable_forward()->set_to_conversation_id(room);
+  expect(*alice, fwd, api::NOT_FOUND);
+  api::Request empty;
+  expect(*alice, empty, api::INVALID_ARGUMENT);
+  api::Request again;
+  again.mutable_enrol()->set_code("AAAA-BBBB-CCCC-DDDD-EEEE");
+  expect(*alice, again, api::ALREADY_ENROLLED);
+  api::Request approve;
+  approve.mutable_approve_link()->set_device_key("short");
+  expect(*alice, approve, api::NOT_PERMITTED);  // linked by the test PKI: alice's laptop holds no identity key
+
+  // A device being linked refuses tokens that are garbage, or that certify another device's key.
+  auto fresh = w.start("fresh-device");
+  api::Request complete;
+  complete.mutable_complete_link()->set_token("garbage");
+  expect(*fresh, complete, api::INVALID_ARGUMENT);
+  api::Request ask;
+  ask.mutable_request_link();
+  REQUIRE(fresh->call(ask, kWait).has_link_requested());
+  const idv1::Chain other = w.pki.chain_for(w.admins.at("moi"), w.users.at("alice"), std::string(32, 'k'), "thief");
+  api::LinkToken token;
+  *token.mutable_chain() = other.SerializeAsString();
+  complete.mutable_complete_link()->set_token(token.SerializeAsString());
+  expect(*fresh, complete, api::CERTIFICATE);
+  api::Request before_enrol;
+  before_enrol.mutable_list_conversations();
+  expect(*fresh, before_enrol, api::NOT_ENROLLED);
+  api::Request import;
+  import.mutable_import_admin_key()->set_key_file("{\"format\": \"not a key\"}");
+  import.mutable_import_admin_key()->set_passphrase("x");
+  expect(*fresh, import, api::INVALID_ARGUMENT);
+
+  // Before Open, nothing but Open and Status.
+  client::Client closed(w.config("closed-device"));
+  api::Request list;
+  list.mutable_list_conversations();
+  expect(closed, list, api::NOT_OPEN);
+  api::Request no_key;
+  no_key.mutable_open();
+  expect(closed, no_key, api::INVALID_ARGUMENT);
+}

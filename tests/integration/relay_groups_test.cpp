@@ -299,3 +299,41 @@ TEST_CASE("revoking a member's device cuts it off and proposes its removal from 
   REQUIRE_MESSAGE(sent.has_send_ok(), sent.DebugString());
   CHECK(bob.client->wait_closed());
 }
+
+TEST_CASE("key packages of a person's devices: bounded names, the asking device left out, revoked devices left out") {
+  World w;
+  auto& alice = w.join_relay("alice", Clearance::secret);
+  auto& bob = w.join_relay("bob", Clearance::secret);
+  auto upload = [&](Member& m) {
+    auto kp = mls::make_key_package(suite(), m.id, 0, mls::kMaxKeyPackageLifetime);
+    REQUIRE(kp.ok());
+    mls::MlsMessage msg;
+    msg.body = kp->key_package;
+    pb::ClientFrame f;
+    f.mutable_upload_key_packages()->add_key_packages(encoded(msg));
+    REQUIRE(m.client->request(f).has_upload_key_packages_ok());
+  };
+  upload(alice);
+  upload(bob);
+  auto fetch = [&](Member& who, const std::string& agency, const std::string& user) {
+    pb::ClientFrame f;
+    f.mutable_fetch_user_key_packages()->set_agency_id(agency);
+    f.mutable_fetch_user_key_packages()->set_user_id(user);
+    return who.client->request(f);
+  };
+  auto bobs = fetch(alice, "moi", "bob");
+  REQUIRE_MESSAGE(bobs.has_user_key_packages(), bobs.DebugString());
+  REQUIRE(bobs.user_key_packages().key_packages_size() == 1);
+  CHECK(bobs.user_key_packages().key_packages(0).device_key() == to_str(bob.device.key.public_key()));
+  // One-time packages are consumed: none left for a second fetch.
+  CHECK(fetch(alice, "moi", "bob").user_key_packages().key_packages_size() == 0);
+  // Asking for one's own person leaves out the asking device.
+  CHECK(fetch(alice, "moi", "alice").user_key_packages().key_packages_size() == 0);
+  CHECK(fetch(alice, "moi", "nobody").user_key_packages().key_packages_size() == 0);
+  for (const auto& [agency, user] : std::vector<std::pair<std::string, std::string>>{
+           {"", "bob"}, {"moi", ""}, {std::string(65, 'a'), "bob"}, {"moi", std::string(65, 'u')}}) {
+    auto bad = fetch(alice, agency, user);
+    REQUIRE(bad.has_error());
+    CHECK(bad.error().code() == pb::INVALID_ARGUMENT);
+  }
+}

@@ -199,3 +199,14 @@ TEST_CASE("frames that wait together arrive as batches, unpacked in order, nothi
   REQUIRE(own.size() == kMessages);
   CHECK(own.back().seq() == kMessages);
 }
+
+TEST_CASE("a relay without a pinned root knows no people: FetchUserKeyPackages is not supported") {
+  RelayProcess relay;
+  auto a = online(relay);
+  pb::ClientFrame f;
+  f.mutable_fetch_user_key_packages()->set_agency_id("moi");
+  f.mutable_fetch_user_key_packages()->set_user_id("bob");
+  auto reply = a->request(f);
+  REQUIRE(reply.has_error());
+  CHECK(reply.error().code() == pb::NOT_SUPPORTED);
+}

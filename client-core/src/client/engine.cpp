@@ -62,7 +62,12 @@ ApiError api_error(const Error& e) {
     case Errc::io_failure: out.code = api::STORAGE; break;
     case Errc::not_found: out.code = api::NOT_FOUND; break;
     case Errc::invalid_argument:
-    case Errc::config_invalid: out.code = api::INVALID_ARGUMENT; break;
+    case Errc::config_invalid:
+    case Errc::truncated:
+    case Errc::trailing_data:
+    case Errc::length_out_of_range:
+    case Errc::invalid_value:
+    case Errc::malformed: out.code = api::INVALID_ARGUMENT; break;
     default:
       if (static_cast<std::uint32_t>(e.code) >= 600 && static_cast<std::uint32_t>(e.code) < 608) {
         out.code = api::CERTIFICATE;
