@@ -71,9 +71,16 @@ TEST_CASE("a direct chat across two agencies: verified senders, replies, deliver
   CHECK(answer->reply_to() == got->message_id());
   CHECK(answer->sender().person().agency_id() == "mof");
 
+  api::Request list;
+  list.mutable_list_conversations();
+  auto before_read = bob->call(list, kWait);
+  REQUIRE(before_read.conversations().conversations_size() == 1);
+  CHECK(before_read.conversations().conversations(0).unread() == 1);
+  CHECK(before_read.conversations().conversations(0).last_message().text() == "รับทราบครับ");
   api::Request read;
   read.mutable_mark_read()->set_conversation_id(chat);
   REQUIRE(bob->call(read, kWait).done());
+  CHECK(bob->call(list, kWait).conversations().conversations(0).unread() == 0);
   CHECK(has_status(*alice, sent.message().message_id(), api::READ));
 
   const auto mine = history(*alice, chat);

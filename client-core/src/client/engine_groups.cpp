@@ -90,10 +90,7 @@ void Engine::list_conversations(std::uint64_t id) {
   for (auto& [gid, c] : convs_) {
     api::Conversation info = c.info;
     info.set_conversation_id(to_str(gid));
-    auto read = store_->get("read/" + to_hex(gid));
-    std::int64_t read_row = 0;
-    if (read.ok() && *read && (*read)->size() == 8) std::memcpy(&read_row, (*read)->data(), 8);
-    if (auto unread = store_->unread(gid, read_row); unread.ok()) info.set_unread(*unread);
+    if (auto unread = store_->unread(gid, store_->read_position(gid)); unread.ok()) info.set_unread(*unread);
     if (auto last = store_->history(gid, 0, 1); last.ok() && !last->empty()) {
       if (auto m = load_message(last->back()); m.ok()) *info.mutable_last_message() = std::move(*m);
     }

@@ -32,13 +32,6 @@ Bytes random_id() {
 
 std::uint32_t page(std::uint32_t asked) { return asked == 0 ? kDefaultPage : std::min(asked, kMaxPage); }
 
-std::int64_t read_row(Store& store, BytesView gid) {
-  std::int64_t row = 0;
-  auto read = store.get("read/" + to_hex(gid));
-  if (read.ok() && *read && (*read)->size() == sizeof row) std::memcpy(&row, (*read)->data(), sizeof row);
-  return row;
-}
-
 }  // namespace
 
 std::string Engine::sent_key(BytesView ciphertext) {
@@ -459,12 +452,12 @@ void Engine::mark_read(std::uint64_t id, const api::MarkRead& r) {
   if (!r.up_to_message_id().empty()) {
     auto m = store_->message(as_bytes(r.up_to_message_id()));
     if (!m.ok() || !*m) return respond_error(id, {api::NOT_FOUND, "no such message"});
-    up_to = (*m)->row;
+    up_to = (*m)->order;
   } else {
     auto last = store_->history(gid, 0, 1);
-    if (last.ok() && !last->empty()) up_to = last->back().row;
+    if (last.ok() && !last->empty()) up_to = last->back().order;
   }
-  const std::int64_t before = read_row(*store_, gid);
+  const std::int64_t before = store_->read_position(gid);
   if (up_to <= before) return respond(id, [](api::Response& resp) { resp.set_done(true); });
   auto recent = store_->history(gid, up_to + 1, kMaxReceipt);
   api::Post post;
@@ -475,13 +468,12 @@ void Engine::mark_read(std::uint64_t id, const api::MarkRead& r) {
   auto* receipt = post.mutable_receipt();
   if (recent.ok()) {
     for (const auto& m : *recent) {
-      if (m.row <= before) continue;
+      if (m.order <= before) continue;
       auto msg = load_message(m);
       if (msg.ok() && !msg->outgoing()) receipt->add_read(msg->message_id());
     }
   }
-  if (auto s = store_->put("read/" + to_hex(gid), BytesView(reinterpret_cast<const std::uint8_t*>(&up_to), sizeof up_to));
-      !s.ok()) {
+  if (auto s = store_->set_read_position(gid, up_to); !s.ok()) {
     return respond_error(id, api_error(s.error()));
   }
   if (receipt->read_size() > 0 && c->group && !c->info.left()) {
@@ -498,7 +490,7 @@ void Engine::history(std::uint64_t id, const api::History& r) {
   if (!r.before_message_id().empty()) {
     auto m = store_->message(as_bytes(r.before_message_id()));
     if (!m.ok() || !*m) return respond_error(id, {api::NOT_FOUND, "no such message"});
-    before = (*m)->row;
+    before = (*m)->order;
   }
   const std::uint32_t limit = page(r.limit());
   auto rows = store_->history(gid, before, limit);

@@ -77,8 +77,9 @@ constexpr const char* kSchema = R"(
     pending_commit BLOB, pending_welcome BLOB, pending_state BLOB, pending_request INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT, group_id BLOB NOT NULL, message_id BLOB NOT NULL UNIQUE,
-    seq INTEGER NOT NULL, status INTEGER NOT NULL, outgoing INTEGER NOT NULL, body BLOB NOT NULL);
-  CREATE INDEX IF NOT EXISTS messages_by_group ON messages(group_id, id);
+    seq INTEGER NOT NULL, status INTEGER NOT NULL, outgoing INTEGER NOT NULL, body BLOB NOT NULL,
+    ord INTEGER NOT NULL);
+  CREATE INDEX IF NOT EXISTS messages_by_group ON messages(group_id, ord);
   CREATE VIRTUAL TABLE IF NOT EXISTS message_index USING fts5(terms, content='', tokenize='ascii');
   CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, group_id BLOB NOT NULL, message_id BLOB NOT NULL,
@@ -91,6 +92,8 @@ constexpr const char* kSchema = R"(
 )";
 
 constexpr std::size_t kMaxBufferedPerGroup = 10'000;
+// History order: the relay's sequence; messages not placed yet come after, in the order written.
+constexpr std::int64_t kQueuedOrder = std::int64_t{1} << 62;
 
 // What a buffered delivery's seal is bound to: its conversation and sequence number.
 Bytes buffered_row(BytesView group_id, std::uint64_t seq) {
@@ -381,15 +384,22 @@ Result<std::vector<StoredGroup>> Store::load_groups() {
 Result<std::int64_t> Store::add_message(BytesView group_id, BytesView message_id, std::uint64_t seq, int status,
                                         bool outgoing, BytesView message, std::string_view index_text) {
   Stmt st(impl_->db,
-          "INSERT INTO messages(group_id, message_id, seq, status, outgoing, body) VALUES (?, ?, ?, ?, ?, ?)");
+          "INSERT INTO messages(group_id, message_id, seq, status, outgoing, body, ord) VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, group_id)
       .bind(2, message_id)
       .bind(3, static_cast<std::int64_t>(seq))
       .bind(4, static_cast<std::int64_t>(status))
       .bind(5, static_cast<std::int64_t>(outgoing ? 1 : 0))
-      .bind(6, impl_->seal(message, "message.body", message_id));
+      .bind(6, impl_->seal(message, "message.body", message_id))
+      .bind(7, seq > 0 ? static_cast<std::int64_t>(seq) : kQueuedOrder);
   GCHAT_TRY_STATUS(st.run());
   const std::int64_t row = sqlite3_last_insert_rowid(impl_->db);
+  if (seq == 0) {
+    // Not placed by the relay yet: after everything placed, in the order written.
+    Stmt order(impl_->db, "UPDATE messages SET ord = ? WHERE id = ?");
+    order.bind(1, kQueuedOrder + row).bind(2, row);
+    GCHAT_TRY_STATUS(order.run());
+  }
   const std::string terms = impl_->terms(index_text);
   if (!terms.empty()) {
     Stmt ix(impl_->db, "INSERT INTO message_index(rowid, terms) VALUES (?, ?)");
@@ -400,16 +410,15 @@ Result<std::int64_t> Store::add_message(BytesView group_id, BytesView message_id
 }
 
 Status Store::set_message_status(BytesView message_id, std::uint64_t seq, int status) {
-  Stmt st(impl_->db, "UPDATE messages SET seq = CASE WHEN ? > 0 THEN ? ELSE seq END, status = ? WHERE message_id = ?");
-  st.bind(1, static_cast<std::int64_t>(seq))
-      .bind(2, static_cast<std::int64_t>(seq))
-      .bind(3, static_cast<std::int64_t>(status))
-      .bind(4, message_id);
+  Stmt st(impl_->db,
+          "UPDATE messages SET seq = CASE WHEN ?1 > 0 THEN ?1 ELSE seq END, ord = CASE WHEN ?1 > 0 THEN ?1 ELSE ord END, "
+          "status = ?2 WHERE message_id = ?3");
+  st.bind(1, static_cast<std::int64_t>(seq)).bind(2, static_cast<std::int64_t>(status)).bind(3, message_id);
   return st.run();
 }
 
 namespace {
-constexpr const char* kMessageColumns = "id, message_id, seq, status, body";
+constexpr const char* kMessageColumns = "id, message_id, seq, status, body, ord";
 }
 
 // Rows of kMessageColumns, newest first in the statement, returned oldest first. `open` unseals a
@@ -425,6 +434,7 @@ static Result<std::vector<StoredMessage>> read_messages(Stmt& st, const Open& op
     GCHAT_TRY(m.message, open(st.blob(4), "message.body", st.blob(1)));
     m.seq = static_cast<std::uint64_t>(st.i64(2));
     m.status = static_cast<int>(st.i64(3));
+    m.order = st.i64(5);
     out.push_back(std::move(m));
   }
   std::reverse(out.begin(), out.end());
@@ -440,11 +450,11 @@ Result<std::optional<StoredMessage>> Store::message(BytesView message_id) {
   return std::optional<StoredMessage>(std::move(rows.front()));
 }
 
-Result<std::vector<StoredMessage>> Store::history(BytesView group_id, std::int64_t before_row, std::uint32_t limit) {
+Result<std::vector<StoredMessage>> Store::history(BytesView group_id, std::int64_t before, std::uint32_t limit) {
   Stmt st(impl_->db, (std::string("SELECT ") + kMessageColumns +
-                      " FROM messages WHERE group_id = ? AND id < ? ORDER BY id DESC LIMIT ?")
+                      " FROM messages WHERE group_id = ? AND ord < ? ORDER BY ord DESC LIMIT ?")
                          .c_str());
-  st.bind(1, group_id).bind(2, before_row > 0 ? before_row : INT64_MAX).bind(3, static_cast<std::int64_t>(limit) + 1);
+  st.bind(1, group_id).bind(2, before > 0 ? before : INT64_MAX).bind(3, static_cast<std::int64_t>(limit) + 1);
   const auto unseal = impl_->unsealer();
   return read_messages(st, unseal);
 }
@@ -454,9 +464,9 @@ Result<std::vector<StoredMessage>> Store::search(std::string_view query, BytesVi
   std::vector<StoredMessage> out;
   if (terms.empty()) return out;
   // Every word must occur (FTS5 implicit AND); the caller checks the phrase on the plaintext.
-  Stmt st(impl_->db, (std::string("SELECT m.id, m.message_id, m.seq, m.status, m.body FROM message_index i "
+  Stmt st(impl_->db, (std::string("SELECT m.id, m.message_id, m.seq, m.status, m.body, m.ord FROM message_index i "
                                   "JOIN messages m ON m.id = i.rowid WHERE message_index MATCH ? "
-                                  "AND (? = 0 OR m.group_id = ?) ORDER BY m.id DESC LIMIT ?"))
+                                  "AND (? = 0 OR m.group_id = ?) ORDER BY m.ord DESC LIMIT ?"))
                          .c_str());
   st.text(1, terms)
       .bind(2, static_cast<std::int64_t>(group_id.empty() ? 0 : 1))
@@ -466,9 +476,20 @@ Result<std::vector<StoredMessage>> Store::search(std::string_view query, BytesVi
   return read_messages(st, unseal);
 }
 
-Result<std::uint32_t> Store::unread(BytesView group_id, std::int64_t read_row) {
-  Stmt st(impl_->db, "SELECT COUNT(*) FROM messages WHERE group_id = ? AND id > ? AND outgoing = 0");
-  st.bind(1, group_id).bind(2, read_row);
+std::int64_t Store::read_position(BytesView group_id) {
+  std::int64_t position = 0;
+  auto read = get("read/" + to_hex(group_id));
+  if (read.ok() && *read && (*read)->size() == sizeof position) std::memcpy(&position, (*read)->data(), sizeof position);
+  return position;
+}
+
+Status Store::set_read_position(BytesView group_id, std::int64_t position) {
+  return put("read/" + to_hex(group_id), BytesView(reinterpret_cast<const std::uint8_t*>(&position), sizeof position));
+}
+
+Result<std::uint32_t> Store::unread(BytesView group_id, std::int64_t read_up_to) {
+  Stmt st(impl_->db, "SELECT COUNT(*) FROM messages WHERE group_id = ? AND ord > ? AND outgoing = 0");
+  st.bind(1, group_id).bind(2, read_up_to);
   GCHAT_TRY(bool row, st.step());
   return row ? static_cast<std::uint32_t>(st.i64(0)) : 0u;
 }

@@ -46,6 +46,7 @@ struct StoredGroup {
 
 struct StoredMessage {
   std::int64_t row = 0;
+  std::int64_t order = 0;  // position in the conversation's history (the relay's sequence once placed)
   Bytes message;       // serialized client.v1.Message (status and seq come from their columns)
   std::uint64_t seq = 0;
   int status = 0;
@@ -101,10 +102,15 @@ class Store {
                                    bool outgoing, BytesView message, std::string_view index_text);
   Status set_message_status(BytesView message_id, std::uint64_t seq, int status);
   Result<std::optional<StoredMessage>> message(BytesView message_id);
-  // Oldest first; `before_row` 0 means the newest. Returns up to limit+1 to tell whether there is more.
-  Result<std::vector<StoredMessage>> history(BytesView group_id, std::int64_t before_row, std::uint32_t limit);
+  // In the relay's order (messages not placed yet last), oldest first, before the position `before`
+  // (0: the newest). Returns up to limit+1 to tell whether there is more.
+  Result<std::vector<StoredMessage>> history(BytesView group_id, std::int64_t before, std::uint32_t limit);
   Result<std::vector<StoredMessage>> search(std::string_view query, BytesView group_id, std::uint32_t limit);
-  Result<std::uint32_t> unread(BytesView group_id, std::int64_t read_row);
+  // How far this person has read a conversation (a history position; 0: nothing).
+  std::int64_t read_position(BytesView group_id);
+  Status set_read_position(BytesView group_id, std::int64_t position);
+  // Incoming messages after the position `read_up_to`.
+  Result<std::uint32_t> unread(BytesView group_id, std::int64_t read_up_to);
 
   // Outgoing queue.
   Result<std::int64_t> queue(BytesView group_id, BytesView message_id, BytesView envelope);
