@@ -281,7 +281,7 @@ Status Engine::load_identity() {
   }
   chain_bytes_ = Bytes(chain->view().begin(), chain->view().end());
   // The chain is checked against the root now; expiry shows up as CERTIFICATE at the relay.
-  const identity::TrustAnchor anchor{to_bytes(config_.root_key()), now_s(), nullptr};
+  const identity::TrustAnchor anchor = trust_anchor();
   GCHAT_TRY(self_, identity::verify_chain(chain_, anchor));
   GCHAT_TRY(mls_id_, identity::mls_identity(chain_, key));
   device_key_ = std::move(key);
@@ -311,6 +311,17 @@ Status Engine::load_conversations() {
   }
   loaded_ = true;
   return {};
+}
+
+identity::TrustAnchor Engine::trust_anchor() const {
+  return identity::TrustAnchor{to_bytes(config_.root_key()), now_s(), nullptr};
+}
+
+// After a failed store transaction memory is ahead of disk: every conversation is loaded again.
+void Engine::reload_from_disk() {
+  convs_.clear();
+  loaded_ = false;
+  if (auto s = load_conversations(); !s.ok()) problem(api_error(s.error()));
 }
 
 api::Person Engine::person_of(const identity::VerifiedUser& u) const {
@@ -434,7 +445,7 @@ void Engine::collect(std::uint64_t id, std::string code, std::chrono::steady_clo
 }
 
 Status Engine::finish_enrolment(const idv1::Chain& chain, const identity::SigningKey& device) {
-  const identity::TrustAnchor anchor{to_bytes(config_.root_key()), now_s(), nullptr};
+  const identity::TrustAnchor anchor = trust_anchor();
   GCHAT_TRY(auto verified, identity::verify_chain(chain, anchor));
   if (verified.device_key != device.public_key()) {
     return fail(Errc::cert_mismatch, "the chain certifies another device key");
@@ -602,7 +613,6 @@ void Engine::authenticated(const pb::AuthOk& ok) {
     if (!reply.has_group_list()) return;
     for (const auto& g : reply.group_list().groups()) {
       if (Conv* c = find(to_bytes(g.group_id()))) {
-        c->catch_up_to = g.last_seq();
         if (c->next_seq > g.last_seq() && !c->pending_commit.empty() && !c->on_commit_placed) {
           drop_pending(*c, to_bytes(g.group_id()));
         }

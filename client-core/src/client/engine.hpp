@@ -69,7 +69,6 @@ class Engine {
     bool busy = false;                // a membership operation is running
     std::deque<std::function<void()>> waiting_ops;
     Done on_commit_placed;
-    std::uint64_t catch_up_to = 0;    // relay's last seq when we connected
   };
 
   // --- responses and events
@@ -83,6 +82,8 @@ class Engine {
   void open(std::uint64_t id, const api::Open& r);
   Status load_identity();
   Status load_conversations();
+  void reload_from_disk();
+  identity::TrustAnchor trust_anchor() const;  // the pinned root, now, no revocation list
   api::Sender self_sender() const;
   api::Sender sender_of(const identity::VerifiedDevice& d) const;
   api::Person person_of(const identity::VerifiedUser& u) const;

@@ -36,7 +36,7 @@ Status Engine::load_admin() {
   if (!admin_chain_.ParseFromArray(chain->data(), static_cast<int>(chain->size()))) {
     return fail(Errc::storage_corrupt, "local store: the administrator chain does not parse");
   }
-  const identity::TrustAnchor anchor{Bytes(config_.root_key().begin(), config_.root_key().end()), now_s(), nullptr};
+  const identity::TrustAnchor anchor = trust_anchor();
   GCHAT_TRY(admin_, identity::verify_admin(admin_chain_, anchor));
   admin_key_ = std::move(key);
   return {};
@@ -91,7 +91,7 @@ void Engine::import_admin_key(std::uint64_t id, const api::ImportAdminKey& r) {
   if (r.admin_chain().size() > 64 * 1024 || !chain.ParseFromString(r.admin_chain())) {
     return respond_error(id, {api::INVALID_ARGUMENT, "the administrator chain does not parse"});
   }
-  const identity::TrustAnchor anchor{Bytes(config_.root_key().begin(), config_.root_key().end()), now_s(), nullptr};
+  const identity::TrustAnchor anchor = trust_anchor();
   auto admin = identity::verify_admin(chain, anchor);
   if (!admin.ok()) return respond_error(id, api_error(admin.error()));
   if (admin->admin_key != key->public_key()) {

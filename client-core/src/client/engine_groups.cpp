@@ -523,9 +523,7 @@ void Engine::finish_batch() {
       if (o.has_response()) emit_(std::move(o));
     }
     problem(api_error(saved.error()));
-    convs_.clear();
-    loaded_ = false;
-    (void)load_conversations();
+    reload_from_disk();
     if (conn_) conn_->close();
     return on_closed("the local store failed: " + saved.error().message);
   }

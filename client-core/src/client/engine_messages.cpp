@@ -147,7 +147,7 @@ void Engine::forward(std::uint64_t id, const api::Forward& r) {
   if (!source.text().has_forwarded()) {
     // Only a post whose author's signature holds can be passed on in the author's name.
     idv1::Chain author_chain;
-    const identity::TrustAnchor anchor{to_bytes(config_.root_key()), now_s(), nullptr};
+    const identity::TrustAnchor anchor = trust_anchor();
     auto author = author_chain.ParseFromString(local.sender_chain())
                       ? identity::verify_chain(author_chain, anchor)
                       : Result<identity::VerifiedDevice>(fail(Errc::cert_malformed, "the author's chain does not parse"));
@@ -260,9 +260,7 @@ Status Engine::encrypt_queued() {
   if (!s.ok()) {
     // Memory is ahead of disk and nothing was sent: start again from the disk.
     store_->rollback();
-    convs_.clear();
-    loaded_ = false;
-    (void)load_conversations();
+    reload_from_disk();
     return s;
   }
   for (auto& e : done) ready_.push_back(std::move(e));
@@ -412,7 +410,7 @@ Status Engine::receive_post(const pb::Delivery& d, Conv& c, BytesView data, cons
     const auto& fwd = post.text().forwarded();
     idv1::Chain chain;
     if (!chain.ParseFromString(fwd.original_chain())) return fail(Errc::cert_malformed, "a forward's chain does not parse");
-    const identity::TrustAnchor anchor{to_bytes(config_.root_key()), now_s(), nullptr};
+    const identity::TrustAnchor anchor = trust_anchor();
     GCHAT_TRY(auto author, identity::verify_chain(chain, anchor));
     GCHAT_TRY_STATUS(identity::verify_signature(identity::SignedKind::post, as_bytes(fwd.original().post()),
                                                 as_bytes(fwd.original().signature()), author.device_key));

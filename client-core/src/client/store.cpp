@@ -74,7 +74,7 @@ constexpr const char* kSchema = R"(
   CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
   CREATE TABLE IF NOT EXISTS groups (
     group_id BLOB PRIMARY KEY, info BLOB NOT NULL, state BLOB NOT NULL, next_seq INTEGER NOT NULL,
-    pending_commit BLOB, pending_welcome BLOB, pending_state BLOB, pending_request INTEGER NOT NULL DEFAULT 0);
+    pending_commit BLOB, pending_welcome BLOB, pending_state BLOB);
   CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT, group_id BLOB NOT NULL, message_id BLOB NOT NULL UNIQUE,
     seq INTEGER NOT NULL, status INTEGER NOT NULL, outgoing INTEGER NOT NULL, body BLOB NOT NULL,
@@ -334,16 +334,15 @@ Status Store::erase(std::string_view name) {
 
 Status Store::save_group(const StoredGroup& g) {
   Stmt st(impl_->db,
-          "INSERT OR REPLACE INTO groups(group_id, info, state, next_seq, pending_commit, pending_welcome, pending_state, "
-          "pending_request) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+          "INSERT OR REPLACE INTO groups(group_id, info, state, next_seq, pending_commit, pending_welcome, pending_state) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, g.group_id)
       .bind(2, impl_->seal(g.info, "group.info", g.group_id))
       .bind(3, impl_->seal(g.state, "group.state", g.group_id))
       .bind(4, static_cast<std::int64_t>(g.next_seq))
       .bind(5, impl_->seal(g.pending_commit, "group.pending_commit", g.group_id))
       .bind(6, impl_->seal(g.pending_welcome, "group.pending_welcome", g.group_id))
-      .bind(7, impl_->seal(g.pending_state, "group.pending_state", g.group_id))
-      .bind(8, static_cast<std::int64_t>(g.pending_request));
+      .bind(7, impl_->seal(g.pending_state, "group.pending_state", g.group_id));
   return st.run();
 }
 
@@ -361,8 +360,7 @@ Status Store::set_next_seq(BytesView group_id, std::uint64_t next_seq) {
 
 Result<std::vector<StoredGroup>> Store::load_groups() {
   Stmt st(impl_->db,
-          "SELECT group_id, info, state, next_seq, pending_commit, pending_welcome, pending_state, pending_request "
-          "FROM groups");
+          "SELECT group_id, info, state, next_seq, pending_commit, pending_welcome, pending_state FROM groups");
   std::vector<StoredGroup> out;
   for (;;) {
     GCHAT_TRY(bool row, st.step());
@@ -375,7 +373,6 @@ Result<std::vector<StoredGroup>> Store::load_groups() {
     GCHAT_TRY(g.pending_commit, impl_->open_bytes(st.blob(4), "group.pending_commit", g.group_id));
     GCHAT_TRY(g.pending_welcome, impl_->open_bytes(st.blob(5), "group.pending_welcome", g.group_id));
     GCHAT_TRY(g.pending_state, impl_->open(st.blob(6), "group.pending_state", g.group_id));
-    g.pending_request = static_cast<std::uint64_t>(st.i64(7));
     out.push_back(std::move(g));
   }
   return out;

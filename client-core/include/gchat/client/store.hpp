@@ -41,7 +41,6 @@ struct StoredGroup {
   Bytes pending_commit;
   Bytes pending_welcome;  // sent once the commit is in place
   SecretBytes pending_state;
-  std::uint64_t pending_request = 0;
 };
 
 struct StoredMessage {
