@@ -169,6 +169,17 @@ void Relay::members_removed(GroupRef group, const std::vector<DeviceRef>& device
   for (auto& s : targets) s->left_group(group);
 }
 
+void Relay::push_to(const std::vector<DeviceRef>& devices, const std::shared_ptr<const std::string>& frame) {
+  std::vector<std::shared_ptr<Session>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto d : devices) {
+      for (auto& s : sessions_of(d)) targets.push_back(std::move(s));
+    }
+  }
+  for (auto& s : targets) s->push(frame);
+}
+
 std::vector<std::shared_ptr<Session>> Relay::all_sessions() {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<Session>> out;

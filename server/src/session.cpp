@@ -288,6 +288,12 @@ void Session::dispatch(const pb::ClientFrame& f) {
     case B::kUploadKeyPackages: return handle_upload_key_packages(rid, f.upload_key_packages());
     case B::kFetchKeyPackage: return handle_fetch_key_package(rid, f.fetch_key_package());
     case B::kFetchUserKeyPackages: return handle_fetch_user_key_packages(rid, f.fetch_user_key_packages());
+    case B::kListChannels: return handle_list_channels(rid);
+    case B::kSubscribe: return handle_subscribe(rid, f.subscribe());
+    case B::kRegisterChannelKey: return handle_register_channel_key(rid, f.register_channel_key());
+    case B::kFetchChannelWork: return handle_fetch_channel_work(rid, f.fetch_channel_work());
+    case B::kPutChannelKeys: return handle_put_channel_keys(rid, f.put_channel_keys());
+    case B::kFetchChannelKey: return handle_fetch_channel_key(rid, f.fetch_channel_key());
     default: send_error(rid, pb::MALFORMED_FRAME, "unsupported request");
   }
 }
@@ -386,6 +392,7 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
     identity::v1::Chain chain;
     chain.ParseFromString(m.chain());
     pending_user_certificate_ = std::make_shared<const std::string>(chain.user().SerializeAsString());
+    chain_ = std::make_shared<const std::string>(m.chain());
   }
   nonce_.assign(32, 0);
   randombytes_buf(nonce_.data(), nonce_.size());
@@ -551,6 +558,13 @@ void Session::left_group(GroupRef group) {
   boost::asio::post(strand_, [self = shared_from_this(), group] {
     self->groups_.erase(group);
     self->wanting_catchup_.erase(group);
+  });
+}
+
+void Session::push(std::shared_ptr<const std::string> frame) {
+  boost::asio::post(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    // A key or a notice the device can also fetch: dropped rather than queued past the bound.
+    if (self->state_ == State::authenticated && self->has_room()) self->enqueue(std::move(frame));
   });
 }
 

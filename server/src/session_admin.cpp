@@ -10,9 +10,11 @@
 #include "gchat/server/relay.hpp"
 #include "gchat/server/session.hpp"
 #include "admin_util.hpp"
+#include "channels.hpp"
 #include "mls_gate.hpp"
 #include "wire.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace gchat::server {
@@ -102,6 +104,45 @@ void deliver(Relay& relay, const std::vector<Expulsion>& outs) {
   }
 }
 
+// Channel streams among a device's groups: a stream has no MLS state, its devices simply leave it.
+struct ChannelLeaves {
+  std::map<ChannelRef, std::pair<ChannelRecord, std::vector<DeviceRef>>> by_channel;
+  void add(const ChannelRecord& channel, DeviceRef d) {
+    auto& entry = by_channel[channel.ref];
+    entry.first = channel;
+    entry.second.push_back(d);
+  }
+  Result<bool> take(Store& store, GroupRef g, DeviceRef d) {
+    GCHAT_TRY(auto channel, store.channel_of_stream(g));
+    if (!channel) return false;
+    add(*channel, d);
+    return true;
+  }
+  // Ends the person's subscriptions to the channels `ends` selects; their devices leave them.
+  template <typename Ends>
+  Status unsubscribe(Store& store, const std::string& agency, const std::string& user, const std::vector<DeviceRef>& devices,
+                     Ends ends) {
+    GCHAT_TRY(auto subscriptions, store.subscriptions_of(agency, user));
+    if (subscriptions.empty()) return {};
+    GCHAT_TRY(auto channels, store.all_channels());
+    for (const auto& c : channels) {
+      if (std::find(subscriptions.begin(), subscriptions.end(), c.ref) == subscriptions.end() || !ends(c)) continue;
+      GCHAT_TRY(bool removed, store.remove_subscription(c.ref, agency, user));
+      (void)removed;
+      for (DeviceRef d : devices) add(c, d);
+    }
+    return {};
+  }
+  Result<std::vector<ChannelDeparture>> apply(Store& store) {
+    std::vector<ChannelDeparture> out;
+    for (auto& [ref, entry] : by_channel) {
+      GCHAT_TRY(auto departure, depart_channel(store, entry.first, entry.second));
+      out.push_back(std::move(departure));
+    }
+    return out;
+  }
+};
+
 }  // namespace
 
 // The answer to an administrative act once its storage step is done: AdminActOk, or the error.
@@ -155,6 +196,8 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
     case v1::AdminAct::kListEnrolments:
     case v1::AdminAct::kGetUser:
     case v1::AdminAct::kListUsers: return handle_enrolment_act(rid, *admin, m.admin(), *act, m.act().body());
+    case v1::AdminAct::kSetChannel:
+    case v1::AdminAct::kSubscribeAgency: return handle_channel_act(rid, *admin, m.admin(), *act, m.act().body());
     default: break;
   }
   if (!admin->has(v1::USER_ADMIN)) {
@@ -206,12 +249,21 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
           subject = user->agency_id() + "/" + user->user_id();
         }
         Members in_groups;
+        ChannelLeaves leaves;
         for (DeviceRef d : devices) {
           GCHAT_TRY_STATUS(store.mark_device_revoked(d, now_ms()));
           GCHAT_TRY(auto key, store.device_key(d));
           GCHAT_TRY(auto groups, store.groups_of_device(d));
-          for (GroupRef g : groups) in_groups[g].emplace_back(d, key);
+          for (GroupRef g : groups) {
+            GCHAT_TRY(bool stream, leaves.take(store, g, d));
+            if (!stream) in_groups[g].emplace_back(d, key);
+          }
         }
+        if (user) {
+          GCHAT_TRY_STATUS(leaves.unsubscribe(store, user->agency_id(), user->user_id(), devices,
+                                              [](const ChannelRecord&) { return true; }));
+        }
+        GCHAT_TRY(auto departures, leaves.apply(store));
         GCHAT_TRY(auto expelled, expel(store, *relay, in_groups));
         list.set_number(list.number() + 1);
         list.set_issued_at(static_cast<std::int64_t>(now_ms() / 1000));
@@ -221,9 +273,10 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
                                                    "revocation list " + std::to_string(list.number())));
         applied->set_audit_seq(audit_seq);
         applied->set_revocation_list_number(list.number());
-        o.after_commit = [relay, signed_list, list, devices, expelled] {
+        o.after_commit = [relay, signed_list, list, devices, expelled, departures] {
           relay->set_revocations(signed_list, list);
           deliver(*relay, expelled);
+          announce_departures(*relay, departures);
           relay->close_devices(devices, pb::REVOKED, "this device was revoked by an administrator");
         };
         return {};
@@ -262,6 +315,7 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
         std::int32_t old_level = -1;
         std::vector<Bytes> keys;
         Members to_remove;
+        ChannelLeaves leaves;
         for (DeviceRef d : devices) {
           GCHAT_TRY(auto key, store.device_key(d));
           GCHAT_TRY(auto found, store.device_identity(key));
@@ -275,10 +329,20 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
               now_ms()));
           GCHAT_TRY(auto groups, store.groups_of_device(d));
           for (GroupRef g : groups) {
-            GCHAT_TRY(auto level, relay->gate().level_of(store, g));
-            if (!identity::at_least(verified.clearance, level)) to_remove[g].emplace_back(d, key);
+            GCHAT_TRY(auto channel, store.channel_of_stream(g));
+            if (channel) continue;  // channels: by subscription, below
+            GCHAT_TRY(auto group_level, relay->gate().level_of(store, g));
+            if (!identity::at_least(verified.clearance, group_level)) to_remove[g].emplace_back(d, key);
           }
         }
+        // Subscriptions to channels above the new level end; the person's devices leave their streams.
+        GCHAT_TRY_STATUS(leaves.unsubscribe(store, verified.agency.agency_id, verified.user_id, devices,
+                                            [&](const ChannelRecord& c) {
+                                              const auto level = identity::clearance_from_int(c.level)
+                                                                     .value_or(identity::kHighestClearance);
+                                              return !identity::at_least(verified.clearance, level);
+                                            }));
+        GCHAT_TRY(auto departures, leaves.apply(store));
         GCHAT_TRY(auto outs, expel(store, *relay, to_remove));
         if (old_level > static_cast<std::int32_t>(verified.clearance)) {
           list.set_number(list.number() + 1);
@@ -295,9 +359,10 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
                                    ", removed from " + std::to_string(to_remove.size()) + " groups"));
         applied->set_audit_seq(audit_seq);
         applied->set_revocation_list_number(list.number());
-        o.after_commit = [relay, outs, signed_list, list] {
+        o.after_commit = [relay, outs, signed_list, list, departures] {
           if (!signed_list.body().empty()) relay->set_revocations(signed_list, list);
           deliver(*relay, outs);
+          announce_departures(*relay, departures);
         };
         return {};
       },

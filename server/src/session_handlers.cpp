@@ -8,6 +8,7 @@
 #include "gchat/server/log.hpp"
 #include "gchat/server/relay.hpp"
 #include "gchat/server/session.hpp"
+#include "channels.hpp"
 #include "mls_gate.hpp"
 #include "wire.hpp"
 
@@ -215,13 +216,17 @@ void Session::handle_list_groups(std::uint64_t rid) {
 
 void Session::handle_send(std::uint64_t rid, const pb::SendMessage& m) {
   if (!valid_group_id(m.group_id())) return send_error(rid, pb::INVALID_ARGUMENT, "group_id must be 1 to 255 bytes");
-  if (m.kind() != pb::APPLICATION && m.kind() != pb::HANDSHAKE && m.kind() != pb::WELCOME) {
-    return send_error(rid, pb::INVALID_ARGUMENT, "kind must be APPLICATION, HANDSHAKE or WELCOME");
+  if (m.kind() != pb::APPLICATION && m.kind() != pb::HANDSHAKE && m.kind() != pb::WELCOME &&
+      m.kind() != pb::CHANNEL_POST) {
+    return send_error(rid, pb::INVALID_ARGUMENT, "kind must be APPLICATION, HANDSHAKE, WELCOME or CHANNEL_POST");
+  }
+  if (m.kind() == pb::CHANNEL_POST && !relay_.certificate_mode()) {
+    return send_error(rid, pb::NOT_SUPPORTED, "channels need a relay with a pinned root");
   }
   if (m.payload().empty() || m.payload().size() > relay_.config().max_payload_bytes) {
     return send_error(rid, pb::INVALID_ARGUMENT, "payload must be 1 to max-payload-bytes bytes");
   }
-  if (relay_.certificate_mode() && m.kind() != pb::HANDSHAKE) {
+  if (relay_.certificate_mode() && m.kind() != pb::HANDSHAKE && m.kind() != pb::CHANNEL_POST) {
     // Checked here, on the connection's strand, not on the storage thread.
     Outcome o;
     if (!MlsGate::check_kind(m.kind(), as_bytes(m.payload()), o).ok()) return send_error(rid, o.code, o.message);
@@ -240,11 +245,15 @@ void Session::handle_send(std::uint64_t rid, const pb::SendMessage& m) {
   const auto kind = m.kind();
   Relay* relay = &relay_;
   const bool verify = relay_.certificate_mode() && kind == pb::HANDSHAKE;
+  const bool certificate_mode = relay_.certificate_mode();
   const Bytes device_key = device_key_;
   with_store(
       [=](Store& store, Outcome& o) -> Status {
         GCHAT_TRY(auto membership, require_member(store, o, group_id, sender));
         sent->group = membership.group;
+        if (certificate_mode) {
+          GCHAT_TRY_STATUS(check_channel_send(store, o, membership.group, kind, sender, device_key, as_bytes(*payload)));
+        }
         sent->time = now_ms();
         MlsGate::Applied changes;
         if (verify) {

@@ -110,6 +110,43 @@ const char* const kMigrations[] = {
       state       BLOB NOT NULL             -- the public MLS state (mls::PublicGroup), no secrets
     );
     )sql",
+    // 3: broadcast channels, subscriptions, devices' channel keys and the wrapped channel keys.
+    R"sql(
+    CREATE TABLE channels (
+      id           INTEGER PRIMARY KEY,
+      channel_id   BLOB NOT NULL UNIQUE,
+      agency_id    TEXT NOT NULL,
+      level        INTEGER NOT NULL,
+      version      INTEGER NOT NULL,
+      descriptor   BLOB NOT NULL,             -- Signed ChannelDescriptor
+      admin_chain  BLOB NOT NULL,
+      stream_ref   INTEGER REFERENCES groups(id),
+      rekey_above  INTEGER NOT NULL DEFAULT -1,
+      created_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX channels_by_stream ON channels(stream_ref);
+    CREATE TABLE channel_subscriptions (
+      channel_ref  INTEGER NOT NULL REFERENCES channels(id),
+      agency_id    TEXT NOT NULL,
+      user_id      TEXT NOT NULL,
+      since_ms     INTEGER NOT NULL,
+      PRIMARY KEY (channel_ref, agency_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX channel_subscriptions_by_user ON channel_subscriptions(agency_id, user_id);
+    CREATE TABLE channel_device_keys (
+      device_ref   INTEGER PRIMARY KEY REFERENCES devices(id),
+      registration BLOB NOT NULL,             -- Signed ChannelKeyRegistration
+      chain        BLOB NOT NULL
+    );
+    CREATE TABLE channel_keys (
+      channel_ref  INTEGER NOT NULL REFERENCES channels(id),
+      device_ref   INTEGER NOT NULL REFERENCES devices(id),
+      generation   INTEGER NOT NULL,
+      wrapped      BLOB NOT NULL,             -- WrappedChannelKey (HPKE), opaque to the relay
+      created_ms   INTEGER NOT NULL,
+      PRIMARY KEY (channel_ref, device_ref, generation)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 Errc errc_for(int rc) {
@@ -487,6 +524,164 @@ class SqliteStore final : public Store {
     return lv.run();
   }
 
+  // --- channels
+
+  static ChannelRecord channel_row(const Statement& st) {
+    ChannelRecord c;
+    c.ref = st.i64(0);
+    c.channel_id = st.blob(1);
+    c.agency_id = st.text(2);
+    c.level = static_cast<std::int32_t>(st.i64(3));
+    c.version = static_cast<std::uint64_t>(st.i64(4));
+    c.descriptor = st.blob(5);
+    c.admin_chain = st.blob(6);
+    c.stream = st.i64(7);
+    c.rekey_above = st.i64(8);
+    return c;
+  }
+  static constexpr const char* kChannelColumns =
+      "SELECT id, channel_id, agency_id, level, version, descriptor, admin_chain, IFNULL(stream_ref, 0), rekey_above "
+      "FROM channels ";
+
+  Result<std::optional<ChannelRecord>> one_channel(Statement& st) {
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<ChannelRecord>{};
+    return std::optional<ChannelRecord>(channel_row(st));
+  }
+
+  Result<ChannelRef> put_channel(const ChannelRecord& c) override {
+    GCHAT_TRY(auto st, prepare(
+                           "INSERT INTO channels(channel_id, agency_id, level, version, descriptor, admin_chain, created_ms) "
+                           "VALUES (?, ?, ?, ?, ?, ?, CAST(strftime('%s','now') AS INTEGER) * 1000) "
+                           "ON CONFLICT(channel_id) DO UPDATE SET level = excluded.level, version = excluded.version, "
+                           "descriptor = excluded.descriptor, admin_chain = excluded.admin_chain"));
+    st.bind(1, c.channel_id).bind(2, as_bytes(c.agency_id)).bind(3, c.level);
+    st.bind(4, static_cast<std::int64_t>(c.version)).bind(5, c.descriptor).bind(6, c.admin_chain);
+    GCHAT_TRY_STATUS(st.run());
+    GCHAT_TRY(auto found, find_channel(c.channel_id));
+    if (!found) return fail(Errc::storage_failure, "a channel just stored is not there");
+    return found->ref;
+  }
+
+  Result<std::optional<ChannelRecord>> find_channel(BytesView channel_id) override {
+    static const std::string sql = std::string(kChannelColumns) + "WHERE channel_id = ?";
+    GCHAT_TRY(auto st, prepare(sql.c_str()));
+    st.bind(1, channel_id);
+    return one_channel(st);
+  }
+
+  Result<std::optional<ChannelRecord>> channel_of_stream(GroupRef stream) override {
+    static const std::string sql = std::string(kChannelColumns) + "WHERE stream_ref = ?";
+    GCHAT_TRY(auto st, prepare(sql.c_str()));
+    st.bind(1, stream);
+    return one_channel(st);
+  }
+
+  Result<std::vector<ChannelRecord>> all_channels() override {
+    static const std::string sql = std::string(kChannelColumns) + "ORDER BY id";
+    GCHAT_TRY(auto st, prepare(sql.c_str()));
+    std::vector<ChannelRecord> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) return out;
+      out.push_back(channel_row(st));
+    }
+  }
+
+  Status set_channel_stream(ChannelRef channel, GroupRef stream) override {
+    GCHAT_TRY(auto st, prepare("UPDATE channels SET stream_ref = ? WHERE id = ?"));
+    st.bind(1, stream).bind(2, channel);
+    return st.run();
+  }
+
+  Status set_channel_rekey_above(ChannelRef channel, std::int64_t generation) override {
+    GCHAT_TRY(auto st, prepare("UPDATE channels SET rekey_above = MAX(rekey_above, ?) WHERE id = ?"));
+    st.bind(1, generation).bind(2, channel);
+    return st.run();
+  }
+
+  Result<bool> add_subscription(ChannelRef channel, const std::string& agency_id, const std::string& user_id,
+                                std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("INSERT OR IGNORE INTO channel_subscriptions(channel_ref, agency_id, user_id, since_ms) "
+                               "VALUES (?, ?, ?, ?)"));
+    st.bind(1, channel).bind(2, as_bytes(agency_id)).bind(3, as_bytes(user_id)).bind(4, static_cast<std::int64_t>(now_ms));
+    GCHAT_TRY_STATUS(st.run());
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Result<bool> remove_subscription(ChannelRef channel, const std::string& agency_id, const std::string& user_id) override {
+    GCHAT_TRY(auto st, prepare("DELETE FROM channel_subscriptions WHERE channel_ref = ? AND agency_id = ? AND user_id = ?"));
+    st.bind(1, channel).bind(2, as_bytes(agency_id)).bind(3, as_bytes(user_id));
+    GCHAT_TRY_STATUS(st.run());
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Result<bool> is_subscribed(ChannelRef channel, const std::string& agency_id, const std::string& user_id) override {
+    GCHAT_TRY(auto st, prepare("SELECT 1 FROM channel_subscriptions WHERE channel_ref = ? AND agency_id = ? AND user_id = ?"));
+    st.bind(1, channel).bind(2, as_bytes(agency_id)).bind(3, as_bytes(user_id));
+    return st.step();
+  }
+
+  Result<std::uint32_t> subscriber_count(ChannelRef channel) override {
+    GCHAT_TRY(auto st, prepare("SELECT COUNT(*) FROM channel_subscriptions WHERE channel_ref = ?"));
+    st.bind(1, channel);
+    GCHAT_TRY(bool row, st.step());
+    return row ? static_cast<std::uint32_t>(st.i64(0)) : 0U;
+  }
+
+  Result<std::vector<ChannelRef>> subscriptions_of(const std::string& agency_id, const std::string& user_id) override {
+    GCHAT_TRY(auto st, prepare("SELECT channel_ref FROM channel_subscriptions WHERE agency_id = ? AND user_id = ?"));
+    st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(user_id));
+    return st.all_ints();
+  }
+
+  Status set_channel_device_key(DeviceRef device, BytesView registration, BytesView chain) override {
+    GCHAT_TRY(auto st, prepare("INSERT OR REPLACE INTO channel_device_keys(device_ref, registration, chain) VALUES (?, ?, ?)"));
+    st.bind(1, device).bind(2, registration).bind(3, chain);
+    return st.run();
+  }
+
+  Result<std::vector<ChannelSubscriberRecord>> channel_work(ChannelRef channel, GroupRef stream, std::uint64_t generation,
+                                                            DeviceRef after, std::uint32_t limit) override {
+    GCHAT_TRY(auto st, prepare(
+                           "SELECT m.device_ref, d.public_key, k.chain, k.registration FROM group_members m "
+                           "JOIN devices d ON d.id = m.device_ref JOIN channel_device_keys k ON k.device_ref = m.device_ref "
+                           "WHERE m.group_ref = ? AND m.device_ref > ? AND d.revoked_ms IS NULL AND NOT EXISTS ("
+                           "SELECT 1 FROM channel_keys w WHERE w.channel_ref = ? AND w.device_ref = m.device_ref "
+                           "AND w.generation = ?) ORDER BY m.device_ref LIMIT ?"));
+    st.bind(1, stream).bind(2, after).bind(3, channel).bind(4, static_cast<std::int64_t>(generation));
+    st.bind(5, static_cast<std::int64_t>(limit));
+    std::vector<ChannelSubscriberRecord> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) return out;
+      out.push_back(ChannelSubscriberRecord{st.i64(0), st.blob(1), st.blob(2), st.blob(3)});
+    }
+  }
+
+  Status put_channel_key(ChannelRef channel, std::uint64_t generation, DeviceRef device, BytesView wrapped,
+                         std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("INSERT OR IGNORE INTO channel_keys(channel_ref, device_ref, generation, wrapped, created_ms) "
+                               "VALUES (?, ?, ?, ?, ?)"));
+    st.bind(1, channel).bind(2, device).bind(3, static_cast<std::int64_t>(generation)).bind(4, wrapped);
+    st.bind(5, static_cast<std::int64_t>(now_ms));
+    return st.run();
+  }
+
+  Result<std::optional<Bytes>> channel_key(ChannelRef channel, std::uint64_t generation, DeviceRef device) override {
+    GCHAT_TRY(auto st, prepare("SELECT wrapped FROM channel_keys WHERE channel_ref = ? AND device_ref = ? AND generation = ?"));
+    st.bind(1, channel).bind(2, device).bind(3, static_cast<std::int64_t>(generation));
+    return st.first_blob();
+  }
+
+  Result<std::optional<std::uint64_t>> group_epoch(GroupRef group) override {
+    GCHAT_TRY(auto st, prepare("SELECT epoch FROM group_states WHERE group_ref = ?"));
+    st.bind(1, group);
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<std::uint64_t>{};
+    return std::optional<std::uint64_t>(static_cast<std::uint64_t>(st.i64(0)));
+  }
+
   Result<std::optional<std::int32_t>> group_level(GroupRef group) override {
     GCHAT_TRY(auto st, prepare("SELECT g.level FROM groups g JOIN group_states s ON s.group_ref = g.id WHERE g.id = ?"));
     st.bind(1, group);
@@ -567,6 +762,12 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::vector<DeviceRef>> member_devices(GroupRef group) override {
+    GCHAT_TRY(auto st, prepare("SELECT device_ref FROM group_members WHERE group_ref = ?"));
+    st.bind(1, group);
+    return st.all_ints();
+  }
+
   Result<std::vector<Bytes>> member_keys(GroupRef group) override {
     GCHAT_TRY(auto st, prepare(
                            "SELECT d.public_key FROM group_members m JOIN devices d ON d.id = m.device_ref "
@@ -631,7 +832,14 @@ class SqliteStore final : public Store {
     GCHAT_TRY(auto st, prepare("DELETE FROM messages WHERE created_ms < ?"));
     st.bind(1, static_cast<std::int64_t>(cutoff_ms));
     GCHAT_TRY_STATUS(st.run());
-    return static_cast<std::uint64_t>(sqlite3_changes(db_));
+    const auto expired = static_cast<std::uint64_t>(sqlite3_changes(db_));
+    // Wrapped channel keys go with the posts they open, once a newer generation replaced them.
+    GCHAT_TRY(auto keys, prepare("DELETE FROM channel_keys WHERE created_ms < ? AND EXISTS (SELECT 1 FROM channel_keys n "
+                                 "WHERE n.channel_ref = channel_keys.channel_ref AND n.device_ref = channel_keys.device_ref "
+                                 "AND n.generation > channel_keys.generation)"));
+    keys.bind(1, static_cast<std::int64_t>(cutoff_ms));
+    GCHAT_TRY_STATUS(keys.run());
+    return expired;
   }
 
   Result<std::uint32_t> count_key_packages(DeviceRef device) override {

@@ -2,6 +2,7 @@
 // engine_groups.cpp and engine_messages.cpp).
 
 #include "engine.hpp"
+#include "gchat/identity/channel.hpp"
 
 #include <sodium.h>
 
@@ -83,6 +84,9 @@ ApiError relay_error(const pb::Error& e) {
     case pb::INVALID_HANDSHAKE: out.code = api::CONFLICT; break;
     case pb::SHUTTING_DOWN: out.code = api::OFFLINE; break;
     case pb::ENROLMENT_REFUSED: out.code = api::INVALID_ARGUMENT; break;
+    case pb::NOT_CLEARED: out.code = api::NOT_CLEARED; break;
+    case pb::NOT_A_PUBLISHER: out.code = api::NOT_PERMITTED; break;
+    case pb::GROUP_NOT_FOUND: out.code = api::NOT_FOUND; break;
     default: break;
   }
   return out;
@@ -181,7 +185,9 @@ void Engine::handle(api::Request request) {
     case B::kRevokeUser:
     case B::kListPeople:
     case B::kGrantEnrolment:
-    case B::kCompleteEnrolments: return handle_admin(id, request);
+    case B::kCompleteEnrolments:
+    case B::kSetChannel:
+    case B::kSubscribeAgency: return handle_admin(id, request);
     case B::kEnrol: return enrol(id, request.enrol());
     case B::kRequestLink: return request_link(id);
     case B::kCompleteLink: return complete_link(id, request.complete_link());
@@ -189,7 +195,8 @@ void Engine::handle(api::Request request) {
   }
   if (!enrolled()) return respond_error(id, {api::NOT_ENROLLED, "this device is not enrolled yet"});
   const bool needs_relay = request.body_case() == B::kCreateConversation || request.body_case() == B::kAddMembers ||
-                           request.body_case() == B::kRemoveMembers;
+                           request.body_case() == B::kRemoveMembers || request.body_case() == B::kListChannels ||
+                           request.body_case() == B::kSubscribe || request.body_case() == B::kUnsubscribe;
   if (!loaded_ || (needs_relay && !authenticated_)) {
     // Conversations are loaded once the relay's key is known (first connection); membership
     // changes need the relay now (sending a message does not: it waits in the outbox).
@@ -212,6 +219,9 @@ void Engine::handle(api::Request request) {
     case B::kMarkRead: return mark_read(id, request.mark_read());
     case B::kHistory: return history(id, request.history());
     case B::kSearch: return search(id, request.search());
+    case B::kListChannels: return list_channels(id);
+    case B::kSubscribe: return subscribe(id, to_bytes(request.subscribe().channel_id()), false);
+    case B::kUnsubscribe: return subscribe(id, to_bytes(request.unsubscribe().channel_id()), true);
     default: return respond_error(id, {api::INVALID_ARGUMENT, "empty or unknown request"});
   }
 }
@@ -297,7 +307,9 @@ Status Engine::load_conversations() {
     if (!c.info.ParseFromArray(row.info.data(), static_cast<int>(row.info.size()))) {
       return fail(Errc::storage_corrupt, "local store: a conversation does not parse");
     }
-    if (!row.state.empty()) {
+    if (c.info.kind() == idv1::CHANNEL && !identity::channel_of_publishers_group(row.group_id)) {
+      GCHAT_TRY_STATUS(load_channel(c, row.state));
+    } else if (!row.state.empty()) {
       GCHAT_TRY(c.group, mls::Group::deserialize(*suite_, row.state, *mls_id_, rules()));
     }
     c.next_seq = row.next_seq;
@@ -626,6 +638,8 @@ void Engine::authenticated(const pb::AuthOk& ok) {
     run_waiters();
     flush_outbox();
     process_pending_links();
+    register_channel_key();
+    resume_channels();
   });
 }
 
@@ -638,6 +652,8 @@ void Engine::on_frame(pb::ServerFrame f) {
     return reply(f);
   }
   if (f.has_delivery()) return on_delivery(f.delivery());
+  if (f.has_channel_key()) return on_channel_key(f.channel_key());
+  if (f.has_channel_notice()) return channel_work(to_bytes(f.channel_notice().channel_id()), f.channel_notice().rekey_needed());
   if (f.has_notice()) {
     problem({api::OFFLINE, "the relay is closing the connection: " + f.notice().reason().message()});
   }

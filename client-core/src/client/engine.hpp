@@ -17,6 +17,7 @@
 #include <random>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <string>
 
 #include "connection.hpp"
@@ -58,8 +59,21 @@ class Engine {
   using Reply = std::function<void(const pb::ServerFrame&)>;
   using Done = std::function<void(std::optional<ApiError>)>;
 
+  // A subscribed broadcast channel (the Conv's id is the channel id; its stream has no MLS group).
+  struct Chan {
+    idv1::ChannelDescriptor desc;
+    std::string signed_descriptor;    // serialized Signed, as verified
+    std::string admin_chain;          // serialized AdminChain
+    bool publisher = false;           // this person may publish (listed, PUBLISH right, cleared)
+    std::set<std::uint64_t> asked;    // key generations asked of the relay on this connection
+    bool working = false;             // wrapping keys for waiting subscribers
+    bool again = false;               // more work arrived meanwhile
+    std::unordered_set<std::string> verified;  // registrations checked (by signature): rekeys skip them
+  };
+
   struct Conv {
     std::optional<mls::Group> group;
+    std::optional<Chan> channel;
     api::Conversation info;
     std::uint64_t next_seq = 1;
     Bytes pending_commit;             // sent, waiting for its place
@@ -117,6 +131,9 @@ class Engine {
   // --- conversations (engine_groups.cpp)
   void list_conversations(std::uint64_t id);
   void create_conversation(std::uint64_t id, const api::CreateConversation& r);
+  // A new MLS group with this id and policy, then the devices of `people` added by one commit.
+  void start_group(const Bytes& gid, const idv1::GroupPolicy& policy, std::vector<idv1::UserRef> people,
+                   std::function<void(std::optional<ApiError>)> done);
   void change_members(std::uint64_t id, const Bytes& group_id, const google::protobuf::RepeatedPtrField<idv1::UserRef>& who,
                       bool add);
   void leave(std::uint64_t id, const api::Leave& r);
@@ -151,6 +168,31 @@ class Engine {
   // Commits the open batch of deliveries, if any, before anything else uses the store.
   void settle();
 
+  // --- broadcast channels (engine_channels.cpp)
+  void list_channels(std::uint64_t id);
+  void subscribe(std::uint64_t id, const Bytes& channel_id, bool unsubscribe);
+  Result<Chan> verified_channel(const std::string& signed_descriptor, const std::string& admin_chain) const;
+  api::Channel channel_view(const Chan& ch, const pb::ChannelInfo& info) const;
+  void fill_channel_info(Conv& c) const;
+  Status load_channel(Conv& c, BytesView state);
+  SecretBytes channel_state(const Chan& ch) const;
+  Result<std::optional<SecretBytes>> channel_key_of(const Bytes& channel_id, std::uint64_t generation);
+  Status keep_channel_key(const Bytes& channel_id, std::uint64_t generation, BytesView key);
+  Status keep_publishers_key(const Bytes& group_id, const mls::Group& g);
+  Status process_channel_post(const pb::Delivery& d, Conv& c);
+  Result<Bytes> encrypt_channel_post(const OutboxEntry& e, Conv& c, std::uint64_t& generation);
+  void ask_channel_key(const Bytes& channel_id, std::uint64_t generation);
+  void on_channel_key(const pb::ChannelKey& k);
+  void register_channel_key();
+  void ensure_publishers_group(const Bytes& channel_id);
+  void channel_work(const Bytes& channel_id, bool rekey_first);
+  void wrap_page(const Bytes& channel_id, std::uint64_t after);
+  void rekey_channel(const Bytes& channel_id);
+  void resume_channels();
+  bool sendable(const Conv* c) const { return c && (c->group || c->channel) && !c->info.left(); }
+  void set_channel(std::uint64_t id, const api::SetChannel& r);
+  void subscribe_agency(std::uint64_t id, const api::SubscribeAgency& r);
+
   // --- administration (engine_admin.cpp)
   Status load_admin();
   void handle_admin(std::uint64_t id, const api::Request& r);
@@ -174,7 +216,7 @@ class Engine {
   static std::string sent_key(BytesView ciphertext);
   void own_application(const pb::Delivery& d, Conv& c);
   Status receive_post(const pb::Delivery& d, Conv& c, BytesView data, const identity::VerifiedDevice& from,
-                      const mls::LeafNode& leaf);
+                      BytesView sender_chain);
   void mark_read(std::uint64_t id, const api::MarkRead& r);
   void history(std::uint64_t id, const api::History& r);
   void search(std::uint64_t id, const api::Search& r);

@@ -48,6 +48,8 @@ void Engine::handle_admin(std::uint64_t id, const api::Request& r) {
   if (!admin_key_) return respond_error(id, {api::NOT_ADMIN, "no administrator key on this device (ImportAdminKey)"});
   switch (r.body_case()) {
     case B::kSetClearance: return set_clearance(id, r.set_clearance());
+    case B::kSetChannel: return set_channel(id, r.set_channel());
+    case B::kSubscribeAgency: return subscribe_agency(id, r.subscribe_agency());
     case B::kRevokeDevice: {
       if (r.revoke_device().device_key().size() != identity::kPublicKeySize) {
         return respond_error(id, {api::INVALID_ARGUMENT, "device_key must be 32 bytes"});

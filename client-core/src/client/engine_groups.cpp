@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "engine.hpp"
+#include "gchat/identity/channel.hpp"
 
 namespace gchat::client {
 
@@ -46,7 +47,11 @@ Status Engine::save(const Bytes& group_id, Conv& c) {
   StoredGroup g;
   g.group_id = group_id;
   g.info = to_bytes(c.info.SerializeAsString());
-  if (c.group) g.state = c.group->serialize();
+  if (c.group) {
+    g.state = c.group->serialize();
+    GCHAT_TRY_STATUS(keep_publishers_key(group_id, *c.group));
+  }
+  if (c.channel) g.state = channel_state(*c.channel);
   g.next_seq = c.next_seq;
   g.pending_commit = c.pending_commit;
   g.pending_welcome = c.pending_welcome;
@@ -88,6 +93,7 @@ void Engine::refresh_members(Conv& c) {
 void Engine::list_conversations(std::uint64_t id) {
   api::Conversations out;
   for (auto& [gid, c] : convs_) {
+    if (identity::channel_of_publishers_group(gid)) continue;  // the channel's own entry stands for it
     api::Conversation info = c.info;
     info.set_conversation_id(to_str(gid));
     if (auto unread = store_->unread(gid, store_->read_position(gid)); unread.ok()) info.set_unread(*unread);
@@ -135,6 +141,10 @@ Status Engine::admissible_all(const std::vector<mls::KeyPackage>& kps, const idv
     if (auto s = identity::admissible(device.user, policy); !s.ok()) {
       return fail(s.error().code, device.user.agency.agency_id + "/" + device.user.user_id + ": " + s.error().message);
     }
+    if (policy.kind() == idv1::CHANNEL && (!identity::is_listed(policy.publishers(), device.user) || !device.user.may_publish)) {
+      return fail(Errc::policy_not_permitted, device.user.agency.agency_id + "/" + device.user.user_id +
+                                                  " may not publish on this channel");
+    }
   }
   return {};
 }
@@ -166,37 +176,43 @@ void Engine::create_conversation(std::uint64_t id, const api::CreateConversation
   me.set_agency_id(self_.user.agency.agency_id);
   me.set_user_id(self_.user.user_id);
   people.push_back(me);  // this person's other devices
-  fetch_key_packages(people, {}, [this, id, policy](Result<std::vector<mls::KeyPackage>> kps) {
-    if (!kps.ok()) return respond_error(id, api_error(kps.error()));
+  Bytes gid(16);
+  randombytes_buf(gid.data(), gid.size());
+  start_group(gid, policy, std::move(people), [this, id, gid](std::optional<ApiError> e) {
+    if (e) return respond_error(id, *e);
+    respond(id, [&](api::Response& resp) { *resp.mutable_conversation() = find(gid)->info; });
+  });
+}
+
+void Engine::start_group(const Bytes& gid, const idv1::GroupPolicy& policy, std::vector<idv1::UserRef> people,
+                         std::function<void(std::optional<ApiError>)> done) {
+  fetch_key_packages(std::move(people), {}, [this, gid, policy, done](Result<std::vector<mls::KeyPackage>> kps) {
+    if (!kps.ok()) return done(api_error(kps.error()));
     // Everyone is checked before anything is created (the commit would refuse them too).
-    if (auto s = admissible_all(*kps, policy); !s.ok()) return respond_error(id, api_error(s.error()));
-    Bytes gid(16);
-    randombytes_buf(gid.data(), gid.size());
+    if (auto s = admissible_all(*kps, policy); !s.ok()) return done(api_error(s.error()));
     auto group = mls::Group::create(*suite_, gid, *mls_id_, rules(),
                                     identity::group_extensions(policy, identity::RelaySender{relay_key_, relay_id_}));
-    if (!group.ok()) return respond_error(id, api_error(group.error()));
+    if (!group.ok()) return done(api_error(group.error()));
     auto info = group->group_info();
-    if (!info.ok()) return respond_error(id, api_error(info.error()));
+    if (!info.ok()) return done(api_error(info.error()));
     pb::ClientFrame f;
     f.mutable_create_group()->set_group_id(to_str(gid));
     f.mutable_create_group()->set_group_info(to_str(codec::encode(*info)));
     auto shared = std::make_shared<mls::Group>(std::move(*group));
-    relay(std::move(f), [this, id, gid, shared, adds = std::move(*kps)](const pb::ServerFrame& reply) {
-      if (reply.has_error()) return respond_error(id, relay_error(reply.error()));
+    relay(std::move(f), [this, gid, shared, done, adds = std::move(*kps)](const pb::ServerFrame& reply) {
+      if (reply.has_error()) return done(relay_error(reply.error()));
       Conv& c = convs_[gid];
       c.group = std::move(*shared);
       c.next_seq = 1;
       refresh_members(c);
       c.info.set_conversation_id(to_str(gid));
-      if (auto s = save(gid, c); !s.ok()) return respond_error(id, api_error(s.error()));
-      event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
-      if (adds.empty()) return respond(id, [&](api::Response& resp) { *resp.mutable_conversation() = c.info; });
-      run_exclusive(gid, [this, id, gid, adds](Done release) {
-        commit_changes(gid, adds, {}, [this, id, gid, release](std::optional<ApiError> e) {
+      if (auto s = save(gid, c); !s.ok()) return done(api_error(s.error()));
+      if (!identity::channel_of_publishers_group(gid)) event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
+      if (adds.empty()) return done(std::nullopt);
+      run_exclusive(gid, [this, gid, adds, done](Done release) {
+        commit_changes(gid, adds, {}, [release, done](std::optional<ApiError> e) {
           release(e);
-          if (e) return respond_error(id, *e);
-          Conv* c2 = find(gid);
-          respond(id, [&](api::Response& resp) { *resp.mutable_conversation() = c2->info; });
+          done(e);
         });
       });
     });
@@ -450,7 +466,7 @@ void Engine::on_delivery(const pb::Delivery& d) {
   if (!loaded_ || !mls_id_) return;
   const Bytes gid = to_bytes(d.group_id());
   Conv* c = find(gid);
-  if (c && !c->group) return ack(gid, d.seq());  // left: nothing more to read
+  if (c && !c->group && (!c->channel || c->info.left())) return ack(gid, d.seq());  // left: nothing more to read
   if (!c) {
     settle();
     bool joined = false;
@@ -552,6 +568,7 @@ void Engine::settle() {
 }
 
 Status Engine::process_delivery(const pb::Delivery& d, Conv* c) {
+  if (c->channel) return process_channel_post(d, *c);
   switch (d.kind()) {
     case pb::HANDSHAKE: return process_handshake(d, *c);
     case pb::APPLICATION: return process_application(d, *c);
@@ -659,7 +676,7 @@ Status Engine::process_application(const pb::Delivery& d, Conv& c) {
   const mls::LeafNode* leaf = c.group->tree().leaf(received->sender);
   if (!leaf) return fail(Errc::mls_invalid_sender, "a message from an empty leaf");
   GCHAT_TRY(auto from, verifier_->verify(leaf->credential, leaf->signature_key));
-  return receive_post(d, c, received->application_data, from, *leaf);
+  return receive_post(d, c, received->application_data, from, leaf->credential.identity);
 }
 
 }  // namespace gchat::client

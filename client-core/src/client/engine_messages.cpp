@@ -99,7 +99,10 @@ Result<api::Message> Engine::queue_post(const Bytes& gid, api::Post post, const 
 void Engine::send_text(std::uint64_t id, const api::SendText& r) {
   const Bytes gid = to_bytes(r.conversation_id());
   Conv* c = find(gid);
-  if (!c || !c->group || c->info.left()) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  if (!sendable(c)) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  if (c->channel && !c->channel->publisher) {
+    return respond_error(id, {api::NOT_PERMITTED, "only the channel's publishers post in it"});
+  }
   if (r.text().empty() || r.text().size() > kMaxText) {
     return respond_error(id, {api::INVALID_ARGUMENT, "a message is 1 byte to 64 KiB of text"});
   }
@@ -133,7 +136,10 @@ void Engine::forward(std::uint64_t id, const api::Forward& r) {
   }
   const Bytes to = to_bytes(r.to_conversation_id());
   Conv* target = find(to);
-  if (!target || !target->group || target->info.left()) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  if (!sendable(target)) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  if (target->channel && !target->channel->publisher) {
+    return respond_error(id, {api::NOT_PERMITTED, "only the channel's publishers post in it"});
+  }
   // No write-down: what was said at a level goes only where everyone is cleared for it.
   const auto source_level = std::max<int>(local.conversation_level(), local.message().forwarded().original_level());
   if (static_cast<int>(target->info.level()) < source_level) {
@@ -218,7 +224,7 @@ void Engine::flush_outbox() {
     ready_.pop_front();
     if (in_flight_.count(e.id)) continue;
     Conv* c = find(e.group_id);
-    if (!c || !c->group || c->info.left()) {
+    if (!sendable(c)) {
       (void)store_->unqueue(e.id);
       problem({api::NOT_FOUND, "a queued message was dropped: its conversation is gone"});
       continue;
@@ -237,15 +243,27 @@ Status Engine::encrypt_queued() {
   std::vector<OutboxEntry> done;
   for (auto& e : fresh) {
     Conv* c = find(e.group_id);
-    if (!c || !c->group || c->info.left()) continue;
-    auto ct = c->group->protect(e.envelope);
-    if (!ct.ok()) {
-      problem(api_error(ct.error()));
-      continue;
+    if (!sendable(c)) continue;
+    if (c->channel) {
+      // One AEAD encryption under the channel key, whatever the number of subscribers.
+      std::uint64_t generation = 0;
+      auto sealed = encrypt_channel_post(e, *c, generation);
+      if (!sealed.ok()) {
+        if (sealed.error().code != Errc::not_found) problem(api_error(sealed.error()));
+        continue;  // no publishers' group yet: stays queued
+      }
+      e.ciphertext = std::move(*sealed);
+      e.epoch = generation;
+    } else {
+      auto ct = c->group->protect(e.envelope);
+      if (!ct.ok()) {
+        problem(api_error(ct.error()));
+        continue;
+      }
+      e.ciphertext = codec::encode(*ct);
+      e.epoch = c->group->epoch();
+      touched.insert(e.group_id);
     }
-    e.ciphertext = codec::encode(*ct);
-    e.epoch = c->group->epoch();
-    touched.insert(e.group_id);
     if (auto s = store_->set_sent(e.id, e.ciphertext, e.epoch); !s.ok()) {
       store_->rollback();
       return s;
@@ -272,7 +290,8 @@ void Engine::send_ready(OutboxEntry e) {
   in_flight_.insert(e.id);
   pb::ClientFrame f;
   f.mutable_send()->set_group_id(to_str(e.group_id));
-  f.mutable_send()->set_kind(pb::APPLICATION);
+  const Conv* c = find(e.group_id);
+  f.mutable_send()->set_kind(c && c->channel ? pb::CHANNEL_POST : pb::APPLICATION);
   f.mutable_send()->set_payload(to_str(e.ciphertext));
   relay(std::move(f), [this, e = std::move(e)](const pb::ServerFrame& reply) mutable {
     in_flight_.erase(e.id);
@@ -292,6 +311,13 @@ void Engine::send_ready(OutboxEntry e) {
           if (!ec && !stopping_) schedule_flush();
         });
         return;
+      }
+      if (code == pb::STALE_CHANNEL_KEY) {
+        // The publishers' key moved on (or must, after a subscriber left): same post, new key,
+        // once the channel's work (a rekey if the relay asks for one) is done.
+        (void)store_->requeue(e.id);
+        encrypt_queued_ = true;
+        return channel_work(e.group_id, false);
       }
       (void)store_->unqueue(e.id);
       return problem(relay_error(reply.error()));
@@ -335,7 +361,7 @@ void Engine::own_application(const pb::Delivery& d, Conv& c) {
   if (!entry) return;
   const OutboxEntry& e = *entry;
   in_flight_.erase(e.id);
-  if (e.epoch != c.group->epoch()) {
+  if (c.group && e.epoch != c.group->epoch()) {
     // Overtaken by a commit: members are in the next epoch now. Same post, new encryption.
     (void)store_->requeue(e.id);
     encrypt_queued_ = true;
@@ -360,7 +386,7 @@ void Engine::own_application(const pb::Delivery& d, Conv& c) {
 // Receiving
 
 Status Engine::receive_post(const pb::Delivery& d, Conv& c, BytesView data, const identity::VerifiedDevice& from,
-                            const mls::LeafNode& leaf) {
+                            BytesView sender_chain) {
   api::Envelope envelope;
   api::Post post;
   if (!envelope.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
@@ -374,6 +400,7 @@ Status Engine::receive_post(const pb::Delivery& d, Conv& c, BytesView data, cons
   }
   if (post.message_id().size() != kMessageIdBytes) return fail(Errc::malformed, "a post without a valid id");
   if (post.has_receipt()) {
+    if (c.channel) return {};  // channels have no receipts (subscribers do not post)
     api::Person reader = person_of(from.user);
     for (const auto& mid : post.receipt().read()) {
       auto m = store_->message(as_bytes(mid));
@@ -430,7 +457,7 @@ Status Engine::receive_post(const pb::Delivery& d, Conv& c, BytesView data, cons
   api::LocalMessage local;
   *local.mutable_message() = message;
   *local.mutable_envelope() = envelope;
-  local.set_sender_chain(to_str(leaf.credential.identity));
+  local.set_sender_chain(to_str(sender_chain));
   local.set_conversation_level(c.info.level());
   GCHAT_TRY(auto row, store_->add_message(as_bytes(message.conversation_id()), as_bytes(message.message_id()), d.seq(),
                                           api::RECEIVED, false, as_bytes(local.SerializeAsString()), message.text()));

@@ -239,6 +239,10 @@ Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
   for (mls::LeafIndex leaf : to_check) {
     GCHAT_TRY(VerifiedDevice member, verify_leaf(tree, leaf));
     GCHAT_TRY_STATUS(admissible(member.user, policy));
+    // A channel's MLS group holds its publishers only: listed, and allowed to publish.
+    if (policy.kind() == v1::CHANNEL && (!is_listed(policy.publishers(), member.user) || !member.user.may_publish)) {
+      return fail(Errc::policy_not_permitted, member.user.name_en + " is not a publisher of this channel");
+    }
   }
   // A member that refreshes its leaf (an Update, a committer's path) stays the same person. Its old
   // chain was verified when it was admitted and may be revoked since (a renewed clearance), so

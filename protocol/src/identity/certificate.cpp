@@ -20,6 +20,8 @@ std::string_view signing_label(SignedKind kind) noexcept {
     case SignedKind::admin_act: return "G-Chat admin act v1";
     case SignedKind::audit_checkpoint: return "G-Chat audit checkpoint v1";
     case SignedKind::post: return "G-Chat post v1";
+    case SignedKind::channel: return "G-Chat channel v1";
+    case SignedKind::channel_key_registration: return "G-Chat channel key registration v1";
   }
   return "G-Chat unknown v1";
 }

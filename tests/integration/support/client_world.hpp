@@ -42,10 +42,11 @@ struct ClientWorld {
     }
   }
 
-  TestUser& person(const std::string& agency, const std::string& user_id, identity::Clearance level) {
+  TestUser& person(const std::string& agency, const std::string& user_id, identity::Clearance level,
+                   std::initializer_list<idv1::Right> rights = {}) {
     auto it = users.find(user_id);
     if (it != users.end()) return it->second;
-    return users.emplace(user_id, pki.user(admins.at(agency), user_id, level)).first->second;
+    return users.emplace(user_id, pki.user(admins.at(agency), user_id, level, rights)).first->second;
   }
 
   api::Config config(const std::string& device, std::vector<std::string> endpoints = {}) const {
@@ -92,10 +93,10 @@ struct ClientWorld {
 
   // A new person's first device, enrolled and connected.
   std::unique_ptr<client::Client> enrol(const std::string& agency, const std::string& user_id, identity::Clearance level,
-                                        const std::string& device = "") {
+                                        const std::string& device = "", std::initializer_list<idv1::Right> rights = {}) {
     const std::string name = device.empty() ? user_id + "-laptop" : device;
     auto c = start(name);
-    auto done = link(*c, person(agency, user_id, level), agency, name);
+    auto done = link(*c, person(agency, user_id, level, rights), agency, name);
     REQUIRE_MESSAGE(done.has_enrolled(), done.DebugString());
     wait_connected(*c);
     return c;

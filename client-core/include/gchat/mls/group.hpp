@@ -210,6 +210,7 @@ class Group {
                                    GroupRules rules = {});
 
   const Bytes& group_id() const noexcept { return context_.group_id; }
+  const crypto::CipherSuite& suite() const noexcept { return *suite_; }
   const GroupContext& context() const noexcept { return context_; }
   // Set once a ReInit is committed: the group takes no more messages to send.
   const std::optional<ReInit>& pending_reinit() const noexcept { return reinit_; }

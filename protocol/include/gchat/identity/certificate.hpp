@@ -24,6 +24,8 @@ enum class SignedKind {
   admin_act,
   audit_checkpoint,
   post,  // a chat message's content, signed by the sending device (client API Envelope)
+  channel,                   // a ChannelDescriptor, signed by a channel administrator
+  channel_key_registration,  // a device's HPKE key for channel keys, signed by the device
 };
 std::string_view signing_label(SignedKind kind) noexcept;
 

@@ -71,6 +71,8 @@ class Relay {
   void members_added(GroupRef group, const Bytes& group_id, std::uint64_t joined_seq,
                      const std::vector<DeviceRef>& devices);
   void members_removed(GroupRef group, const std::vector<DeviceRef>& devices);
+  // A frame for every online session of these devices (channel keys, notices to publishers).
+  void push_to(const std::vector<DeviceRef>& devices, const std::shared_ptr<const std::string>& frame);
 
   // Graceful shutdown: every online session is told and closed.
   std::vector<std::shared_ptr<Session>> all_sessions();

@@ -57,6 +57,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void offer_live(GroupRef group, std::uint64_t seq, std::shared_ptr<const std::string> frame);
   void joined_group(GroupRef group, Bytes group_id, std::uint64_t joined_seq);
   void left_group(GroupRef group);
+  // Sends a frame the relay pushes on its own (channel keys and notices).
+  void push(std::shared_ptr<const std::string> frame);
   void shutdown();
   // Tells the device why and closes the connection (a revoked device, for one).
   void close_with(pb::ErrorCode code, std::string message);
@@ -104,6 +106,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_fetch_user_key_packages(std::uint64_t rid, const pb::FetchUserKeyPackages& m);
   void handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAct& m);
   void handle_fetch_revocations(std::uint64_t rid);
+  // Broadcast channels (session_channels.cpp).
+  void handle_list_channels(std::uint64_t rid);
+  void handle_subscribe(std::uint64_t rid, const pb::Subscribe& m);
+  void handle_register_channel_key(std::uint64_t rid, const pb::RegisterChannelKey& m);
+  void handle_fetch_channel_work(std::uint64_t rid, const pb::FetchChannelWork& m);
+  void handle_put_channel_keys(std::uint64_t rid, const pb::PutChannelKeys& m);
+  void handle_fetch_channel_key(std::uint64_t rid, const pb::FetchChannelKey& m);
+  void handle_channel_act(std::uint64_t rid, const identity::VerifiedAdmin& admin, const identity::v1::AdminChain& chain,
+                          const identity::v1::AdminAct& act, const std::string& act_body);
   // The answer to an administrative act once its storage step is done: AdminActOk, or the error.
   static std::function<void(Session&, Outcome&)> admin_act_reply(std::uint64_t rid, std::shared_ptr<pb::AdminActOk> reply,
                                                                  std::string actor);
@@ -140,6 +151,7 @@ class Session : public std::enable_shared_from_this<Session> {
   DeviceRef device_ = 0;
   Bytes nonce_;
   std::optional<DeviceIdentity> pending_identity_;
+  std::shared_ptr<const std::string> chain_;  // the device's chain as presented at Hello (certificate mode)
   std::shared_ptr<const std::string> pending_user_certificate_;  // the chain's Signed user certificate  // from the verified chain, until Authenticate succeeds
   std::unordered_map<GroupRef, GroupCursor> groups_;
   std::unordered_set<GroupRef> wanting_catchup_;  // groups whose next messages must come from the store

@@ -77,6 +77,29 @@ struct EnrolmentRecord {
   Bytes issuer_chain;  // serialized AdminChain of the administrator who issued it
 };
 
+// A broadcast channel (certificate mode): the signed descriptor and its stream, the relay group of
+// its subscriber devices (group_id = channel_id; no MLS state).
+using ChannelRef = std::int64_t;
+struct ChannelRecord {
+  ChannelRef ref = 0;
+  Bytes channel_id;
+  std::string agency_id;
+  std::int32_t level = 0;
+  std::uint64_t version = 0;
+  Bytes descriptor;    // serialized Signed ChannelDescriptor
+  Bytes admin_chain;   // serialized AdminChain of its signer
+  GroupRef stream = 0; // 0 until the first subscriber
+  std::int64_t rekey_above = -1;  // posts need a key generation above this (a subscriber left at it)
+};
+
+// A subscriber device as publishers see it: what they verify before wrapping a key to it.
+struct ChannelSubscriberRecord {
+  DeviceRef device = 0;
+  Bytes device_key;
+  Bytes chain;         // serialized Chain, as the device presented it
+  Bytes registration;  // serialized Signed ChannelKeyRegistration
+};
+
 struct KeyPackageRecord {
   Bytes data;
   bool last_resort = false;
@@ -144,6 +167,7 @@ class Store {
   virtual Result<std::optional<MembershipRecord>> membership(GroupRef group, DeviceRef device) = 0;
   virtual Result<std::vector<MembershipRecord>> memberships_of(DeviceRef device) = 0;
   virtual Result<std::vector<Bytes>> member_keys(GroupRef group) = 0;
+  virtual Result<std::vector<DeviceRef>> member_devices(GroupRef group) = 0;
   virtual Result<std::uint32_t> member_count(GroupRef group) = 0;
 
   // The public MLS state of a group (certificate mode) and its classification level.
@@ -164,6 +188,35 @@ class Store {
                                                            std::uint32_t limit, std::uint64_t max_bytes) = 0;
   // Deletes message bodies created before cutoff; sequence numbers are untouched.
   virtual Result<std::uint64_t> expire_messages(std::uint64_t cutoff_ms) = 0;
+
+  // Channels.
+  // Inserts a channel, or replaces descriptor, level and version of the one with this id.
+  virtual Result<ChannelRef> put_channel(const ChannelRecord& channel) = 0;
+  virtual Result<std::optional<ChannelRecord>> find_channel(BytesView channel_id) = 0;
+  virtual Result<std::optional<ChannelRecord>> channel_of_stream(GroupRef stream) = 0;
+  virtual Result<std::vector<ChannelRecord>> all_channels() = 0;
+  virtual Status set_channel_stream(ChannelRef channel, GroupRef stream) = 0;
+  virtual Status set_channel_rekey_above(ChannelRef channel, std::int64_t generation) = 0;
+  // Per person; false when already subscribed.
+  virtual Result<bool> add_subscription(ChannelRef channel, const std::string& agency_id, const std::string& user_id,
+                                        std::uint64_t now_ms) = 0;
+  virtual Result<bool> remove_subscription(ChannelRef channel, const std::string& agency_id,
+                                           const std::string& user_id) = 0;
+  virtual Result<bool> is_subscribed(ChannelRef channel, const std::string& agency_id, const std::string& user_id) = 0;
+  virtual Result<std::uint32_t> subscriber_count(ChannelRef channel) = 0;
+  virtual Result<std::vector<ChannelRef>> subscriptions_of(const std::string& agency_id, const std::string& user_id) = 0;
+  // A device's key for channel keys (replaces an earlier one) with the chain it authenticated with.
+  virtual Status set_channel_device_key(DeviceRef device, BytesView registration, BytesView chain) = 0;
+  // Devices of the stream with a registered key, not revoked, and no wrapped key of `generation`,
+  // after the device `after`, in device order.
+  virtual Result<std::vector<ChannelSubscriberRecord>> channel_work(ChannelRef channel, GroupRef stream,
+                                                                    std::uint64_t generation, DeviceRef after,
+                                                                    std::uint32_t limit) = 0;
+  virtual Status put_channel_key(ChannelRef channel, std::uint64_t generation, DeviceRef device, BytesView wrapped,
+                                 std::uint64_t now_ms) = 0;
+  virtual Result<std::optional<Bytes>> channel_key(ChannelRef channel, std::uint64_t generation, DeviceRef device) = 0;
+  // The epoch of a group's stored MLS state.
+  virtual Result<std::optional<std::uint64_t>> group_epoch(GroupRef group) = 0;
 
   // Key packages.
   virtual Result<std::uint32_t> count_key_packages(DeviceRef device) = 0;

@@ -1,0 +1,564 @@
+// Broadcast channels in the client core (SECURITY.md, "Broadcast channels"):
+//   - subscribers verify the channel's signed descriptor, are refused locally when their clearance
+//     or agency does not fit, receive each generation's channel key wrapped to their device's
+//     registered HPKE key, and accept a post only from a verified publisher's signed envelope;
+//   - publishers keep the publishers' MLS group, derive each epoch's channel key from it, encrypt
+//     each post once, wrap the current key to subscribers the relay says are waiting (verifying each
+//     one first), and renew the key by an empty commit when a subscriber left.
+
+#include <sodium.h>
+
+#include "engine.hpp"
+#include "gchat/identity/certificate.hpp"
+#include "gchat/identity/channel.hpp"
+#include "gchat/identity/channel_keys.hpp"
+#include "gchat/crypto/hpke.hpp"
+
+namespace gchat::client {
+
+namespace {
+
+Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+std::string to_str(BytesView b) { return std::string(b.begin(), b.end()); }
+
+constexpr std::uint32_t kWorkPage = 1000;
+constexpr const char* kHpkeName = "channel_hpke";
+constexpr const char* kRegistrationName = "channel_registration";
+
+std::string key_name(BytesView channel_id, std::uint64_t generation) {
+  return "chkey:" + to_hex(channel_id) + ":" + std::to_string(generation);
+}
+
+mls::Credential chain_credential(const std::string& chain) {
+  mls::Credential c;
+  c.credential_type = mls::CredentialType::gchat;
+  c.identity = to_bytes(chain);
+  return c;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Channel records
+
+Result<Engine::Chan> Engine::verified_channel(const std::string& signed_descriptor, const std::string& admin_chain) const {
+  idv1::Signed s;
+  idv1::AdminChain a;
+  if (!s.ParseFromString(signed_descriptor) || !a.ParseFromString(admin_chain)) {
+    return fail(Errc::cert_malformed, "a channel's descriptor does not parse");
+  }
+  GCHAT_TRY(auto v, identity::verify_channel(s, a, trust_anchor()));
+  Chan ch;
+  ch.desc = std::move(v.descriptor);
+  ch.signed_descriptor = signed_descriptor;
+  ch.admin_chain = admin_chain;
+  ch.publisher = identity::may_publish(self_.user, ch.desc).ok();
+  return ch;
+}
+
+api::Channel Engine::channel_view(const Chan& ch, const pb::ChannelInfo& info) const {
+  api::Channel out;
+  const auto& d = ch.desc;
+  out.set_channel_id(d.channel_id());
+  out.set_title(d.title());
+  out.set_agency_id(d.agency_id());
+  out.set_level(d.level());
+  out.mutable_allowed_agencies()->CopyFrom(d.allowed_agencies());
+  out.mutable_publishers()->CopyFrom(d.publishers());
+  out.set_subscribed(info.subscribed());
+  out.set_may_subscribe(identity::may_subscribe(self_.user.agency.agency_id, self_.user.clearance, d).ok());
+  out.set_publisher(ch.publisher);
+  out.set_subscribers(info.subscribers());
+  out.set_signed_by(d.agency_id() + "/" + d.admin_id());
+  return out;
+}
+
+void Engine::fill_channel_info(Conv& c) const {
+  const auto& d = c.channel->desc;
+  c.info.set_kind(idv1::CHANNEL);
+  c.info.set_title(d.title());
+  c.info.set_level(d.level());
+  c.info.set_agency_id(d.agency_id());
+  c.info.mutable_allowed_agencies()->CopyFrom(d.allowed_agencies());
+  c.info.mutable_publishers()->CopyFrom(d.publishers());
+  c.info.set_can_post(c.channel->publisher && !c.info.left());
+}
+
+SecretBytes Engine::channel_state(const Chan& ch) const {
+  api::LocalChannel local;
+  local.set_signed_channel(ch.signed_descriptor);
+  local.set_admin_chain(ch.admin_chain);
+  const std::string bytes = local.SerializeAsString();
+  return SecretBytes(as_bytes(bytes));
+}
+
+Status Engine::load_channel(Conv& c, BytesView state) {
+  api::LocalChannel local;
+  if (!local.ParseFromArray(state.data(), static_cast<int>(state.size()))) {
+    return fail(Errc::storage_corrupt, "local store: a channel does not parse");
+  }
+  auto ch = verified_channel(local.signed_channel(), local.admin_chain());
+  if (!ch.ok()) {
+    // Verified when subscribed; a signer's certificate that expired since leaves history readable
+    // and posting off.
+    idv1::Signed s;
+    Chan kept;
+    if (!s.ParseFromString(local.signed_channel()) || !kept.desc.ParseFromString(s.body())) {
+      return fail(Errc::storage_corrupt, "local store: a channel does not parse");
+    }
+    kept.signed_descriptor = local.signed_channel();
+    kept.admin_chain = local.admin_chain();
+    c.channel = std::move(kept);
+  } else {
+    c.channel = std::move(*ch);
+  }
+  fill_channel_info(c);
+  return {};
+}
+
+Result<std::optional<SecretBytes>> Engine::channel_key_of(const Bytes& channel_id, std::uint64_t generation) {
+  return store_->get(key_name(channel_id, generation));
+}
+
+Status Engine::keep_channel_key(const Bytes& channel_id, std::uint64_t generation, BytesView key) {
+  return store_->put(key_name(channel_id, generation), key);
+}
+
+// Every epoch of a publishers' group gives the channel its next key: kept on entering the epoch, so
+// that posts of this generation stay readable after the group moves on.
+Status Engine::keep_publishers_key(const Bytes& group_id, const mls::Group& g) {
+  const auto channel_id = identity::channel_of_publishers_group(group_id);
+  if (!channel_id) return {};
+  GCHAT_TRY(auto have, channel_key_of(*channel_id, g.epoch()));
+  if (have) return {};
+  GCHAT_TRY(auto key, identity::channel_key(g, *channel_id));
+  GCHAT_TRY_STATUS(keep_channel_key(*channel_id, g.epoch(), key));
+  // A new generation: every subscriber needs it.
+  asio::post(ioc_, [this, cid = *channel_id] { channel_work(cid, false); });
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery and subscription
+
+void Engine::list_channels(std::uint64_t id) {
+  pb::ClientFrame f;
+  f.mutable_list_channels();
+  relay(std::move(f), [this, id](const pb::ServerFrame& reply) {
+    if (reply.has_error()) return respond_error(id, relay_error(reply.error()));
+    api::Channels out;
+    for (const auto& info : reply.channel_list().channels()) {
+      auto ch = verified_channel(info.channel().SerializeAsString(), info.admin().SerializeAsString());
+      if (!ch.ok()) continue;  // not signed by a channel administrator of its agency: not shown
+      *out.add_channels() = channel_view(*ch, info);
+    }
+    respond(id, [&](api::Response& r) { *r.mutable_channels() = std::move(out); });
+  });
+}
+
+void Engine::subscribe(std::uint64_t id, const Bytes& channel_id, bool unsubscribe) {
+  if (channel_id.size() != identity::kChannelIdSize) {
+    return respond_error(id, {api::INVALID_ARGUMENT, "a channel id is 16 bytes"});
+  }
+  if (unsubscribe) {
+    Conv* c = find(channel_id);
+    if (!c || !c->channel || c->info.left()) return respond_error(id, {api::NOT_FOUND, "not subscribed to this channel"});
+    pb::ClientFrame f;
+    f.mutable_subscribe()->set_channel_id(to_str(channel_id));
+    f.mutable_subscribe()->set_unsubscribe(true);
+    return relay(std::move(f), [this, id, channel_id](const pb::ServerFrame& reply) {
+      if (reply.has_error()) return respond_error(id, relay_error(reply.error()));
+      Conv* c2 = find(channel_id);
+      if (!c2 || !c2->channel) return respond(id, [](api::Response& r) { r.set_done(true); });
+      settle();
+      c2->info.set_left(true);
+      fill_channel_info(*c2);
+      if (auto s = save(channel_id, *c2); !s.ok()) return respond_error(id, api_error(s.error()));
+      respond(id, [](api::Response& r) { r.set_done(true); });
+    });
+  }
+  // The client checks first (the relay checks again): the descriptor, verified to the root.
+  pb::ClientFrame list;
+  list.mutable_list_channels();
+  relay(std::move(list), [this, id, channel_id](const pb::ServerFrame& reply) {
+    if (reply.has_error()) return respond_error(id, relay_error(reply.error()));
+    const pb::ChannelInfo* found = nullptr;
+    for (const auto& info : reply.channel_list().channels()) {
+      idv1::ChannelDescriptor d;
+      if (d.ParseFromString(info.channel().body()) && d.channel_id() == to_str(channel_id)) found = &info;
+    }
+    if (!found) return respond_error(id, {api::NOT_FOUND, "no such channel open to you"});
+    auto ch = verified_channel(found->channel().SerializeAsString(), found->admin().SerializeAsString());
+    if (!ch.ok()) return respond_error(id, api_error(ch.error()));
+    if (auto s = identity::may_subscribe(self_.user.agency.agency_id, self_.user.clearance, ch->desc); !s.ok()) {
+      return respond_error(id, {api::NOT_CLEARED, s.error().message});
+    }
+    pb::ClientFrame f;
+    f.mutable_subscribe()->set_channel_id(to_str(channel_id));
+    relay(std::move(f), [this, id, channel_id, ch = std::move(*ch)](const pb::ServerFrame& r2) mutable {
+      if (r2.has_error()) return respond_error(id, relay_error(r2.error()));
+      settle();
+      Conv& c = convs_[channel_id];
+      c.channel = std::move(ch);
+      c.info.set_conversation_id(to_str(channel_id));
+      c.info.set_left(false);
+      fill_channel_info(c);
+      if (auto s = save(channel_id, c); !s.ok()) return respond_error(id, api_error(s.error()));
+      event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
+      respond(id, [&](api::Response& resp) { *resp.mutable_conversation() = c.info; });
+      if (c.channel->publisher) {
+        if (find(identity::publishers_group_id(channel_id))) {
+          channel_work(channel_id, false);
+        } else {
+          ensure_publishers_group(channel_id);
+        }
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscriber side: this device's key for channel keys, wrapped keys, posts
+
+void Engine::register_channel_key() {
+  auto signed_reg = store_->get(kRegistrationName);
+  if (!signed_reg.ok()) return problem(api_error(signed_reg.error()));
+  std::string registration;
+  if (*signed_reg) {
+    registration = to_str((*signed_reg)->view());
+  } else {
+    // Once per device: an X25519 key whose private half stays sealed in the store.
+    const auto kp = suite_->hpke().generate_key_pair();
+    idv1::ChannelKeyRegistration body;
+    body.set_device_key(to_str(device_key_->public_key()));
+    body.set_hpke_key(to_str(kp.public_key));
+    body.set_created_at(now_s());
+    registration = identity::make_signed(identity::SignedKind::channel_key_registration, body, *device_key_)
+                       .SerializeAsString();
+    if (auto s = store_->put(kHpkeName, kp.private_key); !s.ok()) return problem(api_error(s.error()));
+    if (auto s = store_->put(kRegistrationName, as_bytes(registration)); !s.ok()) return problem(api_error(s.error()));
+  }
+  pb::ClientFrame f;
+  f.mutable_register_channel_key()->mutable_registration()->ParseFromString(registration);
+  relay(std::move(f), [this](const pb::ServerFrame& reply) {
+    if (reply.has_error() && reply.error().code() != pb::NOT_SUPPORTED && reply.error().code() != pb::SHUTTING_DOWN) {
+      problem(relay_error(reply.error()));
+    }
+  });
+}
+
+void Engine::ask_channel_key(const Bytes& channel_id, std::uint64_t generation) {
+  Conv* c = find(channel_id);
+  if (!c || !c->channel || !authenticated_ || !c->channel->asked.insert(generation).second) return;
+  pb::ClientFrame f;
+  f.mutable_fetch_channel_key()->set_channel_id(to_str(channel_id));
+  f.mutable_fetch_channel_key()->set_generation(generation);
+  relay(std::move(f), [this, channel_id, generation](const pb::ServerFrame& reply) {
+    if (reply.has_channel_key()) return on_channel_key(reply.channel_key());
+    // Not wrapped yet: a publisher's device will, and the relay pushes it then.
+    if (reply.has_error() && reply.error().code() == pb::SHUTTING_DOWN) {
+      if (Conv* c2 = find(channel_id); c2 && c2->channel) c2->channel->asked.erase(generation);
+    }
+  });
+}
+
+void Engine::on_channel_key(const pb::ChannelKey& k) {
+  const Bytes channel_id = to_bytes(k.channel_id());
+  Conv* c = find(channel_id);
+  if (!c || !c->channel) return;
+  auto have = channel_key_of(channel_id, k.generation());
+  if (have.ok() && *have) return;
+  auto priv = store_->get(kHpkeName);
+  if (!priv.ok() || !*priv) return problem({api::STORAGE, "this device's channel key is missing from the store"});
+  crypto::HpkeCiphertext wrapped{to_bytes(k.key().kem_output()), to_bytes(k.key().ciphertext())};
+  auto key = identity::unwrap_channel_key(*suite_, **priv, channel_id, k.generation(), device_key_->public_key(), wrapped);
+  if (!key.ok()) return problem({api::CERTIFICATE, "a channel key wrapped for this device does not open: " + key.error().message});
+  if (auto s = open_batch(); !s.ok()) return problem(api_error(s.error()));
+  if (auto s = keep_channel_key(channel_id, k.generation(), *key); !s.ok()) return problem(api_error(s.error()));
+  // Posts that waited for this key, in their order.
+  auto waiting = store_->buffered(channel_id);
+  if (!waiting.ok()) return problem(api_error(waiting.error()));
+  (void)store_->drop_buffered(channel_id);
+  for (const auto& b : *waiting) {
+    pb::Delivery again;
+    again.set_group_id(k.channel_id());
+    again.set_seq(b.seq);
+    again.set_kind(static_cast<pb::MessageKind>(b.kind));
+    again.set_sender_key(to_str(b.sender_key));
+    again.set_payload(to_str(b.payload));
+    again.set_server_time_ms(b.time_ms);
+    if (auto s = process_channel_post(again, *c); !s.ok()) problem(api_error(s.error()));
+  }
+}
+
+Status Engine::process_channel_post(const pb::Delivery& d, Conv& c) {
+  if (d.kind() != pb::CHANNEL_POST) return {};  // nothing else belongs in a stream
+  if (same_bytes(as_bytes(d.sender_key()), device_key_->public_key())) {
+    own_application(d, c);
+    return {};
+  }
+  const Bytes channel_id = to_bytes(d.group_id());
+  pb::ChannelCiphertext ct;
+  if (!ct.ParseFromString(d.payload())) return fail(Errc::malformed, "a channel post does not parse");
+  GCHAT_TRY(auto key, channel_key_of(channel_id, ct.generation()));
+  if (!key) {
+    // Its key is not here yet: the post waits, sealed in the store, and the key is asked for.
+    BufferedDelivery b{channel_id, d.seq(), d.kind(), to_bytes(d.sender_key()), to_bytes(d.payload()), d.server_time_ms()};
+    GCHAT_TRY_STATUS(store_->buffer(b));
+    ask_channel_key(channel_id, ct.generation());
+    return {};
+  }
+  GCHAT_TRY(auto plain, identity::open_channel_post(*suite_, *key, channel_id, ct.generation(), as_bytes(ct.nonce()),
+                                                    as_bytes(ct.ciphertext())));
+  api::ChannelEnvelope env;
+  if (!env.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
+    return fail(Errc::malformed, "a channel post's envelope does not parse");
+  }
+  // The publisher, verified to the root, listed on the channel, and the post signed by that device.
+  GCHAT_TRY(auto from, verifier_->verify(chain_credential(env.chain()), as_bytes(d.sender_key())));
+  if (auto s = identity::may_publish(from.user, c.channel->desc); !s.ok()) {
+    return fail(Errc::policy_not_permitted, "a channel post from someone who is not its publisher was dropped: " +
+                                                s.error().message);
+  }
+  GCHAT_TRY_STATUS(identity::verify_signature(identity::SignedKind::post, as_bytes(env.envelope().post()),
+                                              as_bytes(env.envelope().signature()), from.device_key));
+  return receive_post(d, c, as_bytes(env.envelope().SerializeAsString()), from, as_bytes(env.chain()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publisher side
+
+Result<Bytes> Engine::encrypt_channel_post(const OutboxEntry& e, Conv& c, std::uint64_t& generation) {
+  Conv* p = find(identity::publishers_group_id(e.group_id));
+  if (!p || !p->group) {
+    ensure_publishers_group(e.group_id);
+    return fail(Errc::not_found, "the channel's publishers' group is not set up yet");
+  }
+  (void)c;
+  generation = p->group->epoch();
+  GCHAT_TRY(auto key, identity::channel_key(*p->group, e.group_id));
+  api::ChannelEnvelope env;
+  if (!env.mutable_envelope()->ParseFromArray(e.envelope.data(), static_cast<int>(e.envelope.size()))) {
+    return fail(Errc::storage_corrupt, "local store: a queued post does not parse");
+  }
+  env.set_chain(to_str(chain_bytes_));
+  const std::string plain = env.SerializeAsString();
+  GCHAT_TRY(auto sealed, identity::seal_channel_post(*suite_, key, e.group_id, generation, as_bytes(plain)));
+  pb::ChannelCiphertext ct;
+  ct.set_generation(generation);
+  ct.set_nonce(to_str(sealed.nonce));
+  ct.set_ciphertext(to_str(sealed.ciphertext));
+  return to_bytes(ct.SerializeAsString());
+}
+
+void Engine::ensure_publishers_group(const Bytes& channel_id) {
+  Conv* c = find(channel_id);
+  if (!c || !c->channel || !c->channel->publisher || c->channel->working || !authenticated_) return;
+  const Bytes pgid = identity::publishers_group_id(channel_id);
+  if (find(pgid)) return;
+  const auto& d = c->channel->desc;
+  idv1::GroupPolicy policy;
+  policy.set_kind(idv1::CHANNEL);
+  policy.set_level(d.level());
+  policy.set_title(d.title());
+  policy.add_allowed_agencies(d.agency_id());
+  policy.mutable_admins()->CopyFrom(d.publishers());
+  policy.mutable_publishers()->CopyFrom(d.publishers());
+  std::vector<idv1::UserRef> people(d.publishers().begin(), d.publishers().end());
+  c->channel->working = true;
+  start_group(pgid, policy, std::move(people), [this, channel_id](std::optional<ApiError> e) {
+    Conv* c2 = find(channel_id);
+    if (c2 && c2->channel) c2->channel->working = false;
+    // GROUP_EXISTS: another publisher was first, and adds this device.
+    if (e && e->relay_code != pb::GROUP_EXISTS) problem(*e);
+    encrypt_queued_ = true;
+    schedule_flush();
+    channel_work(channel_id, false);
+  });
+}
+
+void Engine::resume_channels() {
+  for (auto& [gid, c] : convs_) {
+    if (!c.channel || c.info.left()) continue;
+    c.channel->asked.clear();
+    c.channel->working = false;
+    // Posts that wait for a key: ask again (the key may have been wrapped while offline).
+    auto waiting = store_->buffered(gid);
+    if (waiting.ok()) {
+      for (const auto& b : *waiting) {
+        pb::ChannelCiphertext ct;
+        if (ct.ParseFromArray(b.payload.data(), static_cast<int>(b.payload.size()))) ask_channel_key(gid, ct.generation());
+      }
+    }
+    if (!c.channel->publisher) continue;
+    if (find(identity::publishers_group_id(gid))) {
+      asio::post(ioc_, [this, g = gid] { channel_work(g, false); });
+    } else {
+      asio::post(ioc_, [this, g = gid] { ensure_publishers_group(g); });
+    }
+  }
+}
+
+void Engine::channel_work(const Bytes& channel_id, bool rekey_first) {
+  Conv* c = find(channel_id);
+  if (!c || !c->channel || !c->channel->publisher || !authenticated_) return;
+  Conv* p = find(identity::publishers_group_id(channel_id));
+  if (!p || !p->group) return;
+  if (c->channel->working) {
+    c->channel->again = true;
+    return;
+  }
+  if (rekey_first) return rekey_channel(channel_id);
+  c->channel->working = true;
+  wrap_page(channel_id, 0);
+}
+
+// One page of waiting subscribers: each verified (chain to the root, clearance and agency for this
+// channel, key registration signed by the device), then the current key wrapped to it.
+void Engine::wrap_page(const Bytes& channel_id, std::uint64_t after) {
+  pb::ClientFrame f;
+  f.mutable_fetch_channel_work()->set_channel_id(to_str(channel_id));
+  f.mutable_fetch_channel_work()->set_after(after);
+  f.mutable_fetch_channel_work()->set_limit(kWorkPage);
+  relay(std::move(f), [this, channel_id](const pb::ServerFrame& reply) {
+    Conv* c = find(channel_id);
+    if (!c || !c->channel) return;
+    auto finish = [this, channel_id, c] {
+      c->channel->working = false;
+      if (encrypt_queued_) schedule_flush();  // posts refused for an old key go out under this one
+      if (c->channel->again) {
+        c->channel->again = false;
+        asio::post(ioc_, [this, channel_id] { channel_work(channel_id, false); });
+      }
+    };
+    if (reply.has_error() || !reply.has_channel_work()) return finish();
+    const auto& w = reply.channel_work();
+      if (w.rekey_needed()) {
+      c->channel->working = false;
+      return rekey_channel(channel_id);
+    }
+    Conv* p = find(identity::publishers_group_id(channel_id));
+    if (!p || !p->group || p->group->epoch() != w.generation()) return finish();  // a commit is on its way to us
+    auto key = identity::channel_key(*p->group, channel_id);
+    if (!key.ok()) return finish();
+    pb::ClientFrame put;
+    auto* keys = put.mutable_put_channel_keys();
+    keys->set_channel_id(to_str(channel_id));
+    keys->set_generation(w.generation());
+    for (const auto& s : w.subscribers()) {
+      auto who = verifier_->verify(chain_credential(s.chain()), as_bytes(s.device_key()));
+      if (!who.ok() ||
+          !identity::may_subscribe(who->user.agency.agency_id, who->user.clearance, c->channel->desc).ok()) {
+        continue;  // not (or no longer) admissible: no key
+      }
+      idv1::ChannelKeyRegistration reg;
+      if (!reg.ParseFromString(s.registration().body()) || reg.device_key() != s.device_key() ||
+          reg.hpke_key().size() != 32) {
+        continue;
+      }
+      if (!c->channel->verified.count(s.registration().signature())) {
+        if (!identity::verify_signature(identity::SignedKind::channel_key_registration,
+                                        as_bytes(s.registration().body()), as_bytes(s.registration().signature()),
+                                        as_bytes(s.device_key()))
+                 .ok()) {
+          continue;
+        }
+        c->channel->verified.insert(s.registration().signature());
+      }
+      auto wrapped = identity::wrap_channel_key(*suite_, as_bytes(reg.hpke_key()), channel_id, w.generation(),
+                                                as_bytes(s.device_key()), *key);
+      if (!wrapped.ok()) continue;
+      auto* k = keys->add_keys();
+      k->set_device_key(s.device_key());
+      k->set_kem_output(to_str(wrapped->kem_output));
+      k->set_ciphertext(to_str(wrapped->ciphertext));
+    }
+    const std::uint64_t next = w.next();
+    if (keys->keys_size() == 0) {
+      if (next) return wrap_page(channel_id, next);
+      return finish();
+    }
+    relay(std::move(put), [this, channel_id, next, finish](const pb::ServerFrame& r2) {
+      if (r2.has_error() || next == 0) return finish();
+      wrap_page(channel_id, next);
+    });
+  });
+}
+
+// A subscriber left: an empty commit in the publishers' group moves it to a new epoch, whose key the
+// departed devices never get.
+void Engine::rekey_channel(const Bytes& channel_id) {
+  Conv* c = find(channel_id);
+  if (!c || !c->channel || !c->channel->publisher) return;
+  const Bytes pgid = identity::publishers_group_id(channel_id);
+  Conv* p = find(pgid);
+  if (!p || !p->group) return ensure_publishers_group(channel_id);
+  if (c->channel->working) {
+    c->channel->again = true;
+    return;
+  }
+  c->channel->working = true;
+  run_exclusive(pgid, [this, pgid, channel_id](Done release) {
+    commit_changes(pgid, {}, {}, [this, channel_id, release](std::optional<ApiError> e) {
+          release(e);
+      if (Conv* c2 = find(channel_id); c2 && c2->channel) c2->channel->working = false;
+      if (e && e->code != api::CONFLICT) problem(*e);
+      encrypt_queued_ = true;
+      schedule_flush();
+      channel_work(channel_id, false);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administrators
+
+void Engine::set_channel(std::uint64_t id, const api::SetChannel& r) {
+  if (!admin_.has(idv1::CHANNEL_ADMIN)) {
+    return respond_error(id, {api::NOT_ADMIN, "channels are managed by a channel administrator"});
+  }
+  idv1::ChannelDescriptor d;
+  Bytes channel_id = to_bytes(r.channel_id());
+  if (channel_id.empty()) {
+    channel_id.resize(identity::kChannelIdSize);
+    randombytes_buf(channel_id.data(), channel_id.size());
+  }
+  d.set_channel_id(to_str(channel_id));
+  d.set_agency_id(admin_.agency.agency_id);
+  d.set_title(r.title());
+  d.set_level(r.level());
+  d.mutable_allowed_agencies()->CopyFrom(r.allowed_agencies());
+  d.mutable_publishers()->CopyFrom(r.publishers());
+  d.set_version(static_cast<std::uint64_t>(now_ms()));  // later changes carry later versions
+  d.set_admin_id(admin_.admin_id);
+  d.set_issued_at(now_s());
+  if (auto s = identity::check_channel_shape(d, admin_); !s.ok()) {
+    return respond_error(id, {api::INVALID_ARGUMENT, s.error().message});
+  }
+  idv1::AdminAct act;
+  *act.mutable_set_channel() = identity::make_signed(identity::SignedKind::channel, d, *admin_key_);
+  submit_act(id, std::move(act), [this, id, d](const pb::AdminActOk&) {
+    Chan ch;
+    ch.desc = d;
+    ch.publisher = identity::may_publish(self_.user, d).ok();
+    pb::ChannelInfo info;
+    respond(id, [&](api::Response& resp) { *resp.mutable_channel() = channel_view(ch, info); });
+  });
+}
+
+void Engine::subscribe_agency(std::uint64_t id, const api::SubscribeAgency& r) {
+  if (r.channel_id().size() != identity::kChannelIdSize) {
+    return respond_error(id, {api::INVALID_ARGUMENT, "a channel id is 16 bytes"});
+  }
+  idv1::AdminAct act;
+  act.mutable_subscribe_agency()->set_channel_id(r.channel_id());
+  act.mutable_subscribe_agency()->set_agency_id(admin_.agency.agency_id);
+  submit_act(id, std::move(act), [this, id](const pb::AdminActOk& ok) {
+    respond(id, [&](api::Response& resp) {
+      resp.mutable_admin()->set_audit_seq(ok.audit_seq());
+      resp.mutable_admin()->set_subscribed(ok.subscribed());
+    });
+  });
+}
+
+}  // namespace gchat::client

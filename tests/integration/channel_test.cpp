@@ -1,0 +1,243 @@
+// Broadcast channels end to end: real clients on the real relay in certificate mode. A channel
+// administrator creates a channel; a publisher posts; subscribers in two agencies receive; a
+// subscriber cannot post (client and relay refuse); an uncleared person cannot subscribe (client and
+// relay refuse); a subscriber whose clearance is lowered is unsubscribed and holds no key for
+// later posts; an offline subscriber catches up; an administrator subscribes a whole agency.
+#include <doctest/doctest.h>
+#include <sodium.h>
+
+#include "client_world.hpp"
+#include "gchat/client/store.hpp"
+#include "gchat/identity/channel.hpp"
+
+using namespace gchat;
+using namespace gchat::testing;
+using identity::Clearance;
+
+namespace {
+
+namespace pb = gchat::relay::v1;
+
+// A channel of `agency` signed by its channel administrator, set through the relay.
+std::string make_channel(ClientWorld& w, const std::string& agency, const std::string& title, idv1::Clearance level,
+                         std::vector<std::string> allowed, std::vector<idv1::UserRef> publishers) {
+  idv1::ChannelDescriptor d;
+  Bytes id(identity::kChannelIdSize);
+  randombytes_buf(id.data(), id.size());
+  d.set_channel_id(std::string(id.begin(), id.end()));
+  d.set_agency_id(agency);
+  d.set_title(title);
+  d.set_level(level);
+  for (auto& a : allowed) d.add_allowed_agencies(a);
+  for (auto& p : publishers) *d.add_publishers() = p;
+  d.set_version(1);
+  d.set_admin_id(w.admins.at(agency).body.admin_id());
+  d.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
+  idv1::AdminAct act;
+  *act.mutable_set_channel() = identity::make_signed(identity::SignedKind::channel, d, w.admins.at(agency).key);
+  auto ok = w.submit(agency, act);
+  REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
+  return d.channel_id();
+}
+
+api::Response subscribe(client::Client& c, const std::string& channel) {
+  api::Request r;
+  r.mutable_subscribe()->set_channel_id(channel);
+  return c.call(r, kWait);
+}
+
+api::Channels list_channels(client::Client& c) {
+  api::Request r;
+  r.mutable_list_channels();
+  auto resp = c.call(r, kWait);
+  REQUIRE_MESSAGE(resp.has_channels(), resp.DebugString());
+  return resp.channels();
+}
+
+// Posts until one is accepted: the publishers' group and the first keys are set up in the
+// background right after the publisher subscribes.
+void post(client::Client& publisher, const std::string& channel, const std::string& text) {
+  auto sent = send_text(publisher, channel, text);
+  REQUIRE_MESSAGE(sent.has_message(), sent.DebugString());
+}
+
+// A device of `user` speaking the relay protocol directly: what a modified client could send.
+std::unique_ptr<net::RelayClient> raw_device(ClientWorld& w, const std::string& agency, const TestUser& user) {
+  auto c = net::RelayClient::connect(w.relay.port(), w.relay.ca_file());
+  auto key = net::DeviceKey::generate();
+  const auto chain = w.pki.chain_for(w.admins.at(agency), user, std::string(key.public_key.begin(), key.public_key.end()),
+                                     "raw");
+  const std::string bytes = chain.SerializeAsString();
+  c->set_key(std::move(key));
+  c->set_chain(Bytes(bytes.begin(), bytes.end()));
+  auto ok = c->authenticate();
+  REQUIRE_MESSAGE(ok.has_auth_ok(), ok.DebugString());
+  return c;
+}
+
+pb::ServerFrame raw_subscribe(net::RelayClient& c, const std::string& channel) {
+  pb::ClientFrame f;
+  f.mutable_subscribe()->set_channel_id(channel);
+  return c.request(f);
+}
+
+}  // namespace
+
+TEST_CASE("a channel: a publisher posts, subscribers of two agencies read, nobody else posts or subscribes") {
+  ClientWorld w;
+  auto pub = w.enrol("moi", "spokes", Clearance::confidential, "", {idv1::PUBLISH});
+  auto reader = w.enrol("moi", "reader", Clearance::confidential);
+  auto other = w.enrol("mof", "other", Clearance::secret);
+  auto low = w.enrol("mof", "low", Clearance::unclassified);
+  auto outsider = w.enrol("mod", "outsider", Clearance::top_secret);
+  const std::string channel =
+      make_channel(w, "moi", "ประกาศกระทรวง", idv1::CONFIDENTIAL, {"mof"}, {ref("moi", "spokes")});
+
+  // Discovery: what each person may subscribe to.
+  auto seen = list_channels(*reader);
+  REQUIRE(seen.channels_size() == 1);
+  CHECK(seen.channels(0).title() == "ประกาศกระทรวง");
+  CHECK(seen.channels(0).may_subscribe());
+  CHECK_FALSE(seen.channels(0).publisher());
+  CHECK(list_channels(*pub).channels(0).publisher());
+  CHECK(list_channels(*low).channels_size() == 0);       // below the level: not offered
+  CHECK(list_channels(*outsider).channels_size() == 0);  // agency not admitted
+
+  // Subscription is refused to the uncleared and the outsider: by their client, and by the relay.
+  auto refused = subscribe(*low, channel);
+  REQUIRE(refused.has_error());
+  CHECK(refused.error().code() == api::NOT_FOUND);  // not open to them: the relay does not even list it
+  CHECK(subscribe(*outsider, channel).error().code() == api::NOT_FOUND);
+  // A client that skips its own check meets the relay's.
+  auto raw_low = raw_device(w, "mof", w.users.at("low"));
+  auto r1 = raw_subscribe(*raw_low, channel);
+  REQUIRE(r1.has_error());
+  CHECK(r1.error().code() == pb::NOT_CLEARED);
+  auto raw_outsider = raw_device(w, "mod", w.users.at("outsider"));
+  auto r2 = raw_subscribe(*raw_outsider, channel);
+  REQUIRE(r2.has_error());
+  CHECK(r2.error().code() == pb::NOT_CLEARED);
+
+  REQUIRE_MESSAGE(subscribe(*pub, channel).has_conversation(), "publisher subscribes");
+  auto joined = subscribe(*reader, channel);
+  REQUIRE_MESSAGE(joined.has_conversation(), joined.DebugString());
+  CHECK(joined.conversation().kind() == idv1::CHANNEL);
+  CHECK_FALSE(joined.conversation().can_post());
+  REQUIRE(subscribe(*other, channel).has_conversation());
+
+  post(*pub, channel, "ประกาศฉบับที่ 1: ประชุมวันจันทร์");
+  auto got = wait_message(*reader, "ประกาศฉบับที่ 1: ประชุมวันจันทร์");
+  REQUIRE_MESSAGE(got, "the reader in moi did not get the post");
+  CHECK(got->sender().person().user_id() == "spokes");
+  CHECK(got->sender().person().agency_id() == "moi");
+  CHECK(got->sender().person().clearance() == idv1::CONFIDENTIAL);
+  REQUIRE_MESSAGE(wait_message(*other, "ประกาศฉบับที่ 1: ประชุมวันจันทร์"), "the reader in mof did not get the post");
+
+  // A subscriber cannot post: the client refuses...
+  auto tried = send_text(*reader, channel, "ตอบกลับ");
+  REQUIRE(tried.has_error());
+  CHECK(tried.error().code() == api::NOT_PERMITTED);
+  // ... and so does the relay, whatever a modified client sends.
+  auto raw_reader = raw_device(w, "moi", w.users.at("reader"));
+  REQUIRE(raw_subscribe(*raw_reader, channel).has_subscribe_ok());
+  for (auto kind : {pb::CHANNEL_POST, pb::APPLICATION}) {
+    pb::ClientFrame f;
+    f.mutable_send()->set_group_id(channel);
+    f.mutable_send()->set_kind(kind);
+    pb::ChannelCiphertext fake;
+    fake.set_generation(1);
+    fake.set_nonce(std::string(12, 'n'));
+    fake.set_ciphertext("forged announcement");
+    f.mutable_send()->set_payload(fake.SerializeAsString());
+    auto r = raw_reader->request(f);
+    REQUIRE(r.has_error());
+    CHECK(r.error().code() == (kind == pb::CHANNEL_POST ? pb::NOT_A_PUBLISHER : pb::INVALID_ARGUMENT));
+  }
+  CHECK_FALSE(wait_message(*other, "forged announcement", std::chrono::seconds(1)));
+
+  // Search and history work in a channel as in any conversation.
+  api::Request search;
+  search.mutable_search()->set_query("ประชุม");
+  auto found = reader->call(search, kWait);
+  REQUIRE_MESSAGE(found.has_messages(), found.DebugString());
+  CHECK(found.messages().messages_size() == 1);
+}
+
+TEST_CASE("a channel: removed subscribers read nothing after; an offline subscriber catches up; an agency subscribed at once") {
+  ClientWorld w;
+  auto pub = w.enrol("moi", "spokes", Clearance::secret, "", {idv1::PUBLISH});
+  auto stays = w.enrol("moi", "stays", Clearance::secret);
+  auto lowered = w.enrol("mof", "lowered", Clearance::secret);
+  const std::string channel = make_channel(w, "moi", "ข่าวลับมาก", idv1::SECRET, {}, {ref("moi", "spokes")});
+  REQUIRE(subscribe(*pub, channel).has_conversation());
+  REQUIRE(subscribe(*stays, channel).has_conversation());
+  REQUIRE(subscribe(*lowered, channel).has_conversation());
+  post(*pub, channel, "ก่อนลดชั้น");
+  REQUIRE(wait_message(*stays, "ก่อนลดชั้น"));
+  REQUIRE(wait_message(*lowered, "ก่อนลดชั้น"));
+
+  // The stays subscriber goes offline; the mof officer lowers "lowered" below the channel's level.
+  const std::string stays_dir = w.config("stays-laptop").data_dir();
+  stays.reset();
+  auto& old = w.users.at("lowered");
+  auto renewed = w.pki.user_body(w.admins.at("mof"), "lowered", Clearance::confidential);
+  renewed.body.set_identity_key(old.body.identity_key());
+  renewed.cert = identity::make_signed(identity::SignedKind::user_certificate, renewed.body, w.admins.at("mof").key);
+  idv1::AdminAct act;
+  *act.mutable_set_clearance() = renewed.cert;
+  auto ok = w.submit("mof", act);
+  REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
+
+  // The publisher's next post needs a new key (the relay refuses the old one once someone left);
+  // the publisher's client renews it by itself and the post goes out under the new generation.
+  auto after = send_text(*pub, channel, "หลังลดชั้น");
+  REQUIRE_MESSAGE(after.has_message(), after.DebugString());
+  auto own = pub->wait_event(
+      [&](const api::Event& e) {
+        return e.has_status() && e.status().message_id() == after.message().message_id() &&
+               e.status().status() == api::DELIVERED;
+      },
+      std::chrono::seconds(30));
+  REQUIRE_MESSAGE(own, "the post after the removal was not delivered");
+
+  // The offline subscriber comes back and reads both posts, in order.
+  stays = w.start("stays-laptop");
+  ClientWorld::wait_connected(*stays);
+  REQUIRE_MESSAGE(wait_message(*stays, "หลังลดชั้น", std::chrono::seconds(30)), "the offline subscriber did not catch up");
+  api::Request history;
+  history.mutable_history()->set_conversation_id(channel);
+  auto h = stays->call(history, kWait);
+  REQUIRE(h.has_messages());
+  REQUIRE(h.messages().messages_size() == 2);
+  CHECK(h.messages().messages(0).text() == "ก่อนลดชั้น");
+  CHECK(h.messages().messages(1).text() == "หลังลดชั้น");
+
+  // The removed subscriber got nothing, and its store holds no key of the new generation.
+  CHECK_FALSE(wait_message(*lowered, "หลังลดชั้น", std::chrono::seconds(2)));
+  const std::string lowered_dir = w.config("lowered-laptop").data_dir();
+  lowered.reset();
+  auto store = client::Store::open_with_passphrase(lowered_dir, "รหัสผ่านทดสอบ test passphrase",
+                                                   client::KdfStrength::interactive);
+  REQUIRE(store.ok());
+  int keys = 0;
+  for (std::uint64_t g = 0; g < 16; ++g) {
+    auto k = (*store)->get("chkey:" + to_hex(as_bytes(channel)) + ":" + std::to_string(g));
+    REQUIRE(k.ok());
+    if (*k) ++keys;
+  }
+  CHECK(keys == 1);  // the generation it was subscribed under, and no later one
+
+  // An administrator subscribes every cleared person of an agency at once.
+  auto later = w.enrol("moi", "later", Clearance::secret);
+  auto uncleared = w.enrol("moi", "uncleared", Clearance::confidential);
+  idv1::AdminAct all;
+  all.mutable_subscribe_agency()->set_channel_id(channel);
+  all.mutable_subscribe_agency()->set_agency_id("moi");
+  auto subscribed = w.submit("moi", all);
+  REQUIRE_MESSAGE(subscribed.has_admin_act_ok(), subscribed.DebugString());
+  CHECK(subscribed.admin_act_ok().subscribed() == 3);  // spokes, stays, later; not "uncleared"
+  auto mine = list_channels(*later);
+  REQUIRE(mine.channels_size() == 1);
+  CHECK(mine.channels(0).subscribed());
+  CHECK(list_channels(*uncleared).channels_size() == 0);
+}
