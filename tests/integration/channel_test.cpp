@@ -241,3 +241,76 @@ TEST_CASE("a channel: removed subscribers read nothing after; an offline subscri
   CHECK(mine.channels(0).subscribed());
   CHECK(list_channels(*uncleared).channels_size() == 0);
 }
+
+TEST_CASE("the relay refuses channel requests that break the rules, with stable codes") {
+  ClientWorld w;
+  const std::string channel = make_channel(w, "moi", "ประกาศ", idv1::CONFIDENTIAL, {"mof"}, {ref("moi", "spokes")});
+  auto submit_as = [&](const TestAdmin& admin, idv1::AdminAct act) {
+    act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
+    act.set_nonce(++w.nonce);
+    pb::ClientFrame f;
+    *f.mutable_submit_admin_act()->mutable_admin() = admin.chain;
+    *f.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, admin.key);
+    return net::RelayClient::connect(w.relay.port(), w.relay.ca_file())->request(f);
+  };
+  auto descriptor = [&](const TestAdmin& admin, std::uint64_t version, idv1::Clearance level, std::vector<std::string> allowed) {
+    idv1::ChannelDescriptor d;
+    d.set_channel_id(channel);
+    d.set_agency_id(admin.body.agency_id());
+    d.set_title("ประกาศ");
+    d.set_level(level);
+    for (auto& a : allowed) d.add_allowed_agencies(a);
+    d.set_version(version);
+    d.set_admin_id(admin.body.admin_id());
+    idv1::AdminAct act;
+    *act.mutable_set_channel() = identity::make_signed(identity::SignedKind::channel, d, admin.key);
+    return act;
+  };
+  auto code_of = [](const pb::ServerFrame& f) { return f.has_error() ? f.error().code() : pb::ERROR_CODE_UNSPECIFIED; };
+  const auto& moi_admin = w.admins.at("moi");
+  CHECK(code_of(submit_as(moi_admin, descriptor(moi_admin, 1, idv1::CONFIDENTIAL, {"mof"}))) == pb::REPLAYED);
+  CHECK(code_of(submit_as(moi_admin, descriptor(moi_admin, 2, idv1::SECRET, {"mof"}))) == pb::INVALID_ARGUMENT);
+  CHECK(code_of(submit_as(moi_admin, descriptor(moi_admin, 2, idv1::CONFIDENTIAL, {"mod"}))) == pb::INVALID_ARGUMENT);
+  auto widened = submit_as(moi_admin, descriptor(moi_admin, 2, idv1::CONFIDENTIAL, {"mof", "mod"}));
+  CHECK_MESSAGE(widened.has_admin_act_ok(), widened.DebugString());
+  CHECK(code_of(submit_as(w.admins.at("mof"), descriptor(w.admins.at("mof"), 3, idv1::CONFIDENTIAL, {}))) == pb::FORBIDDEN);
+  auto users_only = w.pki.admin(w.agencies.at("moi"), "users-only", {idv1::USER_ADMIN});
+  CHECK(code_of(submit_as(users_only, descriptor(users_only, 4, idv1::CONFIDENTIAL, {"mof", "mod"}))) == pb::FORBIDDEN);
+  idv1::AdminAct foreign;
+  foreign.mutable_subscribe_agency()->set_channel_id(channel);
+  foreign.mutable_subscribe_agency()->set_agency_id("mof");
+  CHECK(code_of(submit_as(moi_admin, foreign)) == pb::FORBIDDEN);
+
+  // A subscriber's device asking for what only publishers may do, or for what is not theirs.
+  auto reader = raw_device(w, "moi", w.person("moi", "reader", Clearance::secret));
+  CHECK(code_of(raw_subscribe(*reader, "short")) == pb::INVALID_ARGUMENT);
+  CHECK(code_of(raw_subscribe(*reader, std::string(16, 'x'))) == pb::GROUP_NOT_FOUND);
+  pb::ClientFrame key;
+  key.mutable_fetch_channel_key()->set_channel_id(channel);
+  key.mutable_fetch_channel_key()->set_generation(1);
+  CHECK(code_of(reader->request(key)) == pb::NOT_A_MEMBER);  // not subscribed
+  REQUIRE(raw_subscribe(*reader, channel).has_subscribe_ok());
+  CHECK(code_of(reader->request(key)) == pb::NO_CHANNEL_KEY);
+  pb::ClientFrame work;
+  work.mutable_fetch_channel_work()->set_channel_id(channel);
+  CHECK(code_of(reader->request(work)) == pb::NOT_A_PUBLISHER);
+  work.mutable_fetch_channel_work()->set_limit(5000);
+  CHECK(code_of(reader->request(work)) == pb::INVALID_ARGUMENT);
+  pb::ClientFrame put;
+  put.mutable_put_channel_keys()->set_channel_id(channel);
+  auto* k = put.mutable_put_channel_keys()->add_keys();
+  k->set_device_key(std::string(32, 'd'));
+  k->set_kem_output(std::string(32, 'k'));
+  k->set_ciphertext(std::string(48, 'c'));
+  CHECK(code_of(reader->request(put)) == pb::NOT_A_PUBLISHER);
+  k->set_device_key("short");
+  CHECK(code_of(reader->request(put)) == pb::INVALID_ARGUMENT);
+  // A key registration signed by someone else than the device.
+  idv1::ChannelKeyRegistration reg;
+  reg.set_device_key(std::string(reader->key().public_key.begin(), reader->key().public_key.end()));
+  reg.set_hpke_key(std::string(32, 'h'));
+  pb::ClientFrame bad_reg;
+  *bad_reg.mutable_register_channel_key()->mutable_registration() =
+      identity::make_signed(identity::SignedKind::channel_key_registration, reg, identity::SigningKey::generate());
+  CHECK(code_of(reader->request(bad_reg)) == pb::INVALID_ARGUMENT);
+}

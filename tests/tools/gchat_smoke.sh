@@ -52,6 +52,20 @@ token=$("$gchat" --data alice link approve "$key" --name alice-phone)
 "$gchat" --data alice-phone sync --seconds 5 | grep -q "บ็อบ (mof, ลับมาก / Secret): ถึงทุกเครื่อง"
 expect_fail 1 "NOT_PERMITTED" "$gchat" --data alice-phone link approve "$key"
 
+# A broadcast channel of moi, open to mof: dave publishes, bob reads and cannot post.
+enrol moi dave "เดฟ" confidential publish
+"$admin" channel create --admin-key admin-moi.key --admin-chain admin-moi.chain --passphrase-file pass \
+  --port "$port" --ca tls/ca.pem --title "ประกาศกระทรวง" --clearance confidential --publishers moi/dave \
+  --agencies mof | grep -q "ลับ / Confidential"
+"$gchat" --data dave subscribe "ประกาศกระทรวง" | grep -q "you publish"
+"$gchat" --data bob channels | grep -q "ประกาศกระทรวง"
+"$gchat" --data bob subscribe "ประกาศกระทรวง" | grep -q "read only"
+"$gchat" --data dave send "ประกาศกระทรวง" "ประกาศ: วันศุกร์นี้หยุดราชการ" | grep -q "sent #"
+"$gchat" --data dave sync --seconds 3 >/dev/null  # the publisher's client wraps the key for bob
+"$gchat" --data bob sync --seconds 5 | grep -q "เดฟ (moi, ลับ / Confidential): ประกาศ: วันศุกร์นี้หยุดราชการ"
+expect_fail 1 "NOT_PERMITTED" "$gchat" --data bob send "ประกาศกระทรวง" "ขอบคุณครับ"
+"$gchat" --data bob conversations | grep -q "channel  \[ลับ / Confidential\]  ประกาศกระทรวง"
+
 # Mistakes are sentences and exit codes.
 expect_fail 1 "no conversation" "$gchat" --data alice send "ไม่มีห้องนี้" "x"
 expect_fail 2 "unknown command" "$gchat" --data alice frobnicate

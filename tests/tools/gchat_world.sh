@@ -12,16 +12,17 @@ for agency in moi mof; do
     --key-out $agency.key --cert-out $agency.cert >/dev/null
   "$admin" admin create --agency-key $agency.key --agency-cert $agency.cert --passphrase-file pass \
     --new-passphrase-file pass --id admin-$agency --name-th "ผู้ดูแล" --name-en "Admin" \
-    --roles user-admin,clearance-officer --key-out admin-$agency.key --chain-out admin-$agency.chain >/dev/null
+    --roles user-admin,clearance-officer,channel-admin --key-out admin-$agency.key --chain-out admin-$agency.chain >/dev/null
 done
 
 start_relay --db relay.db --root-key "$root_hex" --log-level warn
 
 # Each person: the administrator grants a code, the person enrols, the administrator signs.
-enrol() {  # enrol <agency> <user> <name> <clearance>
-  local agency=$1 user=$2 name=$3 clearance=$4
+enrol() {  # enrol <agency> <user> <name> <clearance> [rights]
+  local agency=$1 user=$2 name=$3 clearance=$4 rights=${5:-}
   code=$("$admin" enrol grant --admin-key admin-$agency.key --admin-chain admin-$agency.chain --passphrase-file pass \
-    --port "$port" --ca tls/ca.pem --id "$user" --name-th "$name" --name-en "$user" --clearance "$clearance" | tail -1)
+    --port "$port" --ca tls/ca.pem --id "$user" --name-th "$name" --name-en "$user" --clearance "$clearance" \
+    ${rights:+--rights "$rights"} | tail -1)
   "$gchat" --data "$user" init --relay "127.0.0.1:$port" --ca tls/ca.pem --root-key "$root_hex" \
     --device-name "$user-laptop" --kdf interactive >/dev/null
   expect_fail 1 "waiting for your administrator" "$gchat" --data "$user" enrol "$code" --wait 0

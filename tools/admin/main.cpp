@@ -17,6 +17,7 @@
 
 #include "gchat/identity/certificate.hpp"
 #include "gchat/identity/clearance.hpp"
+#include "gchat/identity/channel.hpp"
 #include "gchat/identity/enrolment.hpp"
 #include "gchat/identity/key_file.hpp"
 #include "gchat/identity/verify.hpp"
@@ -48,6 +49,11 @@ constexpr const char* kUsage = R"(usage: gchat-admin <command> [options]
   revoke device   --admin-key FILE --admin-chain FILE --port PORT --ca FILE --device-key HEX
   revoke user     --admin-key FILE --admin-chain FILE --port PORT --ca FILE --user AGENCY/USER
   list users      --admin-key FILE --admin-chain FILE --port PORT --ca FILE
+  channel create  --admin-key FILE --admin-chain FILE --port PORT --ca FILE --title TEXT --clearance LEVEL
+                  [--publishers AGENCY/USER,...] [--agencies ID,...] [--channel HEX (to change one)]
+                  (prints the channel's id; publishers need the publish right)
+  channel subscribe-agency  --admin-key FILE --admin-chain FILE --port PORT --ca FILE --channel HEX
+                  (every person of your agency cleared for the channel)
   audit verify    --db FILE --relay-key HEX
   show            FILE   (a certificate or chain written by this tool)
 
@@ -211,17 +217,20 @@ void add_rights(const po::variables_map& vm, v1::UserCertificate& body) {
   }
 }
 
-v1::UserRef user_option(const po::variables_map& vm) {
-  const std::string user = opt(vm, "user");
+v1::UserRef user_ref(const std::string& user, const char* option) {
   const auto slash = user.find('/');
   v1::UserRef ref;
   if (slash != std::string::npos) {
     ref.set_agency_id(user.substr(0, slash));
     ref.set_user_id(user.substr(slash + 1));
   }
-  if (!identity::valid_id(ref.agency_id()) || !identity::valid_id(ref.user_id())) usage_error("--user: AGENCY/USER");
+  if (!identity::valid_id(ref.agency_id()) || !identity::valid_id(ref.user_id())) {
+    usage_error(std::string("--") + option + ": AGENCY/USER");
+  }
   return ref;
 }
+
+v1::UserRef user_option(const po::variables_map& vm) { return user_ref(opt(vm, "user"), "user"); }
 
 std::uint64_t new_serial() {
   std::uint64_t serial = 0;
@@ -411,6 +420,55 @@ int clearance_set(const po::variables_map& vm) {
   return 0;
 }
 
+// A channel of the administrator's agency (CHANNEL_ADMIN), signed here, applied by the relay.
+int channel_create(const po::variables_map& vm) {
+  const auto [admin_key, chain, admin] = admin_identity(vm);
+  v1::ChannelDescriptor d;
+  Bytes id(identity::kChannelIdSize);
+  if (vm.count("channel")) {
+    auto given = from_hex(opt(vm, "channel"));
+    if (!given || given->size() != identity::kChannelIdSize) usage_error("--channel: 32 hex digits");
+    id = *given;
+  } else {
+    randombytes_buf(id.data(), id.size());
+  }
+  d.set_channel_id(key_string(id));
+  d.set_agency_id(admin.agency.agency_id);
+  d.set_title(opt(vm, "title"));
+  d.set_level(static_cast<v1::Clearance>(clearance_option(vm, "clearance")));
+  if (vm.count("agencies")) {
+    for (const auto& a : split(vm["agencies"].as<std::string>())) d.add_allowed_agencies(a);
+  }
+  if (vm.count("publishers")) {
+    for (const auto& p : split(vm["publishers"].as<std::string>())) *d.add_publishers() = user_ref(p, "publishers");
+  }
+  d.set_version(static_cast<std::uint64_t>(now()) * 1000);  // a later change carries a later version
+  d.set_admin_id(admin.admin_id);
+  d.set_issued_at(now());
+  if (!admin.has(v1::CHANNEL_ADMIN)) throw Failure{1, "refused: channels are set by a channel administrator"};
+  must(identity::check_channel_shape(d, admin), "refused");
+  v1::AdminAct act;
+  *act.mutable_set_channel() = identity::make_signed(identity::SignedKind::channel, d, admin_key);
+  const auto reply = submit_act(vm, admin_key, chain, act);
+  std::cout << "channel " << to_hex(id) << " \"" << d.title() << "\" "
+            << identity::label_both(static_cast<identity::Clearance>(d.level())) << "; audit entry " << reply.audit_seq()
+            << "\n";
+  return 0;
+}
+
+int channel_subscribe_agency(const po::variables_map& vm) {
+  const auto [admin_key, chain, admin] = admin_identity(vm);
+  auto id = from_hex(opt(vm, "channel"));
+  if (!id || id->size() != identity::kChannelIdSize) usage_error("--channel: 32 hex digits");
+  v1::AdminAct act;
+  act.mutable_subscribe_agency()->set_channel_id(key_string(*id));
+  act.mutable_subscribe_agency()->set_agency_id(admin.agency.agency_id);
+  const auto reply = submit_act(vm, admin_key, chain, act);
+  std::cout << reply.subscribed() << " people of " << admin.agency.agency_id << " subscribed; audit entry "
+            << reply.audit_seq() << "\n";
+  return 0;
+}
+
 int list_users(const po::variables_map& vm) {
   const auto [admin_key, chain, admin] = admin_identity(vm);
   v1::AdminAct act;
@@ -514,6 +572,8 @@ int main(int argc, char** argv) {
     ("user", po::value<std::string>(), "") ("days", po::value<long>(), "")
     ("port", po::value<long>(), "") ("ca", po::value<std::string>(), "") ("code-days", po::value<long>(), "")
     ("db", po::value<std::string>(), "") ("relay-key", po::value<std::string>(), "")
+    ("title", po::value<std::string>(), "") ("publishers", po::value<std::string>(), "")
+    ("agencies", po::value<std::string>(), "") ("channel", po::value<std::string>(), "")
     ("passphrase-file", po::value<std::string>(), "") ("new-passphrase-file", po::value<std::string>(), "")
     ("words", po::value<std::vector<std::string>>(), "");
   // clang-format on
@@ -540,6 +600,8 @@ int main(int argc, char** argv) {
     if (command == "revoke user") return revoke(vm, "user");
     if (command == "audit verify") return audit_verify(vm);
     if (command == "list users") return list_users(vm);
+    if (command == "channel create") return channel_create(vm);
+    if (command == "channel subscribe-agency") return channel_subscribe_agency(vm);
     if (words[0] == "show" && words.size() == 2) return show(words[1]);
     usage_error("unknown command '" + command + "' (gchat-admin --help lists them)");
   } catch (const Failure& f) {

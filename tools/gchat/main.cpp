@@ -51,10 +51,13 @@ constexpr const char* kUsage = R"(usage: gchat [--data DIR] [--json] [--passphra
   read CONVERSATION
   history CONVERSATION [--limit N]
   search QUERY [--in CONVERSATION]
+  channels                                 the broadcast channels open to you
+  subscribe CHANNEL                        then read it like a conversation (publishers: send)
+  unsubscribe CHANNEL
   sync [--seconds N]                       receive what is waiting, print it, exit
   chat CONVERSATION                        interactive: type to send, /quit to leave
 
-CONVERSATION: its id (hex, as printed) or its exact title. LEVEL: unclassified|confidential|secret|
+CONVERSATION, CHANNEL: its id (hex, as printed) or its exact title. LEVEL: unclassified|confidential|secret|
 top-secret, 0-3, or the Thai label. DIR defaults to $GCHAT_HOME, else ~/.gchat. The store's
 passphrase comes from --passphrase-file, else GCHAT_PASSPHRASE, else the terminal.
 )";
@@ -200,9 +203,13 @@ void show_message(const api::Message& m) {
 }
 
 void show_conversation(const api::Conversation& c) {
-  std::cout << hex(c.conversation_id()) << "  " << (c.kind() == idv1::DIRECT ? "direct" : "group ");
+  const char* kind = c.kind() == idv1::DIRECT ? "direct" : c.kind() == idv1::CHANNEL ? "channel" : "group ";
+  std::cout << hex(c.conversation_id()) << "  " << kind;
   if (c.level() != idv1::UNCLASSIFIED) std::cout << "  [" << level_label(c.level()) << "]";
   std::cout << "  " << (c.title().empty() ? "" : c.title() + " ") << "(";
+  if (c.kind() == idv1::CHANNEL) {
+    std::cout << c.agency_id() << (c.can_post() ? ", you publish" : ", read only");
+  }
   for (int i = 0; i < c.members_size(); ++i) std::cout << (i ? ", " : "") << c.members(i).agency_id() << "/" << c.members(i).user_id();
   std::cout << ")";
   if (c.unread()) std::cout << "  unread " << c.unread();
@@ -374,7 +381,8 @@ int run(int argc, char** argv) {
     return 0;
   }
   static const std::set<std::string> known = {"enrol", "link", "status", "conversations", "create", "add", "remove", "leave",
-                                               "send", "forward", "read", "history", "search", "sync", "chat"};
+                                               "send", "forward", "read", "history", "search", "sync", "chat",
+                                               "channels", "subscribe", "unsubscribe"};
   if (!known.count(cmd)) usage("unknown command '" + cmd + "'");
   Session s;
   s.out.json = a.has("json");
@@ -458,6 +466,42 @@ int run(int argc, char** argv) {
     auto resp = s.call(r);
     if (s.out.json) return print(resp), 0;
     for (const auto& c : resp.conversations().conversations()) show_conversation(c);
+    return 0;
+  }
+  if (cmd == "channels") {
+    r.mutable_list_channels();
+    auto resp = s.call(r);
+    if (s.out.json) return print(resp), 0;
+    for (const auto& ch : resp.channels().channels()) {
+      std::cout << hex(ch.channel_id()) << "  " << ch.agency_id();
+      if (ch.level() != idv1::UNCLASSIFIED) std::cout << "  [" << level_label(ch.level()) << "]";
+      std::cout << "  " << ch.title() << "  " << ch.subscribers() << " subscribed"
+                << (ch.subscribed() ? "  (subscribed)" : "") << (ch.publisher() ? "  (you publish)" : "")
+                << (!ch.subscribed() && !ch.may_subscribe() ? "  (not open to you)" : "") << "\n";
+    }
+    if (resp.channels().channels_size() == 0) std::cout << "no channels open to you\n";
+    return 0;
+  }
+  if (cmd == "subscribe" || cmd == "unsubscribe") {
+    // A channel by its id (hex) or its exact title, among those open to this person.
+    const std::string name = a.word(1, "the channel");
+    api::Request list;
+    list.mutable_list_channels();
+    std::string id;
+    const auto offered = s.call(list);
+    for (const auto& ch : offered.channels().channels()) {
+      if (hex(ch.channel_id()) == name || ch.title() == name) id = ch.channel_id();
+    }
+    if (id.empty()) throw Failure{1, "no channel '" + name + "' open to you (gchat channels lists them)"};
+    if (cmd == "subscribe") {
+      r.mutable_subscribe()->set_channel_id(id);
+    } else {
+      r.mutable_unsubscribe()->set_channel_id(id);
+    }
+    auto resp = s.call(r, 120s);
+    if (s.out.json) return print(resp), 0;
+    if (resp.has_conversation()) show_conversation(resp.conversation());
+    else std::cout << "unsubscribed\n";
     return 0;
   }
   if (cmd == "create") {
