@@ -14,7 +14,6 @@
 #include "mls_gate.hpp"
 #include "wire.hpp"
 
-#include <algorithm>
 #include <map>
 
 namespace gchat::server {
@@ -123,13 +122,12 @@ struct ChannelLeaves {
   Status unsubscribe(Store& store, const std::string& agency, const std::string& user, const std::vector<DeviceRef>& devices,
                      Ends ends) {
     GCHAT_TRY(auto subscriptions, store.subscriptions_of(agency, user));
-    if (subscriptions.empty()) return {};
-    GCHAT_TRY(auto channels, store.all_channels());
-    for (const auto& c : channels) {
-      if (std::find(subscriptions.begin(), subscriptions.end(), c.ref) == subscriptions.end() || !ends(c)) continue;
-      GCHAT_TRY(bool removed, store.remove_subscription(c.ref, agency, user));
+    for (ChannelRef ref : subscriptions) {
+      GCHAT_TRY(auto c, store.channel_by_ref(ref));
+      if (!c || !ends(*c)) continue;
+      GCHAT_TRY(bool removed, store.remove_subscription(c->ref, agency, user));
       (void)removed;
-      for (DeviceRef d : devices) add(c, d);
+      for (DeviceRef d : devices) add(*c, d);
     }
     return {};
   }

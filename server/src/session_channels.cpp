@@ -193,6 +193,10 @@ void announce_departures(Relay& relay, const std::vector<ChannelDeparture>& depa
     if (d.devices.empty()) continue;
     relay.members_removed(d.stream, d.devices);
     notify_publishers(relay, d.publishers, d.channel_id, true);
+    pb::ServerFrame f;
+    f.mutable_channel_notice()->set_channel_id(to_string(d.channel_id));
+    f.mutable_channel_notice()->set_removed(true);
+    relay.push_to(d.devices, std::make_shared<const std::string>(f.SerializeAsString()));
   }
 }
 
@@ -263,6 +267,21 @@ void Session::handle_channel_act(std::uint64_t rid, const identity::VerifiedAdmi
           }
           GCHAT_TRY(auto ref, store.put_channel(record));
           (void)ref;
+          if (existing) {
+            // Everyone concerned learns of the change: subscribers (title, agencies, publishers) and
+            // publishers (whose group follows the new list).
+            std::vector<DeviceRef> told;
+            if (existing->stream) {
+              GCHAT_TRY(told, store.member_devices(existing->stream));
+            }
+            GCHAT_TRY(auto publishers, publisher_devices(store, *existing));
+            told.insert(told.end(), publishers.begin(), publishers.end());
+            pb::ServerFrame f;
+            f.mutable_channel_notice()->set_channel_id(to_string(record.channel_id));
+            f.mutable_channel_notice()->set_updated(true);
+            auto frame = std::make_shared<const std::string>(f.SerializeAsString());
+            o.after_commit = [relay, told, frame] { relay->push_to(told, frame); };
+          }
           GCHAT_TRY(auto seq, append_audit(store, *relay, existing ? "channel_changed" : "channel_created", actor,
                                            to_hex(record.channel_id),
                                            "version " + std::to_string(record.version) + ", level " +
@@ -416,13 +435,13 @@ void Session::handle_register_channel_key(std::uint64_t rid, const pb::RegisterC
         // A person's device added after they subscribed joins their channels now.
         GCHAT_TRY(auto subscriptions, store.subscriptions_of(who->second.agency_id, who->second.user_id));
         std::vector<Joined> joined;
-        GCHAT_TRY(auto channels, store.all_channels());
-        for (auto& c : channels) {
-          if (std::find(subscriptions.begin(), subscriptions.end(), c.ref) == subscriptions.end() || c.stream == 0) continue;
-          GCHAT_TRY(auto member, store.membership(c.stream, device));
+        for (ChannelRef ref : subscriptions) {
+          GCHAT_TRY(auto c, store.channel_by_ref(ref));
+          if (!c || c->stream == 0) continue;
+          GCHAT_TRY(auto member, store.membership(c->stream, device));
           ++*streams;
           if (member) continue;
-          GCHAT_TRY(auto j, subscribe_person(store, o, c, who->second.agency_id, who->second.user_id, {device}));
+          GCHAT_TRY(auto j, subscribe_person(store, o, *c, who->second.agency_id, who->second.user_id, {device}));
           joined.push_back(std::move(j));
         }
         o.after_commit = [relay, joined] { announce_joined(*relay, joined); };
@@ -460,6 +479,7 @@ void Session::handle_fetch_channel_work(std::uint64_t rid, const pb::FetchChanne
   const Bytes channel_id = to_bytes(m.channel_id());
   const auto after = static_cast<DeviceRef>(std::min<std::uint64_t>(m.after(), INT64_MAX));
   const DeviceRef device = device_;
+  const std::size_t budget = relay_.config().max_frame_bytes / 2;
   auto work = std::make_shared<pb::ChannelWork>();
   with_store(
       [=](Store& store, Outcome& o) -> Status {
@@ -470,13 +490,19 @@ void Session::handle_fetch_channel_work(std::uint64_t rid, const pb::FetchChanne
         work->set_rekey_needed(static_cast<std::int64_t>(generation) <= channel.rekey_above);
         if (channel.stream == 0) return {};
         GCHAT_TRY(auto rows, store.channel_work(channel.ref, channel.stream, generation, after, limit));
+        // One answer fits in a frame: a page ends early once its chains fill half of it.
+        std::size_t bytes = 0;
+        std::size_t taken = 0;
         for (auto& r : rows) {
+          if (taken > 0 && bytes > budget) break;
           auto* s = work->add_subscribers();
           s->set_device_key(to_string(r.device_key));
           s->set_chain(to_string(r.chain));
           s->mutable_registration()->ParseFromArray(r.registration.data(), static_cast<int>(r.registration.size()));
+          bytes += r.chain.size() + r.registration.size() + r.device_key.size();
+          ++taken;
         }
-        if (rows.size() == limit) work->set_next(static_cast<std::uint64_t>(rows.back().device));
+        if (taken < rows.size() || rows.size() == limit) work->set_next(static_cast<std::uint64_t>(rows[taken - 1].device));
         return {};
       },
       [rid, work](Session& s, Outcome& o) {

@@ -570,6 +570,13 @@ class SqliteStore final : public Store {
     return one_channel(st);
   }
 
+  Result<std::optional<ChannelRecord>> channel_by_ref(ChannelRef channel) override {
+    static const std::string sql = std::string(kChannelColumns) + "WHERE id = ?";
+    GCHAT_TRY(auto st, prepare(sql.c_str()));
+    st.bind(1, channel);
+    return one_channel(st);
+  }
+
   Result<std::optional<ChannelRecord>> channel_of_stream(GroupRef stream) override {
     static const std::string sql = std::string(kChannelColumns) + "WHERE stream_ref = ?";
     GCHAT_TRY(auto st, prepare(sql.c_str()));

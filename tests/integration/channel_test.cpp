@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
+#include <thread>
+
 #include "client_world.hpp"
 #include "gchat/client/store.hpp"
 #include "gchat/identity/channel.hpp"
@@ -212,7 +214,12 @@ TEST_CASE("a channel: removed subscribers read nothing after; an offline subscri
   CHECK(h.messages().messages(0).text() == "ก่อนลดชั้น");
   CHECK(h.messages().messages(1).text() == "หลังลดชั้น");
 
-  // The removed subscriber got nothing, and its store holds no key of the new generation.
+  // The removed subscriber was told, got nothing, and its store holds no key of the new generation.
+  auto told = lowered->wait_event(
+      [&](const api::Event& e) { return e.has_membership() && e.membership().self_removed() &&
+                                        e.membership().conversation_id() == channel; },
+      kWait);
+  CHECK_MESSAGE(told, "the removed subscriber was not told");
   CHECK_FALSE(wait_message(*lowered, "หลังลดชั้น", std::chrono::seconds(2)));
   const std::string lowered_dir = w.config("lowered-laptop").data_dir();
   lowered.reset();
@@ -313,4 +320,102 @@ TEST_CASE("the relay refuses channel requests that break the rules, with stable 
   *bad_reg.mutable_register_channel_key()->mutable_registration() =
       identity::make_signed(identity::SignedKind::channel_key_registration, reg, identity::SigningKey::generate());
   CHECK(code_of(reader->request(bad_reg)) == pb::INVALID_ARGUMENT);
+}
+
+TEST_CASE("a channel follows its subscriber to a second device; unsubscribing stops the posts") {
+  ClientWorld w;
+  auto pub = w.enrol("moi", "spokes", Clearance::unclassified, "", {idv1::PUBLISH});
+  auto reader = w.enrol("mof", "reader", Clearance::unclassified);
+  const std::string channel = make_channel(w, "moi", "ข่าวประชาสัมพันธ์", idv1::UNCLASSIFIED, {}, {ref("moi", "spokes")});
+  REQUIRE(subscribe(*pub, channel).has_conversation());
+  REQUIRE(subscribe(*reader, channel).has_conversation());
+  post(*pub, channel, "ข่าวที่หนึ่ง");
+  REQUIRE(wait_message(*reader, "ข่าวที่หนึ่ง"));
+
+  // The reader's phone, linked later: it joins the stream with its own channel key and learns of
+  // the channel from the relay.
+  auto phone = w.start("reader-phone");
+  auto linked = w.link(*phone, w.users.at("reader"), "mof", "reader-phone");
+  REQUIRE_MESSAGE(linked.has_enrolled(), linked.DebugString());
+  ClientWorld::wait_connected(*phone);
+  auto appeared = phone->wait_event(
+      [&](const api::Event& e) { return e.has_conversation() && e.conversation().conversation_id() == channel; }, kWait);
+  REQUIRE_MESSAGE(appeared, "the channel did not appear on the second device");
+  CHECK(appeared->conversation().kind() == idv1::CHANNEL);
+  post(*pub, channel, "ข่าวที่สอง");
+  REQUIRE_MESSAGE(wait_message(*phone, "ข่าวที่สอง", std::chrono::seconds(30)), "the second device did not read the post");
+  REQUIRE(wait_message(*reader, "ข่าวที่สอง"));
+
+  // Leaving a channel is unsubscribing (every device of the person).
+  api::Request leave;
+  leave.mutable_leave()->set_conversation_id(channel);
+  auto left = reader->call(leave, kWait);
+  REQUIRE_MESSAGE(left.has_done(), left.DebugString());
+  post(*pub, channel, "ข่าวที่สาม");
+  auto own = pub->wait_event([](const api::Event& e) { return e.has_message() || e.has_status(); }, kWait);
+  (void)own;
+  CHECK_FALSE(wait_message(*reader, "ข่าวที่สาม", std::chrono::seconds(3)));
+  CHECK_FALSE(wait_message(*phone, "ข่าวที่สาม", std::chrono::seconds(1)));
+  CHECK(list_channels(*reader).channels(0).subscribed() == false);
+  auto again = send_text(*reader, channel, "x");
+  REQUIRE(again.has_error());
+  CHECK(again.error().code() == api::NOT_FOUND);
+}
+
+TEST_CASE("a channel administrator changes the publishers: the new one posts, the removed one cannot") {
+  ClientWorld w;
+  auto first = w.enrol("moi", "first", Clearance::confidential, "", {idv1::PUBLISH});
+  auto second = w.enrol("moi", "second", Clearance::confidential, "", {idv1::PUBLISH});
+  auto reader = w.enrol("mof", "reader", Clearance::confidential);
+  const std::string channel = make_channel(w, "moi", "ประกาศ", idv1::CONFIDENTIAL, {}, {ref("moi", "first")});
+  REQUIRE(subscribe(*first, channel).has_conversation());
+  REQUIRE(subscribe(*reader, channel).has_conversation());
+  post(*first, channel, "จากผู้ประกาศคนแรก");
+  REQUIRE(wait_message(*reader, "จากผู้ประกาศคนแรก"));
+
+  auto change = [&](std::uint64_t version, std::vector<idv1::UserRef> publishers) {
+    idv1::ChannelDescriptor d;
+    d.set_channel_id(channel);
+    d.set_agency_id("moi");
+    d.set_title("ประกาศ");
+    d.set_level(idv1::CONFIDENTIAL);
+    for (auto& p : publishers) *d.add_publishers() = p;
+    d.set_version(version);
+    d.set_admin_id(w.admins.at("moi").body.admin_id());
+    idv1::AdminAct act;
+    *act.mutable_set_channel() = identity::make_signed(identity::SignedKind::channel, d, w.admins.at("moi").key);
+    auto ok = w.submit("moi", act);
+    REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
+  };
+
+  // "second" is named: the first publisher's client adds their device to the publishers' group, and
+  // that device subscribes on its own.
+  change(2, {ref("moi", "first"), ref("moi", "second")});
+  auto appeared = second->wait_event(
+      [&](const api::Event& e) { return e.has_conversation() && e.conversation().conversation_id() == channel; },
+      std::chrono::seconds(30));
+  REQUIRE_MESSAGE(appeared, "the new publisher's device did not get the channel");
+  bool posted = false;
+  for (int i = 0; i < 50 && !posted; ++i) {
+    posted = send_text(*second, channel, "จากผู้ประกาศคนที่สอง").has_message();
+    if (!posted) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  REQUIRE_MESSAGE(posted, "the new publisher could not post");
+  auto got = wait_message(*reader, "จากผู้ประกาศคนที่สอง", std::chrono::seconds(30));
+  REQUIRE_MESSAGE(got, "the reader did not get the new publisher's post");
+  CHECK(got->sender().person().user_id() == "second");
+
+  // "first" is no longer named: its client stops offering to post, and the relay refuses it.
+  change(3, {ref("moi", "second")});
+  auto updated = first->wait_event(
+      [&](const api::Event& e) {
+        return e.has_conversation() && e.conversation().conversation_id() == channel && !e.conversation().can_post();
+      },
+      std::chrono::seconds(30));
+  REQUIRE_MESSAGE(updated, "the removed publisher's client was not updated");
+  auto refused = send_text(*first, channel, "ไม่ควรออก");
+  REQUIRE(refused.has_error());
+  CHECK(refused.error().code() == api::NOT_PERMITTED);
+  post(*second, channel, "หลังเปลี่ยนผู้ประกาศ");
+  REQUIRE(wait_message(*reader, "หลังเปลี่ยนผู้ประกาศ", std::chrono::seconds(30)));
 }

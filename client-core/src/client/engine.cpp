@@ -135,6 +135,7 @@ void Engine::output(api::Output out) {
 }
 
 void Engine::respond(std::uint64_t id, const std::function<void(api::Response&)>& fill) {
+  if (id == kOwnRequest) return;  // the engine's own (Client gives every caller's request an id)
   api::Output out;
   auto* r = out.mutable_response();
   r->set_request_id(id);
@@ -143,6 +144,7 @@ void Engine::respond(std::uint64_t id, const std::function<void(api::Response&)>
 }
 
 void Engine::respond_error(std::uint64_t id, const ApiError& e) {
+  if (id == kOwnRequest) return problem(e);
   respond(id, [&](api::Response& r) {
     r.mutable_error()->set_code(e.code);
     r.mutable_error()->set_message(e.message);
@@ -653,7 +655,12 @@ void Engine::on_frame(pb::ServerFrame f) {
   }
   if (f.has_delivery()) return on_delivery(f.delivery());
   if (f.has_channel_key()) return on_channel_key(f.channel_key());
-  if (f.has_channel_notice()) return channel_work(to_bytes(f.channel_notice().channel_id()), f.channel_notice().rekey_needed());
+  if (f.has_channel_notice()) {
+    const auto& n = f.channel_notice();
+    if (n.removed()) return channel_removed(to_bytes(n.channel_id()));
+    if (n.updated()) return sync_channels();
+    return channel_work(to_bytes(n.channel_id()), n.rekey_needed());
+  }
   if (f.has_notice()) {
     problem({api::OFFLINE, "the relay is closing the connection: " + f.notice().reason().message()});
   }

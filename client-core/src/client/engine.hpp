@@ -44,6 +44,10 @@ ApiError relay_error(const pb::Error& e);
 Result<mls::KeyPackageBundle> unpack_bundle(BytesView data);
 inline bool same_bytes(BytesView a, BytesView b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
 
+// The request id of work the engine starts on its own (its answers are dropped, its failures
+// become problem events): Client numbers every caller's request from 1.
+inline constexpr std::uint64_t kOwnRequest = 0;
+
 class Engine {
  public:
   using Emit = std::function<void(api::Output)>;
@@ -142,7 +146,8 @@ class Engine {
   // Serializes membership operations per conversation: op runs when no other one is.
   void run_exclusive(const Bytes& group_id, std::function<void(Done)> op);
   void commit_changes(const Bytes& group_id, const std::vector<mls::KeyPackage>& adds,
-                      const std::vector<mls::LeafIndex>& removes, Done done);
+                      const std::vector<mls::LeafIndex>& removes, Done done,
+                      std::optional<std::vector<mls::Extension>> extensions = std::nullopt);
   void adopt_pending(Conv& c, const Bytes& group_id);
   void drop_pending(Conv& c, const Bytes& group_id);
   void commit_waiting_proposals(const Bytes& group_id);
@@ -188,7 +193,17 @@ class Engine {
   void channel_work(const Bytes& channel_id, bool rekey_first);
   void wrap_page(const Bytes& channel_id, std::uint64_t after);
   void rekey_channel(const Bytes& channel_id);
+  // The publishers' group follows the descriptor: its policy lists the current publishers, their
+  // devices are in it, devices of people no longer listed are not.
+  void reconcile_publishers(const Bytes& channel_id);
+  // A newer signed descriptor for a channel this device has (version only grows).
+  void update_channel(const Bytes& channel_id, Chan fresh);
   void resume_channels();
+  // The relay's list against ours: channels subscribed from another device appear, channels the
+  // relay took this person out of are marked left.
+  void sync_channels();
+  void channel_removed(const Bytes& channel_id);
+  void replay_channel_posts(const Bytes& channel_id);
   bool sendable(const Conv* c) const { return c && (c->group || c->channel) && !c->info.left(); }
   void set_channel(std::uint64_t id, const api::SetChannel& r);
   void subscribe_agency(std::uint64_t id, const api::SubscribeAgency& r);

@@ -217,6 +217,81 @@ void Engine::subscribe(std::uint64_t id, const Bytes& channel_id, bool unsubscri
   });
 }
 
+void Engine::update_channel(const Bytes& channel_id, Chan fresh) {
+  Conv* c = find(channel_id);
+  if (!c || !c->channel) return;
+  settle();
+  fresh.verified = std::move(c->channel->verified);
+  c->channel = std::move(fresh);
+  fill_channel_info(*c);
+  if (auto s = save(channel_id, *c); !s.ok()) return problem(api_error(s.error()));
+  event([&](api::Event& e) { *e.mutable_conversation() = c->info; });
+  if (!c->channel->publisher) return;
+  if (find(identity::publishers_group_id(channel_id))) return reconcile_publishers(channel_id);
+  ensure_publishers_group(channel_id);
+}
+
+void Engine::reconcile_publishers(const Bytes& channel_id) {
+  Conv* c = find(channel_id);
+  const Bytes pgid = identity::publishers_group_id(channel_id);
+  Conv* p = find(pgid);
+  if (!c || !c->channel || !c->channel->publisher || !p || !p->group || !authenticated_) return;
+  const auto& d = c->channel->desc;
+  auto key_of = [](const std::string& agency, const std::string& user) { return agency + "/" + user; };
+  std::set<std::string> wanted;
+  for (const auto& u : d.publishers()) wanted.insert(key_of(u.agency_id(), u.user_id()));
+  auto policy = identity::policy_of(p->group->context().extensions);
+  if (!policy.ok()) return problem(api_error(policy.error()));
+  std::set<std::string> listed;
+  for (const auto& u : policy->publishers()) listed.insert(key_of(u.agency_id(), u.user_id()));
+  std::vector<mls::LeafIndex> removes;
+  std::set<std::string> present;
+  for (mls::LeafIndex i = 0; i < p->group->tree().leaf_count(); ++i) {
+    if (!p->group->tree().leaf(i)) continue;
+    auto dev = leaf_device(*p->group, i);
+    if (!dev.ok()) continue;
+    const std::string who = key_of(dev->user.agency.agency_id, dev->user.user_id);
+    if (wanted.count(who)) {
+      present.insert(who);
+    } else if (i != p->group->own_leaf()) {
+      removes.push_back(i);
+    }
+  }
+  std::vector<idv1::UserRef> missing;
+  for (const auto& u : d.publishers()) {
+    if (!present.count(key_of(u.agency_id(), u.user_id()))) missing.push_back(u);
+  }
+  const bool policy_changed = listed != wanted || policy->title() != d.title();
+  if (!policy_changed && removes.empty() && missing.empty()) return;
+  std::optional<std::vector<mls::Extension>> extensions;
+  if (policy_changed) {
+    idv1::GroupPolicy next = *policy;
+    next.mutable_publishers()->CopyFrom(d.publishers());
+    next.mutable_admins()->CopyFrom(d.publishers());
+    next.set_title(d.title());
+    extensions = identity::group_extensions(next, identity::RelaySender{relay_key_, relay_id_});
+  }
+  fetch_key_packages(missing, {}, [this, channel_id, pgid, removes, extensions](Result<std::vector<mls::KeyPackage>> kps) {
+    Conv* c2 = find(channel_id);
+    if (!c2 || !c2->channel) return;
+    std::vector<mls::KeyPackage> adds;
+    if (kps.ok()) {
+      // Only devices of people this channel lists with the right to publish (the others would make
+      // the whole commit fail).
+      for (auto& kp : *kps) {
+        auto dev = verifier_->verify(kp.leaf_node.credential, kp.leaf_node.signature_key);
+        if (dev.ok() && identity::may_publish(dev->user, c2->channel->desc).ok()) adds.push_back(std::move(kp));
+      }
+    }
+    run_exclusive(pgid, [this, pgid, adds, removes, extensions](Done release) {
+      commit_changes(pgid, adds, removes, [this, release](std::optional<ApiError> e) {
+        release(e);
+        if (e && e->code != api::CONFLICT) problem(*e);
+      }, extensions);
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Subscriber side: this device's key for channel keys, wrapped keys, posts
 
@@ -275,20 +350,80 @@ void Engine::on_channel_key(const pb::ChannelKey& k) {
   if (!key.ok()) return problem({api::CERTIFICATE, "a channel key wrapped for this device does not open: " + key.error().message});
   if (auto s = open_batch(); !s.ok()) return problem(api_error(s.error()));
   if (auto s = keep_channel_key(channel_id, k.generation(), *key); !s.ok()) return problem(api_error(s.error()));
-  // Posts that waited for this key, in their order.
+  replay_channel_posts(channel_id);
+}
+
+// Posts kept sealed in the store (their key had not come, or the channel was not known here yet),
+// in their order; those still without a key wait again. Runs inside an open batch.
+void Engine::replay_channel_posts(const Bytes& channel_id) {
+  Conv* c = find(channel_id);
+  if (!c || !c->channel) return;
   auto waiting = store_->buffered(channel_id);
   if (!waiting.ok()) return problem(api_error(waiting.error()));
+  if (waiting->empty()) return;
   (void)store_->drop_buffered(channel_id);
   for (const auto& b : *waiting) {
     pb::Delivery again;
-    again.set_group_id(k.channel_id());
+    again.set_group_id(to_str(channel_id));
     again.set_seq(b.seq);
     again.set_kind(static_cast<pb::MessageKind>(b.kind));
     again.set_sender_key(to_str(b.sender_key));
     again.set_payload(to_str(b.payload));
     again.set_server_time_ms(b.time_ms);
     if (auto s = process_channel_post(again, *c); !s.ok()) problem(api_error(s.error()));
+    c->next_seq = std::max(c->next_seq, b.seq + 1);
   }
+  batch_acks_[channel_id] = c->next_seq - 1;
+}
+
+void Engine::channel_removed(const Bytes& channel_id) {
+  Conv* c = find(channel_id);
+  if (!c || !c->channel || c->info.left()) return;
+  settle();
+  c->info.set_left(true);
+  fill_channel_info(*c);
+  if (auto s = save(channel_id, *c); !s.ok()) return problem(api_error(s.error()));
+  event([&](api::Event& e) {
+    auto* m = e.mutable_membership();
+    m->set_conversation_id(to_str(channel_id));
+    m->set_self_removed(true);
+  });
+}
+
+void Engine::sync_channels() {
+  pb::ClientFrame f;
+  f.mutable_list_channels();
+  relay(std::move(f), [this](const pb::ServerFrame& reply) {
+    if (!reply.has_channel_list()) return;
+    std::set<Bytes> subscribed;
+    for (const auto& info : reply.channel_list().channels()) {
+      if (!info.subscribed()) continue;
+      auto ch = verified_channel(info.channel().SerializeAsString(), info.admin().SerializeAsString());
+      if (!ch.ok()) continue;
+      const Bytes cid = to_bytes(ch->desc.channel_id());
+      subscribed.insert(cid);
+      Conv* known = find(cid);
+      if (known && known->channel && !known->info.left()) {
+        if (ch->desc.version() > known->channel->desc.version()) update_channel(cid, std::move(*ch));
+        continue;
+      }
+      // Subscribed from another device of this person (or by an administrator for the agency).
+      settle();
+      if (auto s = open_batch(); !s.ok()) return problem(api_error(s.error()));
+      Conv& c = convs_[cid];
+      c.channel = std::move(*ch);
+      c.info.set_conversation_id(to_str(cid));
+      c.info.set_left(false);
+      fill_channel_info(c);
+      batch_acks_.emplace(cid, 0);  // saved with the batch
+      event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
+      replay_channel_posts(cid);
+      if (c.channel->publisher) asio::post(ioc_, [this, cid] { channel_work(cid, false); });
+    }
+    for (auto& [gid, c] : convs_) {
+      if (c.channel && !c.info.left() && !subscribed.count(gid)) channel_removed(gid);
+    }
+  });
 }
 
 Status Engine::process_channel_post(const pb::Delivery& d, Conv& c) {
@@ -378,6 +513,7 @@ void Engine::ensure_publishers_group(const Bytes& channel_id) {
 }
 
 void Engine::resume_channels() {
+  sync_channels();
   for (auto& [gid, c] : convs_) {
     if (!c.channel || c.info.left()) continue;
     c.channel->asked.clear();

@@ -265,6 +265,7 @@ void Engine::change_members(std::uint64_t id, const Bytes& gid, const google::pr
 void Engine::leave(std::uint64_t id, const api::Leave& r) {
   const Bytes gid = to_bytes(r.conversation_id());
   Conv* c = find(gid);
+  if (c && c->channel) return subscribe(id, gid, true);  // leaving a channel is unsubscribing
   if (!c || !c->group || c->info.left()) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
   // A member cannot commit its own removal: it proposes it, and the others' clients commit it.
   auto proposal = c->group->propose_remove(c->group->own_leaf());
@@ -313,7 +314,8 @@ void Engine::run_exclusive(const Bytes& gid, std::function<void(Done)> op) {
 }
 
 void Engine::commit_changes(const Bytes& gid, const std::vector<mls::KeyPackage>& adds,
-                            const std::vector<mls::LeafIndex>& removes, Done done) {
+                            const std::vector<mls::LeafIndex>& removes, Done done,
+                            std::optional<std::vector<mls::Extension>> extensions) {
   Conv* c = find(gid);
   settle();
   if (!c || !c->group || c->info.left()) return done(ApiError{api::NOT_FOUND, "no such conversation"});
@@ -321,7 +323,9 @@ void Engine::commit_changes(const Bytes& gid, const std::vector<mls::KeyPackage>
   if (!c->pending_commit.empty()) return done(ApiError{api::CONFLICT, "another change is on its way; try again"});
   auto copy = mls::Group::deserialize(*suite_, c->group->serialize(), *mls_id_, rules());
   if (!copy.ok()) return done(api_error(copy.error()));
-  auto out = copy->commit(adds, removes, static_cast<std::uint64_t>(now_s()));
+  mls::CommitOptions options;
+  options.extensions = std::move(extensions);
+  auto out = copy->commit(adds, removes, static_cast<std::uint64_t>(now_s()), options);
   if (!out.ok()) return done(api_error(out.error()));
   c->pending_commit = codec::encode(out->commit);
   c->pending_welcome = out->welcome ? codec::encode(*out->welcome) : Bytes{};
@@ -596,6 +600,10 @@ Status Engine::join_from_welcome(const pb::Delivery& d, bool& joined) {
     c.info.set_conversation_id(to_str(gid));
     GCHAT_TRY_STATUS(save(gid, c));
     joined = true;
+    // Added to a channel's publishers: this device reads (and posts in) the channel's stream too.
+    if (auto channel_id = identity::channel_of_publishers_group(gid); channel_id && !find(*channel_id)) {
+      asio::post(ioc_, [this, cid = *channel_id] { subscribe(kOwnRequest, cid, false); });
+    }
     return {};
   }
   return {};

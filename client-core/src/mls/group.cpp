@@ -305,7 +305,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
     } else if (const auto* k = std::get_if<PreSharedKey>(&p.proposal.body)) {
       take = psk_ids.insert(codec::encode(k->psk)).second && psk_secret_of({&k->psk}).ok();
     } else if (std::holds_alternative<GroupContextExtensions>(p.proposal.body)) {
-      take = last_extensions == i;
+      take = last_extensions == i && !options.extensions;
     }
     if (take) commit.proposals.push_back(ProposalOrRef{p.ref});
   }
@@ -313,6 +313,9 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
     if (removed_by_ref.insert(r).second) commit.proposals.push_back(ProposalOrRef{Proposal{Remove{r}}});
   }
   for (const auto& kp : adds) commit.proposals.push_back(ProposalOrRef{Proposal{Add{kp}}});
+  if (options.extensions) {
+    commit.proposals.push_back(ProposalOrRef{Proposal{GroupContextExtensions{*options.extensions}}});
+  }
   if (commit.proposals.empty() && last_reinit) commit.proposals.push_back(ProposalOrRef{pending_[*last_reinit].ref});
 
   GCHAT_TRY(Changes changes, changes_of(*suite_, commit, pending_, private_.leaf));

@@ -67,6 +67,9 @@ struct CommitOptions {
   // sign and encrypt with every Add; without it, joiners take the tree from elsewhere (the relay
   // keeps the public tree of each group) through JoinOptions::ratchet_tree.
   bool ratchet_tree_in_welcome = true;
+  // New GroupContext extensions, as a GroupContextExtensions proposal by value in this commit (it
+  // replaces any such proposal pending by reference).
+  std::optional<std::vector<Extension>> extensions;
 };
 
 struct CommitOutput {

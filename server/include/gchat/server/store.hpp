@@ -193,6 +193,7 @@ class Store {
   // Inserts a channel, or replaces descriptor, level and version of the one with this id.
   virtual Result<ChannelRef> put_channel(const ChannelRecord& channel) = 0;
   virtual Result<std::optional<ChannelRecord>> find_channel(BytesView channel_id) = 0;
+  virtual Result<std::optional<ChannelRecord>> channel_by_ref(ChannelRef channel) = 0;
   virtual Result<std::optional<ChannelRecord>> channel_of_stream(GroupRef stream) = 0;
   virtual Result<std::vector<ChannelRecord>> all_channels() = 0;
   virtual Status set_channel_stream(ChannelRef channel, GroupRef stream) = 0;
