@@ -51,12 +51,39 @@ namespace {
 }
 
 template <typename T>
-T must(Result<T> r) {
-  if (!r.ok()) die(r.error().to_string());
+T must(Result<T> r, const char* what = "") {
+  if (!r.ok()) die(std::string(what) + (*what ? ": " : "") + r.error().to_string());
   return std::move(*r);
 }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// An agency with a channel administrator and one publisher with a device.
+struct Publisher {
+  TestPki pki;
+  TestAgency agency = pki.agency("moi");
+  TestAdmin admin = pki.admin(agency, "admin");
+  TestUser spokes = pki.user(admin, "spokes", identity::Clearance::confidential, {idv1::PUBLISH});
+  TestDevice device = pki.device(admin, spokes);
+
+  // The channel's policy for its publishers' group: one publisher.
+  static idv1::GroupPolicy policy() {
+    idv1::GroupPolicy p;
+    p.set_kind(idv1::CHANNEL);
+    p.set_level(idv1::CONFIDENTIAL);
+    p.add_allowed_agencies("moi");
+    auto* r = p.add_publishers();
+    r->set_agency_id("moi");
+    r->set_user_id("spokes");
+    return p;
+  }
+  mls::Group publishers_group(const crypto::CipherSuite& suite, BytesView channel_id,
+                              const std::shared_ptr<identity::MemberVerifier>& verifier) const {
+    auto id = must(identity::mls_identity(device.chain, device.key));
+    return must(mls::Group::create(suite, identity::publishers_group_id(channel_id), id, verifier->rules(),
+                                   identity::group_extensions(policy())));
+  }
+};
 
 struct Subscriber {
   std::string device_key;
@@ -65,11 +92,6 @@ struct Subscriber {
   SecretBytes hpke_private;
 };
 
-template <typename T>
-T must_status(Result<T> r, const char* what) {
-  if (!r.ok()) die(std::string(what) + ": " + r.error().to_string());
-  return std::move(*r);
-}
 void must_ok(const Status& s, const char* what) {
   if (!s.ok()) die(std::string(what) + ": " + s.error().to_string());
 }
@@ -84,11 +106,11 @@ pb::ServerFrame must_reply(net::RelayClient& c, pb::ClientFrame f, const char* w
 
 int relay_part(std::size_t n, std::size_t online) {
   const auto* suite = must(crypto::CipherSuite::from_id(crypto::kDefaultSuite));
-  TestPki pki;
-  auto agency = pki.agency("moi");
-  auto admin = pki.admin(agency, "admin");
-  auto spokes = pki.user(admin, "spokes", identity::Clearance::confidential, {idv1::PUBLISH});
-  auto spokes_device = pki.device(admin, spokes);
+  Publisher world;
+  auto& pki = world.pki;
+  const auto& admin = world.admin;
+  const auto& spokes = world.spokes;
+  const auto& spokes_device = world.device;
   auto reader = pki.user(admin, "reader", identity::Clearance::secret);
   online = std::min(online, n);
 
@@ -118,9 +140,9 @@ int relay_part(std::size_t n, std::size_t online) {
   std::vector<std::string> chains(online);
   auto t = Clock::now();
   {
-    auto store = must_status(server::open_sqlite_store(relay.db_file()), "open the relay's store");
+    auto store = must(server::open_sqlite_store(relay.db_file()), "open the relay's store");
     must_ok(store->begin(), "begin");
-    auto publisher = must_status(store->register_device(spokes_device.key.public_key(), 0), "publisher");
+    auto publisher = must(store->register_device(spokes_device.key.public_key(), 0), "publisher");
     must_ok(store->set_device_identity(publisher.ref, {"moi", "spokes", 1, spokes.body.serial()}, 0), "identity");
     server::ChannelRecord record;
     record.channel_id = channel_id;
@@ -132,8 +154,8 @@ int relay_part(std::size_t n, std::size_t online) {
     record.descriptor = Bytes(signed_desc.begin(), signed_desc.end());
     const std::string admin_chain = admin.chain.SerializeAsString();
     record.admin_chain = Bytes(admin_chain.begin(), admin_chain.end());
-    auto channel = must_status(store->put_channel(record), "channel");
-    auto stream = must_status(store->create_group(channel_id, publisher.ref, 0), "stream");
+    auto channel = must(store->put_channel(record), "channel");
+    auto stream = must(store->create_group(channel_id, publisher.ref, 0), "stream");
     must_ok(store->set_channel_stream(channel, stream.ref), "stream");
     must_ok(store->add_member(stream.ref, publisher.ref), "publisher in the stream");
     const std::string sample_chain = spokes_device.chain.SerializeAsString();
@@ -149,10 +171,10 @@ int relay_part(std::size_t n, std::size_t online) {
       } else {
         randombytes_buf(key.data(), key.size());
       }
-      auto d = must_status(store->register_device(key, 0), "device");
+      auto d = must(store->register_device(key, 0), "device");
       must_ok(store->set_device_identity(d.ref, {"moi", i < online ? "reader" : "s" + std::to_string(i), 2, 1}, 0),
               "identity");
-      (void)must_status(store->add_subscription(channel, "moi", "s" + std::to_string(i), 0), "subscription");
+      (void)must(store->add_subscription(channel, "moi", "s" + std::to_string(i), 0), "subscription");
       must_ok(store->add_member(stream.ref, d.ref), "member");
       reg.set_device_key(str(key));
       reg.set_hpke_key(std::string(32, 'h'));
@@ -178,15 +200,8 @@ int relay_part(std::size_t n, std::size_t online) {
   const std::string pub_chain = spokes_device.chain.SerializeAsString();
   pub->set_chain(Bytes(pub_chain.begin(), pub_chain.end()));
   if (!pub->authenticate().has_auth_ok()) die("the publisher could not authenticate");
-  idv1::GroupPolicy policy;
-  policy.set_kind(idv1::CHANNEL);
-  policy.set_level(idv1::CONFIDENTIAL);
-  policy.add_allowed_agencies("moi");
-  *policy.add_publishers() = desc.publishers(0);
   auto verifier = std::make_shared<identity::MemberVerifier>(pki.root.public_key(), Bytes{});
-  auto id = must(identity::mls_identity(spokes_device.chain, spokes_device.key));
-  auto group = must(mls::Group::create(*suite, identity::publishers_group_id(channel_id), id, verifier->rules(),
-                                       identity::group_extensions(policy)));
+  auto group = world.publishers_group(*suite, channel_id, verifier);
   pb::ClientFrame create;
   create.mutable_create_group()->set_group_id(str(identity::publishers_group_id(channel_id)));
   create.mutable_create_group()->set_group_info(str(codec::encode(must(group.group_info()))));
@@ -296,27 +311,15 @@ int main(int argc, char** argv) {
   }
   if (relay) return relay_part(n, online);
   const auto* suite = must(crypto::CipherSuite::from_id(crypto::kDefaultSuite));
-  TestPki pki;
-  auto agency = pki.agency("moi");
-  auto admin = pki.admin(agency, "admin");
-  auto spokes = pki.user(admin, "spokes", identity::Clearance::confidential, {idv1::PUBLISH});
-  auto spokes_device = pki.device(admin, spokes);
+  Publisher world;
+  auto& pki = world.pki;
+  const auto& admin = world.admin;
+  const auto& spokes_device = world.device;
 
   // The publishers' group (one publisher device) and the channel.
   Bytes channel_id(identity::kChannelIdSize, 7);
-  idv1::GroupPolicy policy;
-  policy.set_kind(idv1::CHANNEL);
-  policy.set_level(idv1::CONFIDENTIAL);
-  *policy.add_publishers() = [] {
-    idv1::UserRef r;
-    r.set_agency_id("moi");
-    r.set_user_id("spokes");
-    return r;
-  }();
   auto verifier = std::make_shared<identity::MemberVerifier>(pki.root.public_key(), Bytes{});
-  auto publisher_id = must(identity::mls_identity(spokes_device.chain, spokes_device.key));
-  auto group = must(mls::Group::create(*suite, identity::publishers_group_id(channel_id), publisher_id, verifier->rules(),
-                                       identity::group_extensions(policy)));
+  auto group = world.publishers_group(*suite, channel_id, verifier);
 
   std::cout << "subscribers (devices): " << n << "\n";
   // N subscriber devices of 1,000 people each in one agency's worth of chains (what the relay hands

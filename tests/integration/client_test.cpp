@@ -363,14 +363,7 @@ TEST_CASE("lowering a clearance: the relay proposes the removal, a member's clie
   REQUIRE(wait_message(*bob, "ก่อนเปลี่ยนชั้นความลับ"));
 
   // The mod clearance officer renews bob's certificate at ลับ (Confidential).
-  auto& old = w.users.at("bob");
-  auto lowered = w.pki.user_body(w.admins.at("mod"), "bob", Clearance::confidential);
-  lowered.body.set_identity_key(old.body.identity_key());
-  lowered.cert = identity::make_signed(identity::SignedKind::user_certificate, lowered.body, w.admins.at("mod").key);
-  idv1::AdminAct act;
-  *act.mutable_set_clearance() = lowered.cert;
-  auto ok = w.submit("mod", act);
-  REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
+  w.set_clearance("mod", "bob", Clearance::confidential);
 
   // Nobody types anything: alice's or dan's client commits the relay's Remove proposal.
   auto removed = alice->wait_event(

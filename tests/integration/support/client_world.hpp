@@ -114,6 +114,19 @@ struct ClientWorld {
   }
   std::uint64_t nonce = 0;
 
+  // The agency's clearance officer renews the person's certificate at another level (same identity
+  // key); the relay applies it (lowering removes them from what is above the new level).
+  void set_clearance(const std::string& agency, const std::string& user_id, identity::Clearance level) {
+    auto& old = users.at(user_id);
+    auto renewed = pki.user_body(admins.at(agency), user_id, level);
+    renewed.body.set_identity_key(old.body.identity_key());
+    renewed.cert = identity::make_signed(identity::SignedKind::user_certificate, renewed.body, admins.at(agency).key);
+    idv1::AdminAct act;
+    *act.mutable_set_clearance() = renewed.cert;
+    auto ok = submit(agency, act);
+    REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
+  }
+
   // The real enrolment: the administrator grants a code, the person types it into the client, the
   // administrator signs the certificate for the key the client made; the client collects it. This
   // device then holds the person's identity key (it can link further devices).
