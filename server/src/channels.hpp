@@ -2,6 +2,7 @@
 // Broadcast channels on the relay: the rules every path shares (sending into a stream, taking
 // devices out of streams when they unsubscribe, lose clearance or are revoked).
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,10 @@ Result<std::vector<DeviceRef>> publisher_devices(Store& store, const ChannelReco
 
 // A message sent to `group`: a channel's stream takes only CHANNEL_POST, from a device of a listed
 // publisher that is in the publishers' group, under the current key generation and not one made
-// before a subscriber left; no other group takes CHANNEL_POST.
-Status check_channel_send(Store& store, Outcome& o, GroupRef group, pb::MessageKind kind, DeviceRef sender,
-                          BytesView sender_key, BytesView payload);
+// before a subscriber left; no other group takes CHANNEL_POST. Returns the publisher
+// ("agency/user") when `group` is a channel's stream, to be recorded in the audit log.
+Result<std::optional<std::string>> check_channel_send(Store& store, Outcome& o, GroupRef group, pb::MessageKind kind,
+                                                      DeviceRef sender, BytesView sender_key, BytesView payload);
 
 // Devices taken out of a channel's stream: no more deliveries, and the next post needs a new key
 // (forward secrecy against them). Publishers are told after the commit.

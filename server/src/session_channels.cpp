@@ -131,43 +131,47 @@ Result<std::vector<DeviceRef>> publisher_devices(Store& store, const ChannelReco
   return store.member_devices(group->ref);
 }
 
-Status check_channel_send(Store& store, Outcome& o, GroupRef group, pb::MessageKind kind, DeviceRef sender,
-                          BytesView sender_key, BytesView payload) {
+Result<std::optional<std::string>> check_channel_send(Store& store, Outcome& o, GroupRef group, pb::MessageKind kind,
+                                                      DeviceRef sender, BytesView sender_key, BytesView payload) {
+  using Publisher = std::optional<std::string>;
+  auto refuse = [&](pb::ErrorCode code, std::string message) -> Result<Publisher> {
+    return Unexpected{reject(o, code, std::move(message)).error()};
+  };
   GCHAT_TRY(auto channel, store.channel_of_stream(group));
   if (!channel) {
-    if (kind == pb::CHANNEL_POST) return reject(o, pb::INVALID_ARGUMENT, "CHANNEL_POST goes only to a channel's stream");
-    return {};
+    if (kind == pb::CHANNEL_POST) return refuse(pb::INVALID_ARGUMENT, "CHANNEL_POST goes only to a channel's stream");
+    return Publisher{};
   }
   if (kind != pb::CHANNEL_POST) {
-    return reject(o, pb::NOT_A_PUBLISHER, "a channel takes only posts from its publishers (kind CHANNEL_POST)");
+    return refuse(pb::NOT_A_PUBLISHER, "a channel takes only posts from its publishers (kind CHANNEL_POST)");
   }
   GCHAT_TRY(auto d, descriptor_of(*channel));
   GCHAT_TRY(auto who, store.device_identity(sender_key));
   if (!who || !listed_publisher(d, who->second.agency_id, who->second.user_id)) {
-    return reject(o, pb::NOT_A_PUBLISHER, "only the channel's publishers post in it");
+    return refuse(pb::NOT_A_PUBLISHER, "only the channel's publishers post in it");
   }
   GCHAT_TRY(auto publishers, store.find_group(identity::publishers_group_id(channel->channel_id)));
   GCHAT_TRY(auto member, publishers ? store.membership(publishers->ref, sender)
                                     : Result<std::optional<MembershipRecord>>(std::optional<MembershipRecord>{}));
   if (!member) {
-    return reject(o, pb::NOT_A_PUBLISHER, "this device is not in the channel's publishers' group");
+    return refuse(pb::NOT_A_PUBLISHER, "this device is not in the channel's publishers' group");
   }
   pb::ChannelCiphertext post;
   if (!post.ParseFromArray(payload.data(), static_cast<int>(payload.size())) || post.nonce().empty() ||
       post.ciphertext().empty()) {
-    return reject(o, pb::INVALID_ARGUMENT, "a channel post is a ChannelCiphertext");
+    return refuse(pb::INVALID_ARGUMENT, "a channel post is a ChannelCiphertext");
   }
   GCHAT_TRY(auto epoch, store.group_epoch(publishers->ref));
   const std::uint64_t generation = epoch.value_or(0);
   if (post.generation() != generation) {
-    return reject(o, pb::STALE_CHANNEL_KEY,
+    return refuse(pb::STALE_CHANNEL_KEY,
                   "the post uses key generation " + std::to_string(post.generation()) + "; the channel is at " +
                       std::to_string(generation));
   }
   if (static_cast<std::int64_t>(generation) <= channel->rekey_above) {
-    return reject(o, pb::STALE_CHANNEL_KEY, "a subscriber left since this key was made: the publishers renew it first");
+    return refuse(pb::STALE_CHANNEL_KEY, "a subscriber left since this key was made: the publishers renew it first");
   }
-  return {};
+  return Publisher{who->second.agency_id + "/" + who->second.user_id};
 }
 
 Result<ChannelDeparture> depart_channel(Store& store, const ChannelRecord& channel, const std::vector<DeviceRef>& devices) {

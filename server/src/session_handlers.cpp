@@ -251,8 +251,9 @@ void Session::handle_send(std::uint64_t rid, const pb::SendMessage& m) {
       [=](Store& store, Outcome& o) -> Status {
         GCHAT_TRY(auto membership, require_member(store, o, group_id, sender));
         sent->group = membership.group;
+        std::optional<std::string> publisher;
         if (certificate_mode) {
-          GCHAT_TRY_STATUS(check_channel_send(store, o, membership.group, kind, sender, device_key, as_bytes(*payload)));
+          GCHAT_TRY(publisher, check_channel_send(store, o, membership.group, kind, sender, device_key, as_bytes(*payload)));
         }
         sent->time = now_ms();
         MlsGate::Applied changes;
@@ -260,6 +261,11 @@ void Session::handle_send(std::uint64_t rid, const pb::SendMessage& m) {
           GCHAT_TRY(changes, relay->gate().check_handshake(store, membership.group, as_bytes(*payload), device_key, o));
         }
         GCHAT_TRY(sent->seq, store.append_message(membership.group, kind, sender, as_bytes(*payload), sent->time));
+        // Channel publications are in the audit log (who, which channel, which post; never content).
+        if (publisher) {
+          GCHAT_TRY_STATUS(append_audit(store, *relay, "channel_post", *publisher, to_hex(group_id),
+                                        "seq " + std::to_string(sent->seq)));
+        }
         // Members added by a commit start after it (they join by the Welcome that follows).
         if (verify) GCHAT_TRY_STATUS(relay->gate().apply(store, membership.group, changes));
         if (!changes.added.empty() || !changes.removed.empty()) {

@@ -630,8 +630,13 @@ class SqliteStore final : public Store {
   }
 
   Result<std::uint32_t> subscriber_count(ChannelRef channel) override {
-    GCHAT_TRY(auto st, prepare("SELECT COUNT(*) FROM channel_subscriptions WHERE channel_ref = ?"));
-    st.bind(1, channel);
+    return count_of("SELECT COUNT(*) FROM channel_subscriptions WHERE channel_ref = ?", channel);
+  }
+
+  // A COUNT(*) query with one integer parameter.
+  Result<std::uint32_t> count_of(const char* sql, std::int64_t key) {
+    GCHAT_TRY(auto st, prepare(sql));
+    st.bind(1, key);
     GCHAT_TRY(bool row, st.step());
     return row ? static_cast<std::uint32_t>(st.i64(0)) : 0U;
   }
@@ -784,10 +789,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::uint32_t> member_count(GroupRef group) override {
-    GCHAT_TRY(auto st, prepare("SELECT COUNT(*) FROM group_members WHERE group_ref = ?"));
-    st.bind(1, group);
-    GCHAT_TRY(bool row, st.step());
-    return row ? static_cast<std::uint32_t>(st.i64(0)) : 0u;
+    return count_of("SELECT COUNT(*) FROM group_members WHERE group_ref = ?", group);
   }
 
   Result<std::uint64_t> append_message(GroupRef group, std::int32_t kind, DeviceRef sender, BytesView payload,
@@ -850,10 +852,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::uint32_t> count_key_packages(DeviceRef device) override {
-    GCHAT_TRY(auto st, prepare("SELECT COUNT(*) FROM key_packages WHERE device_ref = ? AND last_resort = 0"));
-    st.bind(1, device);
-    GCHAT_TRY(bool row, st.step());
-    return row ? static_cast<std::uint32_t>(st.i64(0)) : 0u;
+    return count_of("SELECT COUNT(*) FROM key_packages WHERE device_ref = ? AND last_resort = 0", device);
   }
 
   Status add_key_package(DeviceRef device, BytesView data) override {
