@@ -6,12 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "gchat/identity/v1/identity.pb.h"
 #include "gchat/relay/v1/relay.pb.h"
 #include "gchat/server/relay.hpp"
 #include "gchat/server/session.hpp"
 #include "gchat/server/store.hpp"
 
 namespace gchat::server {
+
+// The signed descriptor a channel record holds, parsed (verified when it was stored).
+Result<identity::v1::ChannelDescriptor> channel_descriptor(const ChannelRecord& channel);
 
 // The key generation posts must use now: the epoch of the publishers' MLS group (0: none yet).
 Result<std::uint64_t> channel_generation(Store& store, const ChannelRecord& channel);

@@ -373,10 +373,7 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
     // The chain is checked before the challenge: a device without a valid one learns why at once.
     // The verifier is the one the relay checks MLS leaves with: reconnecting devices, and the
     // agencies and administrators shared by many devices, are verified once.
-    mls::Credential credential;
-    credential.credential_type = mls::CredentialType::gchat;
-    credential.identity = to_bytes(m.chain());
-    auto verified = relay_.gate().verifier().verify(credential, device_key_);
+    auto verified = relay_.gate().verifier().verify(identity::gchat_credential(as_bytes(m.chain())), device_key_);
     if (!verified.ok() && verified.error().code == Errc::mls_invalid_credential) {
       verified = fail(Errc::cert_mismatch, "the chain certifies another device key");
     }

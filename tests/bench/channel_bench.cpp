@@ -352,10 +352,7 @@ int main(int argc, char** argv) {
   std::size_t wrapped_bytes = 0;
   auto admit = [&](const Subscriber& s, const SecretBytes& key, std::uint64_t generation, bool verify) {
     if (verify) {
-      mls::Credential cred;
-      cred.credential_type = mls::CredentialType::gchat;
-      cred.identity = Bytes(s.chain.begin(), s.chain.end());
-      auto who = must(verifier->verify(cred, as_bytes(s.device_key)));
+      auto who = must(verifier->verify(identity::gchat_credential(as_bytes(s.chain)), as_bytes(s.device_key)));
       if (!identity::may_subscribe(who.user.agency.agency_id, who.user.clearance, desc).ok()) die("not admissible");
       if (!identity::verify_signature(identity::SignedKind::channel_key_registration, as_bytes(s.registration.body()),
                                       as_bytes(s.registration.signature()), as_bytes(s.device_key))

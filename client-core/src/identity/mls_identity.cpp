@@ -58,10 +58,16 @@ bool still_valid(const VerifiedDevice& d, std::int64_t now, const Revocations* r
 
 }  // namespace
 
+mls::Credential gchat_credential(BytesView chain) {
+  mls::Credential c;
+  c.credential_type = mls::CredentialType::gchat;
+  c.identity = Bytes(chain.begin(), chain.end());
+  return c;
+}
+
 Result<mls::Identity> mls_identity(const v1::Chain& chain, const SigningKey& device_key) {
   mls::Identity id;
-  id.credential.credential_type = mls::CredentialType::gchat;
-  id.credential.identity = bytes_of(chain.SerializeAsString());
+  id.credential = gchat_credential(as_bytes(chain.SerializeAsString()));
   if (id.credential.identity.size() > kMaxChainSize) return fail(Errc::cert_malformed, "the certificate chain is too large");
   id.signature.private_key = device_key.seed().clone();
   id.signature.public_key = device_key.public_key();

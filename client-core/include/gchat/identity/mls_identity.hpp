@@ -21,6 +21,10 @@ namespace gchat::identity {
 // From the private-use range of RFC 9420 §17.3.
 inline constexpr std::uint16_t kPolicyExtensionType = 0xF0A2;
 
+// A serialized certificate chain (gchat.identity.v1.Chain) as an MLS credential of type gchat, for
+// verification by MemberVerifier (a Hello's chain, a channel post's publisher, a subscriber's chain).
+mls::Credential gchat_credential(BytesView chain);
+
 // A device's MLS identity: its chain as a gchat credential, its device key as the signature key,
 // and the G-Chat types it supports.
 Result<mls::Identity> mls_identity(const v1::Chain& chain, const SigningKey& device_key);
