@@ -1,5 +1,9 @@
 #include "mls_gate.hpp"
 
+#include <algorithm>
+
+#include "channels.hpp"
+#include "gchat/identity/channel.hpp"
 #include "wire.hpp"
 
 namespace gchat::server {
@@ -28,6 +32,40 @@ template <typename T>
 Result<T> checked(Result<T> r, Outcome& o) {
   if (!r.ok()) return Unexpected{refuse(o, r.error()).error()};
   return r;
+}
+
+// A channel's publishers' group belongs to its channel: a policy of kind CHANNEL, at the channel's
+// level, listing as publishers only people the channel's descriptor lists (its members, checked by
+// the verifier, are people its policy lists with the PUBLISH right). Anyone else holding the right
+// could otherwise take a channel's group id first, and with it the channel's key.
+Status channel_rule(Store& store, const mls::PublicGroup& state) {
+  GCHAT_TRY(auto policy, identity::policy_of(state.context().extensions));
+  const auto channel_id = identity::channel_of_publishers_group(state.context().group_id);
+  if (!channel_id) {
+    if (policy.kind() == identity::v1::CHANNEL) {
+      return fail(Errc::policy_not_permitted, "a CHANNEL policy belongs to a channel's publishers' group only");
+    }
+    return {};
+  }
+  if (policy.kind() != identity::v1::CHANNEL) {
+    return fail(Errc::policy_not_permitted, "a channel's publishers' group has a CHANNEL policy");
+  }
+  GCHAT_TRY(auto channel, store.find_channel(*channel_id));
+  if (!channel) return fail(Errc::policy_not_permitted, "no channel with this id: an administrator creates it first");
+  GCHAT_TRY(auto descriptor, channel_descriptor(*channel));
+  if (policy.level() != descriptor.level()) {
+    return fail(Errc::policy_not_permitted, "the publishers' group is not at the channel's level");
+  }
+  for (const auto& p : policy.publishers()) {
+    const bool listed = std::any_of(descriptor.publishers().begin(), descriptor.publishers().end(),
+                                    [&](const identity::v1::UserRef& d) {
+                                      return d.agency_id() == p.agency_id() && d.user_id() == p.user_id();
+                                    });
+    if (!listed) {
+      return fail(Errc::policy_not_permitted, p.agency_id() + "/" + p.user_id() + " is not a publisher of this channel");
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -86,6 +124,7 @@ Result<MlsGate::Applied> MlsGate::create(Store& store, GroupRef group, BytesView
   if (state.leaves_with_key(creator_key).empty()) {
     return Unexpected{reject(o, pb::FORBIDDEN, "the creating device is not a member of the group it creates").error()};
   }
+  if (auto s = channel_rule(store, state); !s.ok()) return Unexpected{refuse(o, s.error()).error()};
   Applied out;
   for (mls::LeafIndex i = 0; i < state.tree().leaf_count(); ++i) {
     if (const auto* leaf = state.tree().leaf(i)) {
@@ -123,6 +162,9 @@ Result<MlsGate::Applied> MlsGate::check_handshake(Store& store, GroupRef group, 
   GCHAT_TRY(auto seen, checked(state.observe(*message), o));
   Applied out;
   out.commit = seen.kind == mls::PublicGroup::Observed::Kind::commit;
+  if (out.commit) {
+    if (auto s = channel_rule(store, state); !s.ok()) return Unexpected{refuse(o, s.error()).error()};
+  }
   for (const auto& leaf : seen.removed_leaves) {
     GCHAT_TRY(auto d, store.find_device(leaf.signature_key));
     if (d) out.removed.push_back(d->ref);

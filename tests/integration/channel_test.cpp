@@ -11,6 +11,7 @@
 #include "client_world.hpp"
 #include "gchat/client/store.hpp"
 #include "gchat/identity/channel.hpp"
+#include "gchat/identity/mls_identity.hpp"
 
 using namespace gchat;
 using namespace gchat::testing;
@@ -64,7 +65,8 @@ void post(client::Client& publisher, const std::string& channel, const std::stri
 }
 
 // A device of `user` speaking the relay protocol directly: what a modified client could send.
-std::unique_ptr<net::RelayClient> raw_device(ClientWorld& w, const std::string& agency, const TestUser& user) {
+std::unique_ptr<net::RelayClient> raw_device(ClientWorld& w, const std::string& agency, const TestUser& user,
+                                             idv1::Chain* chain_out = nullptr) {
   auto c = net::RelayClient::connect(w.relay.port(), w.relay.ca_file());
   auto key = net::DeviceKey::generate();
   const auto chain = w.pki.chain_for(w.admins.at(agency), user, std::string(key.public_key.begin(), key.public_key.end()),
@@ -74,6 +76,7 @@ std::unique_ptr<net::RelayClient> raw_device(ClientWorld& w, const std::string& 
   c->set_chain(Bytes(bytes.begin(), bytes.end()));
   auto ok = c->authenticate();
   REQUIRE_MESSAGE(ok.has_auth_ok(), ok.DebugString());
+  if (chain_out) *chain_out = chain;
   return c;
 }
 
@@ -305,6 +308,33 @@ TEST_CASE("the relay refuses channel requests that break the rules, with stable 
   CHECK(code_of(reader->request(put)) == pb::NOT_A_PUBLISHER);
   k->set_device_key("short");
   CHECK(code_of(reader->request(put)) == pb::INVALID_ARGUMENT);
+  // Someone else with the right to publish cannot take the channel's publishers' group (nor make a
+  // CHANNEL policy for any other group): whoever holds that group holds the channel's key.
+  idv1::Chain rogue_chain;
+  auto rogue = raw_device(w, "moi", w.person("moi", "rogue", Clearance::secret, {idv1::PUBLISH}), &rogue_chain);
+  auto rogue_key = identity::SigningKey::from_seed(BytesView(rogue->key().secret_key).first(32));
+  REQUIRE(rogue_key.ok());
+  auto rogue_id = identity::mls_identity(rogue_chain, *rogue_key);
+  REQUIRE(rogue_id.ok());
+  idv1::GroupPolicy grab;
+  grab.set_kind(idv1::CHANNEL);
+  grab.set_level(idv1::CONFIDENTIAL);
+  *grab.add_publishers() = ref("moi", "rogue");
+  *grab.add_admins() = ref("moi", "rogue");
+  const auto& suite = **crypto::CipherSuite::from_id(crypto::kDefaultSuite);
+  auto verifier = std::make_shared<identity::MemberVerifier>(w.pki.root.public_key(), Bytes{});
+  for (const Bytes& gid : {identity::publishers_group_id(as_bytes(channel)), Bytes(16, 'g')}) {
+    auto group = mls::Group::create(suite, gid, *rogue_id, verifier->rules(), identity::group_extensions(grab));
+    REQUIRE(group.ok());
+    auto info = group->group_info();
+    REQUIRE(info.ok());
+    pb::ClientFrame create;
+    create.mutable_create_group()->set_group_id(std::string(gid.begin(), gid.end()));
+    const Bytes encoded = codec::encode(*info);
+    create.mutable_create_group()->set_group_info(std::string(encoded.begin(), encoded.end()));
+    CHECK(code_of(rogue->request(create)) == pb::POLICY_REJECTED);
+  }
+
   // A key registration signed by someone else than the device.
   idv1::ChannelKeyRegistration reg;
   reg.set_device_key(std::string(reader->key().public_key.begin(), reader->key().public_key.end()));
