@@ -799,7 +799,10 @@ void Engine::fetch_revocations() {
     auto list = identity::open_signed<idv1::RevocationList>(identity::SignedKind::revocation_list,
                                                              reply.revocations().list(), relay_key_, "revocation list");
     if (!list.ok()) return problem(api_error(list.error()));
-    verifier_->set_revocations(std::make_shared<identity::Revocations>(*list));
+    auto revoked = std::make_shared<const identity::Revocations>(*list);
+    if (revoked_ && revoked->number() < revoked_->number()) return;  // never back to an older list
+    revoked_ = revoked;
+    verifier_->set_revocations(std::move(revoked));
   });
 }
 

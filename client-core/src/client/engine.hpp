@@ -253,6 +253,7 @@ class Engine {
   Bytes relay_key_;
   std::string relay_id_;
   std::shared_ptr<identity::MemberVerifier> verifier_;
+  std::shared_ptr<const identity::Revocations> revoked_;  // the relay's newest signed list (channels' signers)
   std::optional<identity::SigningKey> admin_key_;  // an administrator's, when imported
   idv1::AdminChain admin_chain_;
   identity::VerifiedAdmin admin_;

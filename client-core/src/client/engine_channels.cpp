@@ -37,7 +37,10 @@ Result<Engine::Chan> Engine::verified_channel(const std::string& signed_descript
   if (!s.ParseFromString(signed_descriptor) || !a.ParseFromString(admin_chain)) {
     return fail(Errc::cert_malformed, "a channel's descriptor does not parse");
   }
-  GCHAT_TRY(auto v, identity::verify_channel(s, a, trust_anchor()));
+  // A descriptor signed by an administrator revoked since is not trusted.
+  identity::TrustAnchor anchor = trust_anchor();
+  anchor.revoked = revoked_.get();
+  GCHAT_TRY(auto v, identity::verify_channel(s, a, anchor));
   Chan ch;
   ch.desc = std::move(v.descriptor);
   ch.signed_descriptor = signed_descriptor;

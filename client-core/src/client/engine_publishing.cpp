@@ -173,17 +173,20 @@ void Engine::wrap_page(const Bytes& channel_id, std::uint64_t after) {
   relay(std::move(f), [this, channel_id](const pb::ServerFrame& reply) {
     Conv* c = find(channel_id);
     if (!c || !c->channel) return;
-    auto finish = [this, channel_id, c] {
-      c->channel->working = false;
+    // Found again when called: it may run from a later reply, after the conversations were reloaded.
+    auto finish = [this, channel_id] {
+      Conv* now = find(channel_id);
+      if (!now || !now->channel) return;
+      now->channel->working = false;
       if (encrypt_queued_) schedule_flush();  // posts refused for an old key go out under this one
-      if (c->channel->again) {
-        c->channel->again = false;
+      if (now->channel->again) {
+        now->channel->again = false;
         asio::post(ioc_, [this, channel_id] { channel_work(channel_id, false); });
       }
     };
     if (reply.has_error() || !reply.has_channel_work()) return finish();
     const auto& w = reply.channel_work();
-      if (w.rekey_needed()) {
+    if (w.rekey_needed()) {
       c->channel->working = false;
       return rekey_channel(channel_id);
     }
@@ -250,7 +253,7 @@ void Engine::rekey_channel(const Bytes& channel_id) {
   c->channel->working = true;
   run_exclusive(pgid, [this, pgid, channel_id](Done release) {
     commit_changes(pgid, {}, {}, [this, channel_id, release](std::optional<ApiError> e) {
-          release(e);
+      release(e);
       if (Conv* c2 = find(channel_id); c2 && c2->channel) c2->channel->working = false;
       if (e && e->code != api::CONFLICT) problem(*e);
       encrypt_queued_ = true;
