@@ -105,6 +105,7 @@ Result<ChannelDeparture> depart_channel(Store& store, const ChannelRecord& chann
 void announce_departures(Relay& relay, const std::vector<ChannelDeparture>& departures) {
   for (const auto& d : departures) {
     if (d.devices.empty()) continue;
+    relay.metrics().channel_departures += d.devices.size();
     relay.members_removed(d.stream, d.devices);
     notify_publishers(relay, d.publishers, d.channel_id, true);
     pb::ServerFrame f;

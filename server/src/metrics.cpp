@@ -36,6 +36,10 @@ std::string Metrics::render(const StorageFigures& storage) const {
   counter("gchat_lagging_events_total", "Times a slow connection fell back to its durable queue.", lagging_events);
   counter("gchat_auth_failures_total", "Failed authentications.", auth_failures);
   counter("gchat_messages_expired_total", "Messages deleted after their time to live.", messages_expired);
+  counter("gchat_channel_posts_total", "Posts accepted into broadcast channels.", channel_posts);
+  counter("gchat_channel_keys_stored_total", "Wrapped channel keys stored for subscriber devices.", channel_keys_stored);
+  counter("gchat_channel_departures_total", "Devices taken out of channels (unsubscribed, cleared lower, revoked).",
+          channel_departures);
   counter("gchat_send_queue_bytes", "Bytes waiting in all connections' send queues.",
           static_cast<std::uint64_t>(std::max<std::int64_t>(0, send_queue_bytes.load())), "gauge");
   counter("gchat_send_queue_bytes_max_connection", "Largest send queue of one connection since start, bytes.",

@@ -449,6 +449,7 @@ void Session::handle_put_channel_keys(std::uint64_t rid, const pb::PutChannelKey
           pushes->emplace_back(target->ref, f.SerializeAsString());
         }
         o.after_commit = [relay, pushes] {
+          relay->metrics().channel_keys_stored += pushes->size();
           for (auto& [d, frame] : *pushes) relay->push_to({d}, std::make_shared<const std::string>(std::move(frame)));
         };
         return {};

@@ -277,6 +277,7 @@ void Session::handle_send(std::uint64_t rid, const pb::SendMessage& m) {
         }
         o.after_commit = [=] {
           relay->metrics().messages_stored++;
+          if (publisher) relay->metrics().channel_posts++;
           pb::ServerFrame f;
           auto* d = f.mutable_delivery();
           d->set_group_id(to_string(group_id));

@@ -166,6 +166,11 @@ TEST_CASE("a channel: a publisher posts, subscribers of two agencies read, nobod
   auto found = reader->call(search, kWait);
   REQUIRE_MESSAGE(found.has_messages(), found.DebugString());
   CHECK(found.messages().messages_size() == 1);
+
+  // The relay counts what it accepted: one post (the forged ones were refused), keys for devices.
+  const std::string metrics = http_get(w.relay.port(), "/metrics", w.relay.ca_file());
+  CHECK_MESSAGE(metrics.find("\ngchat_channel_posts_total 1\n") != std::string::npos, metrics);
+  CHECK(metrics.find("\ngchat_channel_keys_stored_total 0\n") == std::string::npos);
 }
 
 TEST_CASE("a channel: removed subscribers read nothing after; an offline subscriber catches up; an agency subscribed at once") {

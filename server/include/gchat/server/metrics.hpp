@@ -23,6 +23,9 @@ struct Metrics {
   std::atomic<std::uint64_t> lagging_events{0};
   std::atomic<std::uint64_t> auth_failures{0};
   std::atomic<std::uint64_t> messages_expired{0};
+  std::atomic<std::uint64_t> channel_posts{0};          // posts accepted into channels' streams
+  std::atomic<std::uint64_t> channel_keys_stored{0};    // wrapped channel keys stored for devices
+  std::atomic<std::uint64_t> channel_departures{0};     // devices taken out of channels' streams
   std::array<std::atomic<std::uint64_t>, 100> errors_by_code{};  // index = relay.v1.ErrorCode
   std::atomic<std::int64_t> send_queue_bytes{0};            // all connections' queued bytes now
   std::atomic<std::uint64_t> send_queue_bytes_max_one{0};   // largest single connection queue seen
