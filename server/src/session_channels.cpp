@@ -79,6 +79,11 @@ void announce_joined(Relay& relay, const std::vector<Joined>& joined) {
     if (j.devices.empty()) continue;
     relay.members_added(j.stream, j.channel_id, j.joined_seq, j.devices);
     notify_publishers(relay, j.publishers, j.channel_id, false);
+    // The devices learn of it too (subscribed by their agency, or from another device of theirs).
+    pb::ServerFrame f;
+    f.mutable_channel_notice()->set_channel_id(to_string(j.channel_id));
+    f.mutable_channel_notice()->set_updated(true);
+    relay.push_to(j.devices, std::make_shared<const std::string>(f.SerializeAsString()));
   }
 }
 
@@ -205,6 +210,8 @@ void Session::handle_channel_act(std::uint64_t rid, const identity::VerifiedAdmi
         if (auto s = identity::may_subscribe(agency, level, d); !s.ok()) {
           return reject(o, pb::NOT_CLEARED, s.error().message);
         }
+        // Standing: people of the agency cleared for it later join when their device connects.
+        GCHAT_TRY_STATUS(store.add_agency_subscription(channel->ref, agency, now_ms()));
         GCHAT_TRY(auto people, store.users_of_agency(agency));
         std::vector<Joined> joined;
         std::uint32_t count = 0;
@@ -213,6 +220,7 @@ void Session::handle_channel_act(std::uint64_t rid, const identity::VerifiedAdmi
           if (!identity::may_subscribe(agency, held, d).ok()) continue;
           GCHAT_TRY(auto devices, current_devices(store, agency, p.user_id));
           if (devices.empty()) continue;
+          GCHAT_TRY_STATUS(store.set_opted_out(channel->ref, agency, p.user_id, false));  // the administrator's call
           GCHAT_TRY(auto j, subscribe_person(store, o, *channel, agency, p.user_id, devices));
           joined.push_back(std::move(j));
           ++count;
@@ -277,6 +285,7 @@ void Session::handle_subscribe(std::uint64_t rid, const pb::Subscribe& m) {
         GCHAT_TRY(auto devices, current_devices(store, id.agency_id, id.user_id));
         if (unsubscribe) {
           GCHAT_TRY(bool was, store.remove_subscription(channel->ref, id.agency_id, id.user_id));
+          GCHAT_TRY_STATUS(store.set_opted_out(channel->ref, id.agency_id, id.user_id, true));
           GCHAT_TRY(auto departure, depart_channel(store, *channel, devices));
           if (was) GCHAT_TRY_STATUS(append_audit(store, *relay, "channel_unsubscribed", person, to_hex(channel_id), ""));
           GCHAT_TRY(*reply->mutable_channel(), info_of(store, *channel, false));
@@ -289,6 +298,7 @@ void Session::handle_subscribe(std::uint64_t rid, const pb::Subscribe& m) {
           return reject(o, pb::NOT_CLEARED, s.error().message);
         }
         GCHAT_TRY(bool already, store.is_subscribed(channel->ref, id.agency_id, id.user_id));
+        GCHAT_TRY_STATUS(store.set_opted_out(channel->ref, id.agency_id, id.user_id, false));
         GCHAT_TRY(auto joined, subscribe_person(store, o, *channel, id.agency_id, id.user_id, devices));
         if (!already) GCHAT_TRY_STATUS(append_audit(store, *relay, "channel_subscribed", person, to_hex(channel_id), ""));
         GCHAT_TRY(*reply->mutable_channel(), info_of(store, *channel, true));
@@ -335,6 +345,24 @@ void Session::handle_register_channel_key(std::uint64_t rid, const pb::RegisterC
           ++*streams;
           if (member) continue;
           GCHAT_TRY(auto j, subscribe_person(store, o, *c, who->second.agency_id, who->second.user_id, {device}));
+          joined.push_back(std::move(j));
+        }
+        // Channels its agency is subscribed to: a person cleared for one joins it with every device.
+        const auto& id = who->second;
+        GCHAT_TRY(auto standing, store.agency_subscriptions(id.agency_id));
+        for (ChannelRef ref : standing) {
+          if (std::find(subscriptions.begin(), subscriptions.end(), ref) != subscriptions.end()) continue;
+          GCHAT_TRY(bool out, store.opted_out(ref, id.agency_id, id.user_id));
+          GCHAT_TRY(auto c, store.channel_by_ref(ref));
+          if (out || !c) continue;
+          GCHAT_TRY(auto d, channel_descriptor(*c));
+          const auto held = identity::clearance_from_int(id.clearance).value_or(identity::Clearance::unclassified);
+          if (!identity::may_subscribe(id.agency_id, held, d).ok()) continue;
+          GCHAT_TRY(auto devices, current_devices(store, id.agency_id, id.user_id));
+          GCHAT_TRY(auto j, subscribe_person(store, o, *c, id.agency_id, id.user_id, devices));
+          GCHAT_TRY_STATUS(append_audit(store, *relay, "channel_subscribed", "relay", to_hex(c->channel_id),
+                                        id.agency_id + "/" + id.user_id + " by the agency's subscription"));
+          ++*streams;
           joined.push_back(std::move(j));
         }
         o.after_commit = [relay, joined] { announce_joined(*relay, joined); };

@@ -133,6 +133,18 @@ const char* const kMigrations[] = {
       PRIMARY KEY (channel_ref, agency_id, user_id)
     ) WITHOUT ROWID;
     CREATE INDEX channel_subscriptions_by_user ON channel_subscriptions(agency_id, user_id);
+    CREATE TABLE channel_agency_subscriptions (  -- standing: people of the agency cleared later join too
+      channel_ref  INTEGER NOT NULL REFERENCES channels(id),
+      agency_id    TEXT NOT NULL,
+      since_ms     INTEGER NOT NULL,
+      PRIMARY KEY (agency_id, channel_ref)
+    ) WITHOUT ROWID;
+    CREATE TABLE channel_opt_outs (              -- people who unsubscribed themselves
+      channel_ref  INTEGER NOT NULL REFERENCES channels(id),
+      agency_id    TEXT NOT NULL,
+      user_id      TEXT NOT NULL,
+      PRIMARY KEY (channel_ref, agency_id, user_id)
+    ) WITHOUT ROWID;
     CREATE TABLE channel_device_keys (
       device_ref   INTEGER PRIMARY KEY REFERENCES devices(id),
       registration BLOB NOT NULL,             -- Signed ChannelKeyRegistration
@@ -645,6 +657,32 @@ class SqliteStore final : public Store {
     GCHAT_TRY(auto st, prepare("SELECT channel_ref FROM channel_subscriptions WHERE agency_id = ? AND user_id = ?"));
     st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(user_id));
     return st.all_ints();
+  }
+
+  Status add_agency_subscription(ChannelRef channel, const std::string& agency_id, std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("INSERT OR IGNORE INTO channel_agency_subscriptions(channel_ref, agency_id, since_ms) "
+                               "VALUES (?, ?, ?)"));
+    st.bind(1, channel).bind(2, as_bytes(agency_id)).bind(3, static_cast<std::int64_t>(now_ms));
+    return st.run();
+  }
+
+  Result<std::vector<ChannelRef>> agency_subscriptions(const std::string& agency_id) override {
+    GCHAT_TRY(auto st, prepare("SELECT channel_ref FROM channel_agency_subscriptions WHERE agency_id = ?"));
+    st.bind(1, as_bytes(agency_id));
+    return st.all_ints();
+  }
+
+  Status set_opted_out(ChannelRef channel, const std::string& agency_id, const std::string& user_id, bool out) override {
+    GCHAT_TRY(auto st, prepare(out ? "INSERT OR IGNORE INTO channel_opt_outs(channel_ref, agency_id, user_id) VALUES (?, ?, ?)"
+                                   : "DELETE FROM channel_opt_outs WHERE channel_ref = ? AND agency_id = ? AND user_id = ?"));
+    st.bind(1, channel).bind(2, as_bytes(agency_id)).bind(3, as_bytes(user_id));
+    return st.run();
+  }
+
+  Result<bool> opted_out(ChannelRef channel, const std::string& agency_id, const std::string& user_id) override {
+    GCHAT_TRY(auto st, prepare("SELECT 1 FROM channel_opt_outs WHERE channel_ref = ? AND agency_id = ? AND user_id = ?"));
+    st.bind(1, channel).bind(2, as_bytes(agency_id)).bind(3, as_bytes(user_id));
+    return st.step();
   }
 
   Status set_channel_device_key(DeviceRef device, BytesView registration, BytesView chain) override {

@@ -248,6 +248,22 @@ TEST_CASE("a channel: removed subscribers read nothing after; an offline subscri
   REQUIRE(mine.channels_size() == 1);
   CHECK(mine.channels(0).subscribed());
   CHECK(list_channels(*uncleared).channels_size() == 0);
+
+  // The agency's subscription stands: a person enrolled afterwards, cleared for the channel, finds it
+  // on their first connection and reads what follows; one who unsubscribed stays out.
+  api::Request leave;
+  leave.mutable_unsubscribe()->set_channel_id(channel);
+  REQUIRE(later->call(leave, kWait).has_done());
+  auto newcomer = w.enrol("moi", "newcomer", Clearance::top_secret);
+  auto appeared = newcomer->wait_event(
+      [&](const api::Event& e) { return e.has_conversation() && e.conversation().conversation_id() == channel; }, kWait);
+  REQUIRE_MESSAGE(appeared, "a person enrolled after the agency's subscription did not get the channel");
+  post(*pub, channel, "ถึงทุกคนในกระทรวง");
+  CHECK_MESSAGE(wait_message(*newcomer, "ถึงทุกคนในกระทรวง", std::chrono::seconds(30)), "the newcomer did not read the post");
+  later.reset();
+  later = w.start("later-laptop");
+  ClientWorld::wait_connected(*later);
+  CHECK_FALSE(list_channels(*later).channels(0).subscribed());
 }
 
 TEST_CASE("the relay refuses channel requests that break the rules, with stable codes") {

@@ -53,7 +53,7 @@ constexpr const char* kUsage = R"(usage: gchat-admin <command> [options]
                   [--publishers AGENCY/USER,...] [--agencies ID,...] [--channel HEX (to change one)]
                   (prints the channel's id; publishers need the publish right)
   channel subscribe-agency  --admin-key FILE --admin-chain FILE --port PORT --ca FILE --channel HEX
-                  (every person of your agency cleared for the channel)
+                  (every person of your agency cleared for the channel, now and as they connect later)
   audit verify    --db FILE --relay-key HEX
   show            FILE   (a certificate or chain written by this tool)
 

@@ -140,8 +140,7 @@ void Engine::subscribe(std::uint64_t id, const Bytes& channel_id, bool unsubscri
     return respond_error(id, {api::INVALID_ARGUMENT, "a channel id is 16 bytes"});
   }
   if (unsubscribe) {
-    Conv* c = find(channel_id);
-    if (!c || !c->channel || c->info.left()) return respond_error(id, {api::NOT_FOUND, "not subscribed to this channel"});
+    // Also for a channel this device has not seen yet (subscribed by the agency a moment ago).
     pb::ClientFrame f;
     f.mutable_subscribe()->set_channel_id(to_str(channel_id));
     f.mutable_subscribe()->set_unsubscribe(true);

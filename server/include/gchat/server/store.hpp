@@ -206,6 +206,13 @@ class Store {
   virtual Result<bool> is_subscribed(ChannelRef channel, const std::string& agency_id, const std::string& user_id) = 0;
   virtual Result<std::uint32_t> subscriber_count(ChannelRef channel) = 0;
   virtual Result<std::vector<ChannelRef>> subscriptions_of(const std::string& agency_id, const std::string& user_id) = 0;
+  // Standing subscriptions of whole agencies (people cleared later join when their device connects)
+  // and the people who unsubscribed themselves (a standing subscription leaves them out).
+  virtual Status add_agency_subscription(ChannelRef channel, const std::string& agency_id, std::uint64_t now_ms) = 0;
+  virtual Result<std::vector<ChannelRef>> agency_subscriptions(const std::string& agency_id) = 0;
+  virtual Status set_opted_out(ChannelRef channel, const std::string& agency_id, const std::string& user_id,
+                               bool opted_out) = 0;
+  virtual Result<bool> opted_out(ChannelRef channel, const std::string& agency_id, const std::string& user_id) = 0;
   // A device's key for channel keys (replaces an earlier one) with the chain it authenticated with.
   virtual Status set_channel_device_key(DeviceRef device, BytesView registration, BytesView chain) = 0;
   // Devices of the stream with a registered key, not revoked, and no wrapped key of `generation`,
