@@ -99,10 +99,7 @@ Result<pb::ChannelInfo> info_of(Store& store, const ChannelRecord& c, bool subsc
   return info;
 }
 
-Status check_channel_id(const std::string& id) {
-  if (id.size() != identity::kChannelIdSize) return fail(Errc::invalid_argument, "a channel id is 16 bytes");
-  return {};
-}
+bool valid_channel_id(const std::string& id) { return id.size() == identity::kChannelIdSize; }
 
 }  // namespace
 
@@ -198,7 +195,7 @@ void Session::handle_channel_act(std::uint64_t rid, const identity::VerifiedAdmi
   if (sub.agency_id() != agency) {
     return send_error(rid, pb::FORBIDDEN, "administrators subscribe only their own agency");
   }
-  if (!check_channel_id(sub.channel_id()).ok()) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
+  if (!valid_channel_id(sub.channel_id())) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
   const Bytes channel_id = to_bytes(sub.channel_id());
   with_store(
       [=](Store& store, Outcome& o) -> Status {
@@ -268,7 +265,7 @@ void Session::handle_list_channels(std::uint64_t rid) {
 
 void Session::handle_subscribe(std::uint64_t rid, const pb::Subscribe& m) {
   if (!relay_.certificate_mode()) return send_error(rid, pb::NOT_SUPPORTED, "channels need a relay with a pinned root");
-  if (!check_channel_id(m.channel_id()).ok()) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
+  if (!valid_channel_id(m.channel_id())) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
   const Bytes channel_id = to_bytes(m.channel_id());
   const bool unsubscribe = m.unsubscribe();
   const Bytes key = device_key_;
@@ -394,7 +391,7 @@ Result<ChannelRecord> publisher_channel(Store& store, Outcome& o, BytesView chan
 
 void Session::handle_fetch_channel_work(std::uint64_t rid, const pb::FetchChannelWork& m) {
   if (!relay_.certificate_mode()) return send_error(rid, pb::NOT_SUPPORTED, "channels need a relay with a pinned root");
-  if (!check_channel_id(m.channel_id()).ok()) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
+  if (!valid_channel_id(m.channel_id())) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
   if (m.limit() > kMaxWork) return send_error(rid, pb::INVALID_ARGUMENT, "limit must be at most 2000");
   const std::uint32_t limit = m.limit() == 0 ? kDefaultWork : m.limit();
   const Bytes channel_id = to_bytes(m.channel_id());
@@ -437,7 +434,7 @@ void Session::handle_fetch_channel_work(std::uint64_t rid, const pb::FetchChanne
 
 void Session::handle_put_channel_keys(std::uint64_t rid, const pb::PutChannelKeys& m) {
   if (!relay_.certificate_mode()) return send_error(rid, pb::NOT_SUPPORTED, "channels need a relay with a pinned root");
-  if (!check_channel_id(m.channel_id()).ok()) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
+  if (!valid_channel_id(m.channel_id())) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
   if (m.keys_size() == 0 || m.keys_size() > kMaxKeysPerPut) {
     return send_error(rid, pb::INVALID_ARGUMENT, "1 to 2000 wrapped keys per request");
   }
@@ -493,7 +490,7 @@ void Session::handle_put_channel_keys(std::uint64_t rid, const pb::PutChannelKey
 
 void Session::handle_fetch_channel_key(std::uint64_t rid, const pb::FetchChannelKey& m) {
   if (!relay_.certificate_mode()) return send_error(rid, pb::NOT_SUPPORTED, "channels need a relay with a pinned root");
-  if (!check_channel_id(m.channel_id()).ok()) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
+  if (!valid_channel_id(m.channel_id())) return send_error(rid, pb::INVALID_ARGUMENT, "a channel id is 16 bytes");
   const Bytes channel_id = to_bytes(m.channel_id());
   const std::uint64_t generation = m.generation();
   const DeviceRef device = device_;

@@ -176,7 +176,16 @@ class Engine {
   // --- broadcast channels (engine_channels.cpp)
   void list_channels(std::uint64_t id);
   void subscribe(std::uint64_t id, const Bytes& channel_id, bool unsubscribe);
-  Result<Chan> verified_channel(const std::string& signed_descriptor, const std::string& admin_chain) const;
+  Result<Chan> verified_channel(const idv1::Signed& descriptor, const idv1::AdminChain& signer) const;
+  // The channels the relay offers this person, each descriptor verified to the root (others are
+  // dropped); or why the relay refused.
+  struct Offered {
+    Chan channel;
+    pb::ChannelInfo info;
+  };
+  void fetch_channels(std::function<void(std::optional<ApiError>, std::vector<Offered>)> done);
+  // The channel as this device's conversation (created, or subscribed again); not saved yet.
+  Conv& install_channel(const Bytes& channel_id, Chan channel);
   api::Channel channel_view(const Chan& ch, const pb::ChannelInfo& info) const;
   void fill_channel_info(Conv& c) const;
   Status load_channel(Conv& c, BytesView state);

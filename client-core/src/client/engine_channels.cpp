@@ -6,6 +6,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "engine.hpp"
 #include "gchat/identity/certificate.hpp"
 #include "gchat/identity/channel.hpp"
@@ -31,22 +33,41 @@ std::string key_name(BytesView channel_id, std::uint64_t generation) {
 // ---------------------------------------------------------------------------------------------
 // Channel records
 
-Result<Engine::Chan> Engine::verified_channel(const std::string& signed_descriptor, const std::string& admin_chain) const {
-  idv1::Signed s;
-  idv1::AdminChain a;
-  if (!s.ParseFromString(signed_descriptor) || !a.ParseFromString(admin_chain)) {
-    return fail(Errc::cert_malformed, "a channel's descriptor does not parse");
-  }
+Result<Engine::Chan> Engine::verified_channel(const idv1::Signed& descriptor, const idv1::AdminChain& signer) const {
   // A descriptor signed by an administrator revoked since is not trusted.
   identity::TrustAnchor anchor = trust_anchor();
   anchor.revoked = revoked_.get();
-  GCHAT_TRY(auto v, identity::verify_channel(s, a, anchor));
+  GCHAT_TRY(auto v, identity::verify_channel(descriptor, signer, anchor));
   Chan ch;
   ch.desc = std::move(v.descriptor);
-  ch.signed_descriptor = signed_descriptor;
-  ch.admin_chain = admin_chain;
+  ch.signed_descriptor = descriptor.SerializeAsString();
+  ch.admin_chain = signer.SerializeAsString();
   ch.publisher = identity::may_publish(self_.user, ch.desc).ok();
   return ch;
+}
+
+void Engine::fetch_channels(std::function<void(std::optional<ApiError>, std::vector<Offered>)> done) {
+  pb::ClientFrame f;
+  f.mutable_list_channels();
+  relay(std::move(f), [this, done = std::move(done)](const pb::ServerFrame& reply) {
+    if (reply.has_error()) return done(relay_error(reply.error()), {});
+    std::vector<Offered> offered;
+    for (const auto& info : reply.channel_list().channels()) {
+      auto ch = verified_channel(info.channel(), info.admin());
+      if (!ch.ok()) continue;  // not signed by a channel administrator of its agency: not shown
+      offered.push_back(Offered{std::move(*ch), info});
+    }
+    done(std::nullopt, std::move(offered));
+  });
+}
+
+Engine::Conv& Engine::install_channel(const Bytes& channel_id, Chan channel) {
+  Conv& c = convs_[channel_id];
+  c.channel = std::move(channel);
+  c.info.set_conversation_id(to_str(channel_id));
+  c.info.set_left(false);
+  fill_channel_info(c);
+  return c;
 }
 
 api::Channel Engine::channel_view(const Chan& ch, const pb::ChannelInfo& info) const {
@@ -90,15 +111,17 @@ Status Engine::load_channel(Conv& c, BytesView state) {
   if (!local.ParseFromArray(state.data(), static_cast<int>(state.size()))) {
     return fail(Errc::storage_corrupt, "local store: a channel does not parse");
   }
-  auto ch = verified_channel(local.signed_channel(), local.admin_chain());
+  idv1::Signed s;
+  idv1::AdminChain signer;
+  if (!s.ParseFromString(local.signed_channel()) || !signer.ParseFromString(local.admin_chain())) {
+    return fail(Errc::storage_corrupt, "local store: a channel does not parse");
+  }
+  auto ch = verified_channel(s, signer);
   if (!ch.ok()) {
     // Verified when subscribed; a signer's certificate that expired since leaves history readable
     // and posting off.
-    idv1::Signed s;
     Chan kept;
-    if (!s.ParseFromString(local.signed_channel()) || !kept.desc.ParseFromString(s.body())) {
-      return fail(Errc::storage_corrupt, "local store: a channel does not parse");
-    }
+    if (!kept.desc.ParseFromString(s.body())) return fail(Errc::storage_corrupt, "local store: a channel does not parse");
     kept.signed_descriptor = local.signed_channel();
     kept.admin_chain = local.admin_chain();
     c.channel = std::move(kept);
@@ -121,16 +144,10 @@ Status Engine::keep_channel_key(const Bytes& channel_id, std::uint64_t generatio
 // Discovery and subscription
 
 void Engine::list_channels(std::uint64_t id) {
-  pb::ClientFrame f;
-  f.mutable_list_channels();
-  relay(std::move(f), [this, id](const pb::ServerFrame& reply) {
-    if (reply.has_error()) return respond_error(id, relay_error(reply.error()));
+  fetch_channels([this, id](std::optional<ApiError> e, std::vector<Offered> offered) {
+    if (e) return respond_error(id, *e);
     api::Channels out;
-    for (const auto& info : reply.channel_list().channels()) {
-      auto ch = verified_channel(info.channel().SerializeAsString(), info.admin().SerializeAsString());
-      if (!ch.ok()) continue;  // not signed by a channel administrator of its agency: not shown
-      *out.add_channels() = channel_view(*ch, info);
-    }
+    for (const auto& o : offered) *out.add_channels() = channel_view(o.channel, o.info);
     respond(id, [&](api::Response& r) { *r.mutable_channels() = std::move(out); });
   });
 }
@@ -156,33 +173,23 @@ void Engine::subscribe(std::uint64_t id, const Bytes& channel_id, bool unsubscri
     });
   }
   // The client checks first (the relay checks again): the descriptor, verified to the root.
-  pb::ClientFrame list;
-  list.mutable_list_channels();
-  relay(std::move(list), [this, id, channel_id](const pb::ServerFrame& reply) {
-    if (reply.has_error()) return respond_error(id, relay_error(reply.error()));
-    const pb::ChannelInfo* found = nullptr;
-    for (const auto& info : reply.channel_list().channels()) {
-      idv1::ChannelDescriptor d;
-      if (d.ParseFromString(info.channel().body()) && d.channel_id() == to_str(channel_id)) found = &info;
-    }
-    if (!found) return respond_error(id, {api::NOT_FOUND, "no such channel open to you"});
-    auto ch = verified_channel(found->channel().SerializeAsString(), found->admin().SerializeAsString());
-    if (!ch.ok()) return respond_error(id, api_error(ch.error()));
-    if (auto s = identity::may_subscribe(self_.user.agency.agency_id, self_.user.clearance, ch->desc); !s.ok()) {
+  fetch_channels([this, id, channel_id](std::optional<ApiError> e, std::vector<Offered> offered) {
+    if (e) return respond_error(id, *e);
+    auto found = std::find_if(offered.begin(), offered.end(),
+                              [&](const Offered& o) { return o.channel.desc.channel_id() == to_str(channel_id); });
+    if (found == offered.end()) return respond_error(id, {api::NOT_FOUND, "no such channel open to you"});
+    if (auto s = identity::may_subscribe(self_.user.agency.agency_id, self_.user.clearance, found->channel.desc);
+        !s.ok()) {
       return respond_error(id, {api::NOT_CLEARED, s.error().message});
     }
     pb::ClientFrame f;
     f.mutable_subscribe()->set_channel_id(to_str(channel_id));
-    relay(std::move(f), [this, id, channel_id, ch = std::move(*ch)](const pb::ServerFrame& r2) mutable {
+    relay(std::move(f), [this, id, channel_id, ch = std::move(found->channel)](const pb::ServerFrame& r2) mutable {
       if (r2.has_error()) return respond_error(id, relay_error(r2.error()));
       settle();
-      Conv& c = convs_[channel_id];
-      c.channel = std::move(ch);
-      c.info.set_conversation_id(to_str(channel_id));
-      c.info.set_left(false);
-      fill_channel_info(c);
+      Conv& c = install_channel(channel_id, std::move(ch));
       if (auto s = save(channel_id, c); !s.ok()) return respond_error(id, api_error(s.error()));
-      event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
+      event([&](api::Event& ev) { *ev.mutable_conversation() = c.info; });
       respond(id, [&](api::Response& resp) { *resp.mutable_conversation() = c.info; });
       if (c.channel->publisher) {
         if (find(identity::publishers_group_id(channel_id))) {
@@ -308,32 +315,24 @@ void Engine::channel_removed(const Bytes& channel_id) {
 }
 
 void Engine::sync_channels() {
-  pb::ClientFrame f;
-  f.mutable_list_channels();
-  relay(std::move(f), [this](const pb::ServerFrame& reply) {
-    if (!reply.has_channel_list()) return;
+  fetch_channels([this](std::optional<ApiError> e, std::vector<Offered> offered) {
+    if (e) return;  // tried again at the next connection or notice
     std::set<Bytes> subscribed;
-    for (const auto& info : reply.channel_list().channels()) {
-      if (!info.subscribed()) continue;
-      auto ch = verified_channel(info.channel().SerializeAsString(), info.admin().SerializeAsString());
-      if (!ch.ok()) continue;
-      const Bytes cid = to_bytes(ch->desc.channel_id());
+    for (auto& o : offered) {
+      if (!o.info.subscribed()) continue;
+      const Bytes cid = to_bytes(o.channel.desc.channel_id());
       subscribed.insert(cid);
       Conv* known = find(cid);
       if (known && known->channel && !known->info.left()) {
-        if (ch->desc.version() > known->channel->desc.version()) update_channel(cid, std::move(*ch));
+        if (o.channel.desc.version() > known->channel->desc.version()) update_channel(cid, std::move(o.channel));
         continue;
       }
       // Subscribed from another device of this person (or by an administrator for the agency).
       settle();
       if (auto s = open_batch(); !s.ok()) return problem(api_error(s.error()));
-      Conv& c = convs_[cid];
-      c.channel = std::move(*ch);
-      c.info.set_conversation_id(to_str(cid));
-      c.info.set_left(false);
-      fill_channel_info(c);
+      Conv& c = install_channel(cid, std::move(o.channel));
       batch_acks_.emplace(cid, 0);  // saved with the batch
-      event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
+      event([&](api::Event& ev) { *ev.mutable_conversation() = c.info; });
       replay_channel_posts(cid);
       if (c.channel->publisher) asio::post(ioc_, [this, cid] { channel_work(cid, false); });
     }
