@@ -9,6 +9,12 @@ packages=(
   libboost1.81-dev libboost-program-options1.81-dev
   libprotobuf-dev protobuf-compiler libicu-dev
   nlohmann-json3-dev doctest-dev
+  # The desktop app: Qt 6 Quick with its controls and translation tools, the offscreen platform its
+  # tests run on, and the Thai fonts it shows (Noto Sans Thai, with TLWG's Thai fonts behind it).
+  qt6-base-dev qt6-declarative-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-qpa-plugins
+  qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts qml6-module-qtquick-window
+  qml6-module-qtquick-templates qml6-module-qtqml-workerscript
+  fonts-noto-core fonts-thai-tlwg-otf fontconfig
 )
 # Callers may ask for more (scripts/fuzz.sh: clang and its fuzzer runtime).
 read -r -a extra <<<"${EXTRA_PACKAGES:-}"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target gchat-relay gchat-admin gchat --parallel "$(nproc)"
+cmake --build --preset release --target gchat-relay gchat-admin gchat gchat-desktop --parallel "$(nproc)"
 
 mkdir -p var
 if [ ! -f var/tls/relay.pem ] || [ ! -f var/tls/relay.key ]; then

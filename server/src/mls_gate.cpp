@@ -106,7 +106,9 @@ Result<DeviceRef> MlsGate::device_for_leaf(Store& store, const mls::LeafNode& le
   }
   const auto& u = verified.user;
   GCHAT_TRY_STATUS(store.set_device_identity(
-      ref, DeviceIdentity{u.agency.agency_id, u.user_id, static_cast<std::int32_t>(u.clearance), u.serial},
+      ref,
+      DeviceIdentity{u.agency.agency_id, u.user_id, static_cast<std::int32_t>(u.clearance), u.serial,
+                     leaf.credential.identity, u.name_th, u.name_en},
       wire::now_ms()));
   return ref;
 }

@@ -288,6 +288,7 @@ void Session::dispatch(const pb::ClientFrame& f) {
     case B::kUploadKeyPackages: return handle_upload_key_packages(rid, f.upload_key_packages());
     case B::kFetchKeyPackage: return handle_fetch_key_package(rid, f.fetch_key_package());
     case B::kFetchUserKeyPackages: return handle_fetch_user_key_packages(rid, f.fetch_user_key_packages());
+    case B::kFindPeople: return handle_find_people(rid, f.find_people());
     case B::kListChannels: return handle_list_channels(rid);
     case B::kSubscribe: return handle_subscribe(rid, f.subscribe());
     case B::kRegisterChannelKey: return handle_register_channel_key(rid, f.register_channel_key());
@@ -385,7 +386,8 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
       return;
     }
     const auto& u = verified->user;
-    pending_identity_ = DeviceIdentity{u.agency.agency_id, u.user_id, static_cast<std::int32_t>(u.clearance), u.serial};
+    pending_identity_ = DeviceIdentity{u.agency.agency_id, u.user_id, static_cast<std::int32_t>(u.clearance),
+                                       u.serial, to_bytes(m.chain()), u.name_th, u.name_en};
     identity::v1::Chain chain;
     chain.ParseFromString(m.chain());
     pending_user_certificate_ = std::make_shared<const std::string>(chain.user().SerializeAsString());

@@ -188,7 +188,8 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
   std::optional<Bytes> device_key;
   std::optional<v1::UserRef> user;
   switch (act->act_case()) {
-    case v1::AdminAct::kSetClearance: return apply_clearance(rid, *admin, act->set_clearance(), m.act().body());
+    case v1::AdminAct::kSetClearance:
+      return apply_clearance(rid, *admin, m.admin(), act->set_clearance(), m.act().body());
     case v1::AdminAct::kGrantEnrolment:
     case v1::AdminAct::kIssueUser:
     case v1::AdminAct::kListEnrolments:
@@ -286,8 +287,8 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
 // (signer's roles, agency, cap), records the user's new clearance, revokes the older certificates,
 // stops delivering to the user's devices in every group above the new level at once, and proposes
 // their removal in those groups as the groups' external sender; the members' clients commit it.
-void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin, const v1::Signed& certificate,
-                              const std::string& act_body) {
+void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin, const v1::AdminChain& admin_chain,
+                              const v1::Signed& certificate, const std::string& act_body) {
   const std::int64_t now_s = static_cast<std::int64_t>(now_ms() / 1000);
   auto revoked = relay_.revocations();
   auto user = identity::verify_user(admin, certificate, identity::TrustAnchor{relay_.root_key(), now_s, revoked.get()});
@@ -321,9 +322,21 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
             list.add_user_serials(found->second.user_serial);
             old_level = found->second.clearance;
           }
+          // The directory's chain of the device now carries the renewed certificate and its signer.
+          Bytes chain;
+          if (found && !found->second.chain.empty()) {
+            v1::Chain c;
+            if (c.ParseFromArray(found->second.chain.data(), static_cast<int>(found->second.chain.size()))) {
+              *c.mutable_agency() = admin_chain.agency();
+              *c.mutable_admin() = admin_chain.admin();
+              *c.mutable_user() = certificate;
+              chain = to_bytes(c.SerializeAsString());
+            }
+          }
           GCHAT_TRY_STATUS(store.set_device_identity(
-              d, DeviceIdentity{verified.agency.agency_id, verified.user_id, static_cast<std::int32_t>(verified.clearance),
-                                verified.serial},
+              d,
+              DeviceIdentity{verified.agency.agency_id, verified.user_id, static_cast<std::int32_t>(verified.clearance),
+                             verified.serial, std::move(chain), verified.name_th, verified.name_en},
               now_ms()));
           GCHAT_TRY(auto groups, store.groups_of_device(d));
           for (GroupRef g : groups) {

@@ -19,6 +19,7 @@ namespace {
 constexpr std::size_t kMaxGroupIdBytes = 255;
 constexpr std::size_t kDeviceKeyBytes = 32;
 constexpr std::size_t kMaxDevicesPerUser = 16;
+constexpr std::uint32_t kMaxPeopleFound = 200;  // devices per FindPeople answer (chains of a few kB each)
 constexpr std::uint32_t kDefaultFetch = 100;
 constexpr std::uint32_t kMaxFetch = 500;
 constexpr std::size_t kMaxKeyPackageBytes = 64 * 1024;
@@ -477,6 +478,37 @@ void Session::handle_fetch_user_key_packages(std::uint64_t rid, const pb::FetchU
           kp->set_key_package(to_string(record.data));
           kp->set_last_resort(record.last_resort);
         }
+        s.send_frame(f);
+      });
+}
+
+// The people directory: chains only (clients verify them); bounded by the limit and the query size.
+void Session::handle_find_people(std::uint64_t rid, const pb::FindPeople& m) {
+  if (!relay_.certificate_mode()) {
+    return send_error(rid, pb::NOT_SUPPORTED, "people are known only to a relay with a pinned root");
+  }
+  if (m.query().size() > 64 || m.agency_id().size() > 64 || (m.query().empty() && m.agency_id().empty())) {
+    return send_error(rid, pb::INVALID_ARGUMENT, "give a query or an agency_id (each at most 64 bytes)");
+  }
+  if (m.limit() > kMaxPeopleFound) {
+    return send_error(rid, pb::INVALID_ARGUMENT, "limit is at most " + std::to_string(kMaxPeopleFound));
+  }
+  const std::uint32_t limit = m.limit() == 0 ? 100 : m.limit();
+  auto found = std::make_shared<std::vector<Bytes>>();
+  const std::string agency = m.agency_id();
+  const std::string query = m.query();
+  with_store(
+      [=](Store& store, Outcome&) -> Status {
+        GCHAT_TRY(*found, store.find_people(agency, query, limit + 1));
+        return {};
+      },
+      [rid, found, limit](Session& s, Outcome& o) {
+        if (!o.status.ok()) return s.send_outcome_error(rid, o);
+        pb::ServerFrame f;
+        f.set_request_id(rid);
+        auto* people = f.mutable_people();
+        people->set_more(found->size() > limit);
+        for (std::size_t i = 0; i < found->size() && i < limit; ++i) people->add_chains(to_string((*found)[i]));
         s.send_frame(f);
       });
 }

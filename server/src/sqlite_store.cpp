@@ -159,6 +159,12 @@ const char* const kMigrations[] = {
       PRIMARY KEY (channel_ref, device_ref, generation)
     ) WITHOUT ROWID;
     )sql",
+    // 4: the people directory: each device's chain and certified names.
+    R"sql(
+    ALTER TABLE device_identities ADD COLUMN chain BLOB;
+    ALTER TABLE device_identities ADD COLUMN name_th TEXT;
+    ALTER TABLE device_identities ADD COLUMN name_en TEXT;
+    )sql",
 };
 
 Errc errc_for(int rc) {
@@ -328,15 +334,47 @@ class SqliteStore final : public Store {
   }
 
   Status set_device_identity(DeviceRef device, const DeviceIdentity& id, std::uint64_t now_ms) override {
-    GCHAT_TRY(auto st, prepare("INSERT OR REPLACE INTO device_identities(device_ref, agency_id, user_id, clearance, "
-                               "user_serial, updated_ms) VALUES (?, ?, ?, ?, ?, ?)"));
+    GCHAT_TRY(auto st, prepare("INSERT INTO device_identities(device_ref, agency_id, user_id, clearance, user_serial, "
+                               "updated_ms, chain, name_th, name_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                               "ON CONFLICT(device_ref) DO UPDATE SET agency_id = excluded.agency_id, "
+                               "user_id = excluded.user_id, clearance = excluded.clearance, "
+                               "user_serial = excluded.user_serial, updated_ms = excluded.updated_ms, "
+                               "chain = COALESCE(excluded.chain, chain), name_th = COALESCE(excluded.name_th, name_th), "
+                               "name_en = COALESCE(excluded.name_en, name_en)"));
     st.bind(1, device).bind(2, as_bytes(id.agency_id)).bind(3, as_bytes(id.user_id)).bind(4, id.clearance);
     st.bind(5, static_cast<std::int64_t>(id.user_serial)).bind(6, static_cast<std::int64_t>(now_ms));
-    return st.run();
+    if (!id.chain.empty()) st.bind(7, id.chain).bind(8, as_bytes(id.name_th)).bind(9, as_bytes(id.name_en));
+    return st.run();  // unbound parameters are NULL: the stored chain and names stay
+  }
+
+  Result<std::vector<Bytes>> find_people(const std::string& agency_id, const std::string& text,
+                                         std::uint32_t limit) override {
+    // LIKE with '\' escaping the caller's % and _; ASCII case-insensitive, Thai matched as is. Text
+    // columns hold blobs here, and LIKE never matches a blob: hence the casts.
+    std::string pattern = "%";
+    for (char c : text) {
+      if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+      pattern += c;
+    }
+    pattern += '%';
+    GCHAT_TRY(auto st, prepare("SELECT i.chain FROM device_identities i JOIN devices d ON d.id = i.device_ref "
+                               "WHERE d.revoked_ms IS NULL AND i.chain IS NOT NULL AND (length(?1) = 0 OR i.agency_id = ?1) "
+                               "AND (CAST(i.user_id AS TEXT) LIKE CAST(?2 AS TEXT) ESCAPE '\\' "
+                               "OR CAST(i.name_th AS TEXT) LIKE CAST(?2 AS TEXT) ESCAPE '\\' "
+                               "OR CAST(i.name_en AS TEXT) LIKE CAST(?2 AS TEXT) ESCAPE '\\') "
+                               "ORDER BY i.agency_id, i.user_id, i.device_ref LIMIT ?3"));
+    st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(pattern)).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<Bytes> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) break;
+      out.push_back(st.blob(0));
+    }
+    return out;
   }
 
   Result<std::optional<std::pair<DeviceRef, DeviceIdentity>>> device_identity(BytesView public_key) override {
-    GCHAT_TRY(auto st, prepare("SELECT d.id, i.agency_id, i.user_id, i.clearance, i.user_serial FROM devices d "
+    GCHAT_TRY(auto st, prepare("SELECT d.id, i.agency_id, i.user_id, i.clearance, i.user_serial, i.chain FROM devices d "
                                "JOIN device_identities i ON i.device_ref = d.id WHERE d.public_key = ?"));
     st.bind(1, public_key);
     GCHAT_TRY(bool row, st.step());
@@ -347,6 +385,7 @@ class SqliteStore final : public Store {
     id.user_id = st.text(2);
     id.clearance = static_cast<std::int32_t>(st.i64(3));
     id.user_serial = static_cast<std::uint64_t>(st.i64(4));
+    id.chain = st.blob(5);
     return Found(std::pair{st.i64(0), std::move(id)});
   }
 

@@ -143,7 +143,7 @@ int relay_part(std::size_t n, std::size_t online) {
     auto store = must(server::open_sqlite_store(relay.db_file()), "open the relay's store");
     must_ok(store->begin(), "begin");
     auto publisher = must(store->register_device(spokes_device.key.public_key(), 0), "publisher");
-    must_ok(store->set_device_identity(publisher.ref, {"moi", "spokes", 1, spokes.body.serial()}, 0), "identity");
+    must_ok(store->set_device_identity(publisher.ref, {"moi", "spokes", 1, spokes.body.serial(), {}, {}, {}}, 0), "identity");
     server::ChannelRecord record;
     record.channel_id = channel_id;
     record.agency_id = "moi";
@@ -172,7 +172,7 @@ int relay_part(std::size_t n, std::size_t online) {
         randombytes_buf(key.data(), key.size());
       }
       auto d = must(store->register_device(key, 0), "device");
-      must_ok(store->set_device_identity(d.ref, {"moi", i < online ? "reader" : "s" + std::to_string(i), 2, 1}, 0),
+      must_ok(store->set_device_identity(d.ref, {"moi", i < online ? "reader" : "s" + std::to_string(i), 2, 1, {}, {}, {}}, 0),
               "identity");
       (void)must(store->add_subscription(channel, "moi", "s" + std::to_string(i), 0), "subscription");
       must_ok(store->add_member(stream.ref, d.ref), "member");

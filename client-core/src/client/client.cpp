@@ -22,7 +22,7 @@ struct Client::Impl {
 };
 
 Client::Client(v1::Config config) : impl_(std::make_unique<Impl>()) {
-  impl_->engine = std::make_unique<Engine>(impl_->ioc, std::move(config), [this](v1::Output o) { emit(std::move(o)); });
+  impl_->engine = std::make_unique<Engine>(impl_->ioc, std::move(config), [this](v1::Output o) { deliver(std::move(o)); });
   impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
@@ -35,7 +35,7 @@ Client::~Client() {
   impl_->engine.reset();
 }
 
-void Client::emit(v1::Output output) {
+void Client::deliver(v1::Output output) {
   std::function<void(const v1::Output&)> callback;
   {
     std::lock_guard lock(impl_->mutex);

@@ -198,7 +198,8 @@ void Engine::handle(api::Request request) {
   if (!enrolled()) return respond_error(id, {api::NOT_ENROLLED, "this device is not enrolled yet"});
   const bool needs_relay = request.body_case() == B::kCreateConversation || request.body_case() == B::kAddMembers ||
                            request.body_case() == B::kRemoveMembers || request.body_case() == B::kListChannels ||
-                           request.body_case() == B::kSubscribe || request.body_case() == B::kUnsubscribe;
+                           request.body_case() == B::kSubscribe || request.body_case() == B::kUnsubscribe ||
+                           request.body_case() == B::kFindPeople;
   if (!loaded_ || (needs_relay && !authenticated_)) {
     // Conversations are loaded once the relay's key is known (first connection); membership
     // changes need the relay now (sending a message does not: it waits in the outbox).
@@ -224,6 +225,7 @@ void Engine::handle(api::Request request) {
     case B::kListChannels: return list_channels(id);
     case B::kSubscribe: return subscribe(id, to_bytes(request.subscribe().channel_id()), false);
     case B::kUnsubscribe: return subscribe(id, to_bytes(request.unsubscribe().channel_id()), true);
+    case B::kFindPeople: return find_people(id, request.find_people());
     default: return respond_error(id, {api::INVALID_ARGUMENT, "empty or unknown request"});
   }
 }
@@ -367,6 +369,7 @@ void Engine::status(std::uint64_t id) {
     s->set_enrolled(enrolled());
     if (enrolled()) *s->mutable_self() = self_sender();
     *s->mutable_connection() = state_;
+    if (admin_key_) fill_admin_identity(*s->mutable_admin());
     if (store_) {
       auto queued = store_->outbox();
       if (queued.ok()) s->set_queued(static_cast<std::uint32_t>(queued->size()));

@@ -175,6 +175,8 @@ class Engine {
 
   // --- broadcast channels (engine_channels.cpp)
   void list_channels(std::uint64_t id);
+  void find_people(std::uint64_t id, const api::FindPeople& r);
+  void fill_admin_identity(api::AdminIdentity& a) const;
   void subscribe(std::uint64_t id, const Bytes& channel_id, bool unsubscribe);
   Result<Chan> verified_channel(const idv1::Signed& descriptor, const idv1::AdminChain& signer) const;
   // The channels the relay offers this person, each descriptor verified to the root (others are

@@ -110,12 +110,13 @@ void Engine::import_admin_key(std::uint64_t id, const api::ImportAdminKey& r) {
   admin_chain_ = chain;
   admin_ = *admin;
   admin_key_ = std::move(*key);
-  respond(id, [&](api::Response& resp) {
-    auto* a = resp.mutable_admin_identity();
-    a->set_agency_id(admin_.agency.agency_id);
-    a->set_admin_id(admin_.admin_id);
-    for (auto role : admin_.roles) a->add_roles(role);
-  });
+  respond(id, [&](api::Response& resp) { fill_admin_identity(*resp.mutable_admin_identity()); });
+}
+
+void Engine::fill_admin_identity(api::AdminIdentity& a) const {
+  a.set_agency_id(admin_.agency.agency_id);
+  a.set_admin_id(admin_.admin_id);
+  for (auto role : admin_.roles) a.add_roles(role);
 }
 
 void Engine::submit_act(std::uint64_t id, idv1::AdminAct act, std::function<void(const pb::AdminActOk&)> done) {

@@ -47,7 +47,7 @@ class Client {
 
  private:
   struct Impl;
-  void emit(v1::Output output);
+  void deliver(v1::Output output);  // not "emit": front ends include this beside Qt's keywords
   std::unique_ptr<Impl> impl_;
 };
 

@@ -104,6 +104,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_upload_key_packages(std::uint64_t rid, const pb::UploadKeyPackages& m);
   void handle_fetch_key_package(std::uint64_t rid, const pb::FetchKeyPackage& m);
   void handle_fetch_user_key_packages(std::uint64_t rid, const pb::FetchUserKeyPackages& m);
+  void handle_find_people(std::uint64_t rid, const pb::FindPeople& m);
   void handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAct& m);
   void handle_fetch_revocations(std::uint64_t rid);
   // Broadcast channels (session_channels.cpp).
@@ -123,7 +124,8 @@ class Session : public std::enable_shared_from_this<Session> {
                             const std::string& act_body);
   // Redeem (identity_key given) or collect (nullptr) an enrolment code.
   void handle_enrolment(std::uint64_t rid, const std::string& code, const std::string* identity_key);
-  void apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin, const identity::v1::Signed& certificate,
+  void apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin,
+                       const identity::v1::AdminChain& admin_chain, const identity::v1::Signed& certificate,
                        const std::string& act_body);
 
   // Runs `run` on the storage thread inside a batch; `finish` back on the strand once durable.

@@ -56,6 +56,10 @@ struct DeviceIdentity {
   std::string user_id;
   std::int32_t clearance = 0;
   std::uint64_t user_serial = 0;
+  // For the people directory: the device's certificate chain and the names it certifies. An empty
+  // chain keeps what is stored.
+  Bytes chain;
+  std::string name_th, name_en;
 };
 
 struct AuditRow {
@@ -126,6 +130,10 @@ class Store {
   // Registered devices, revoked or not.
   virtual Result<std::optional<std::pair<DeviceRef, DeviceIdentity>>> device_identity(BytesView public_key) = 0;
   virtual Result<std::vector<DeviceRef>> devices_of_user(const std::string& agency_id, const std::string& user_id) = 0;
+  // People directory: chains of current devices whose agency is `agency_id` (all when empty) and
+  // whose user id or names contain `text` (all when empty), by agency and user; at most `limit`.
+  virtual Result<std::vector<Bytes>> find_people(const std::string& agency_id, const std::string& text,
+                                                 std::uint32_t limit) = 0;
   virtual Status mark_device_revoked(DeviceRef device, std::uint64_t now_ms) = 0;
   virtual Result<Bytes> device_key(DeviceRef device) = 0;
   virtual Result<std::optional<Bytes>> latest_revocation_list() = 0;  // a serialized Signed
