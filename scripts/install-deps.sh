@@ -15,6 +15,9 @@ packages=(
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts qml6-module-qtquick-window
   qml6-module-qtquick-templates qml6-module-qtqml-workerscript
   fonts-noto-core fonts-thai-tlwg-otf fontconfig
+  # The JNI binding and its test on the host JVM: a JDK and protobuf's Java runtime (the compiler is
+  # protobuf-compiler above).
+  default-jdk-headless libprotobuf-java
 )
 # Callers may ask for more (scripts/fuzz.sh: clang and its fuzzer runtime).
 read -r -a extra <<<"${EXTRA_PACKAGES:-}"
