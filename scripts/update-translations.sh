@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../desktop-app"
 lupdate=/usr/lib/qt6/bin/lupdate
 "$lupdate" -locations none src include qml -ts i18n/gchat_th.ts -target-language th_TH -no-obsolete
-"$lupdate" -locations none src include qml -ts i18n/gchat_en.ts -target-language en_GB -source-language en_GB \
+"$lupdate" -locations none src include qml -ts i18n/gchat_en.ts -target-language en_US \
   -pluralonly -no-obsolete
 echo "unfinished Thai strings: $(grep -c 'type="unfinished"' i18n/gchat_th.ts || true)"
