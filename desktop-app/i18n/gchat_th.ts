@@ -376,6 +376,10 @@
         <source>Not cleared for %1</source>
         <translation>ไม่มีสิทธิ์ระดับ %1</translation>
     </message>
+    <message>
+        <source>Type at least 3 letters of a name or user id</source>
+        <translation>พิมพ์ชื่อหรือรหัสผู้ใช้อย่างน้อย 3 ตัวอักษร</translation>
+    </message>
 </context>
 <context>
     <name>SearchPage</name>

@@ -74,6 +74,11 @@ Dialog {
         }
         Timer { id: findTimer; interval: 250; onTriggered: Backend.findPeople(query.text) }
         Label {
+            visible: query.text.trim().length > 0 && query.text.trim().length < 3
+            color: Theme.muted
+            text: qsTr("Type at least 3 letters of a name or user id")
+        }
+        Label {
             visible: Backend.people.selectedCount > 0
             Layout.fillWidth: true
             wrapMode: Text.Wrap

@@ -140,7 +140,8 @@ void Backend::leaveConversation() {
 // ---------------------------------------------------------------------------------------------
 void Backend::findPeople(const QString& query) {
   const QString q = query.trimmed();
-  if (q.isEmpty()) return people_.reset({});
+  // The directory answers from 3 characters (fewer would match half the government).
+  if (q.size() < 3) return people_.reset({});
   api::Request r;
   r.mutable_find_people()->set_query(q.toStdString());
   submit(std::move(r), [this](const api::Response& resp) {

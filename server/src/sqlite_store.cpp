@@ -165,6 +165,14 @@ const char* const kMigrations[] = {
     ALTER TABLE device_identities ADD COLUMN name_th TEXT;
     ALTER TABLE device_identities ADD COLUMN name_en TEXT;
     )sql",
+    // 5: a trigram index of the directory's user ids and names (rowid = device_ref), so that a
+    // substring query reads a few index pages instead of scanning every device.
+    R"sql(
+    CREATE VIRTUAL TABLE people_index USING fts5(text, tokenize = 'trigram');
+    INSERT INTO people_index(rowid, text)
+      SELECT device_ref, CAST(user_id AS TEXT) || ' ' || CAST(name_th AS TEXT) || ' ' || CAST(name_en AS TEXT)
+      FROM device_identities WHERE chain IS NOT NULL;
+    )sql",
 };
 
 Errc errc_for(int rc) {
@@ -343,27 +351,62 @@ class SqliteStore final : public Store {
                                "name_en = COALESCE(excluded.name_en, name_en)"));
     st.bind(1, device).bind(2, as_bytes(id.agency_id)).bind(3, as_bytes(id.user_id)).bind(4, id.clearance);
     st.bind(5, static_cast<std::int64_t>(id.user_serial)).bind(6, static_cast<std::int64_t>(now_ms));
-    if (!id.chain.empty()) st.bind(7, id.chain).bind(8, as_bytes(id.name_th)).bind(9, as_bytes(id.name_en));
-    return st.run();  // unbound parameters are NULL: the stored chain and names stay
+    if (id.chain.empty()) return st.run();  // unbound parameters are NULL: the stored chain and names stay
+    st.bind(7, id.chain).bind(8, as_bytes(id.name_th)).bind(9, as_bytes(id.name_en));
+    GCHAT_TRY_STATUS(st.run());
+    // The directory's index follows the certified names (rewritten only when they change: this runs
+    // for every leaf of every commit).
+    const std::string text = id.user_id + ' ' + id.name_th + ' ' + id.name_en;
+    bool same = false;
+    {
+      GCHAT_TRY(auto current, prepare("SELECT CAST(text AS BLOB) FROM people_index WHERE rowid = ?"));
+      current.bind(1, device);
+      GCHAT_TRY(auto indexed, current.first_blob());
+      same = indexed && std::equal(indexed->begin(), indexed->end(), text.begin(), text.end());
+    }
+    if (same) return {};
+    GCHAT_TRY(auto drop, prepare("DELETE FROM people_index WHERE rowid = ?"));
+    drop.bind(1, device);
+    GCHAT_TRY_STATUS(drop.run());
+    GCHAT_TRY(auto add, prepare("INSERT INTO people_index(rowid, text) VALUES (?, ?)"));
+    add.bind(1, device).bind(2, as_bytes(text));
+    return add.run();
   }
 
   Result<std::vector<Bytes>> find_people(const std::string& agency_id, const std::string& text,
                                          std::uint32_t limit) override {
-    // LIKE with '\' escaping the caller's % and _; ASCII case-insensitive, Thai matched as is. Text
-    // columns hold blobs here, and LIKE never matches a blob: hence the casts.
-    std::string pattern = "%";
+    // Within one agency (indexed), any part of a user id or name; across agencies, through the
+    // trigram index (queries of 3 characters or more: the caller checks). Text columns hold blobs
+    // here, and LIKE never matches a blob: hence the casts.
+    std::string like = "%";
     for (char c : text) {
-      if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-      pattern += c;
+      if (c == '%' || c == '_' || c == '\\') like += '\\';
+      like += c;
     }
-    pattern += '%';
-    GCHAT_TRY(auto st, prepare("SELECT i.chain FROM device_identities i JOIN devices d ON d.id = i.device_ref "
-                               "WHERE d.revoked_ms IS NULL AND i.chain IS NOT NULL AND (length(?1) = 0 OR i.agency_id = ?1) "
-                               "AND (CAST(i.user_id AS TEXT) LIKE CAST(?2 AS TEXT) ESCAPE '\\' "
-                               "OR CAST(i.name_th AS TEXT) LIKE CAST(?2 AS TEXT) ESCAPE '\\' "
-                               "OR CAST(i.name_en AS TEXT) LIKE CAST(?2 AS TEXT) ESCAPE '\\') "
-                               "ORDER BY i.agency_id, i.user_id, i.device_ref LIMIT ?3"));
-    st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(pattern)).bind(3, static_cast<std::int64_t>(limit));
+    like += '%';
+    std::string phrase = "\"";  // an FTS5 phrase: the text as it is, quotes doubled
+    for (char c : text) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
+    phrase += '"';
+    const bool by_agency = !agency_id.empty();
+    GCHAT_TRY(auto st,
+              prepare(by_agency
+                          ? "SELECT i.chain FROM device_identities i JOIN devices d ON d.id = i.device_ref "
+                            "WHERE d.revoked_ms IS NULL AND i.chain IS NOT NULL AND i.agency_id = ?1 "
+                            "AND (CAST(i.user_id AS TEXT) LIKE CAST(?2 AS TEXT) ESCAPE '\\' "
+                            "OR CAST(i.name_th AS TEXT) LIKE CAST(?2 AS TEXT) ESCAPE '\\' "
+                            "OR CAST(i.name_en AS TEXT) LIKE CAST(?2 AS TEXT) ESCAPE '\\') "
+                            "ORDER BY i.user_id, i.device_ref LIMIT ?3"
+                          // Bounded before sorting: a query as common as "ser" must not sort a million rows.
+                          : "SELECT i.chain FROM device_identities i JOIN devices d ON d.id = i.device_ref "
+                            "WHERE d.revoked_ms IS NULL AND i.chain IS NOT NULL AND i.device_ref IN "
+                            "(SELECT rowid FROM people_index WHERE people_index MATCH CAST(?2 AS TEXT) LIMIT ?4) "
+                            "ORDER BY i.agency_id, i.user_id, i.device_ref LIMIT ?3"));
+    if (by_agency) {
+      st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(like)).bind(3, static_cast<std::int64_t>(limit));
+    } else {
+      st.bind(2, as_bytes(phrase)).bind(3, static_cast<std::int64_t>(limit));
+      st.bind(4, static_cast<std::int64_t>(limit) * 10);
+    }
     std::vector<Bytes> out;
     for (;;) {
       GCHAT_TRY(bool row, st.step());

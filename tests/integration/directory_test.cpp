@@ -52,12 +52,17 @@ TEST_CASE("the directory finds people by user id or Thai name, with their verifi
   auto moi = find(*somying, "", "moi");
   CHECK(moi.people().people_size() == 2);
   CHECK_FALSE(entry(moi, "somying"));
-  CHECK(find(*somying, "%").people().people_size() == 0);
+  CHECK(find(*somying, "%%%").people().people_size() == 0);
   CHECK(find(*somying, "so_chai").people().people_size() == 0);
+  CHECK(find(*somying, "\"som").people().people_size() == 0);  // a quote is text, not FTS syntax
+  CHECK(find(*somying, "SOMCH").people().people_size() == 1);   // ASCII case does not matter
+  // Within one agency any part is enough, even two letters.
+  CHECK(find(*somying, "nd", "moi").people().people_size() == 1);
 
-  // Bad requests get stable codes.
-  auto empty = find(*somying, "");
-  CHECK(empty.error().code() == api::INVALID_ARGUMENT);
+  // Bad requests get stable codes: across agencies a query needs 3 characters (Thai counted as such).
+  CHECK(find(*somying, "").error().code() == api::INVALID_ARGUMENT);
+  CHECK(find(*somying, "so").error().code() == api::INVALID_ARGUMENT);
+  CHECK(find(*somying, "คุณ").has_people());
   api::Request big;
   big.mutable_find_people()->set_query("x");
   big.mutable_find_people()->set_limit(1000);
