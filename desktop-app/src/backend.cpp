@@ -123,10 +123,7 @@ void Backend::unlock(const QString& passphrase) {
 void Backend::after_unlock(const api::Opened& opened) {
   emit stageChanged();  // the store exists now
   if (!opened.enrolled()) return set_stage(QStringLiteral("enrol"));
-  self_ = opened.self();
-  presentation_.self_agency = QString::fromStdString(self_.person().agency_id());
-  presentation_.self_user = QString::fromStdString(self_.person().user_id());
-  emit selfChanged();
+  set_self(opened.self());
   enter_main();
 }
 
@@ -153,10 +150,7 @@ void Backend::enrol(const QString& code) {
       return set_error(resp.error());
     }
     enrol_code_.clear();
-    self_ = resp.enrolled();
-    presentation_.self_agency = QString::fromStdString(self_.person().agency_id());
-    presentation_.self_user = QString::fromStdString(self_.person().user_id());
-    emit selfChanged();
+    set_self(resp.enrolled());
     emit busyChanged();
     enter_main();
   });
@@ -165,6 +159,14 @@ void Backend::enrol(const QString& code) {
 void Backend::cancelEnrol() {
   enrol_retry_.stop();
   emit busyChanged();
+}
+
+// Who this device belongs to: shown in the header, and what "self" means in the models.
+void Backend::set_self(const api::Sender& self) {
+  self_ = self;
+  presentation_.self_agency = QString::fromStdString(self_.person().agency_id());
+  presentation_.self_user = QString::fromStdString(self_.person().user_id());
+  emit selfChanged();
 }
 
 void Backend::enter_main() {
@@ -190,10 +192,7 @@ void Backend::refresh_status() {
   submit(std::move(r), [this](const api::Response& resp) {
     if (resp.has_error()) return;
     const auto& s = resp.status();
-    if (s.has_self()) {
-      self_ = s.self();
-      emit selfChanged();
-    }
+    if (s.has_self()) set_self(s.self());
     connection_ = s.connection();
     emit connectionChanged();
     admin_ = s.admin();

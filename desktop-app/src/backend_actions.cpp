@@ -3,6 +3,7 @@
 #include <QFile>
 
 #include "backend_detail.hpp"
+#include "gchat/identity/directory.hpp"
 #include "gchat/desktop/backend.hpp"
 
 namespace gchat::desktop {
@@ -140,8 +141,8 @@ void Backend::leaveConversation() {
 // ---------------------------------------------------------------------------------------------
 void Backend::findPeople(const QString& query) {
   const QString q = query.trimmed();
-  // The directory answers from 3 characters (fewer would match half the government).
-  if (q.size() < 3) return people_.reset({});
+  // The directory answers from 3 characters across agencies (Thai letters are one UTF-16 unit each).
+  if (static_cast<std::size_t>(q.size()) < identity::kMinCrossAgencyQuery) return people_.reset({});
   api::Request r;
   r.mutable_find_people()->set_query(q.toStdString());
   submit(std::move(r), [this](const api::Response& resp) {

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "gchat/identity/directory.hpp"
 #include "gchat/server/audit_log.hpp"
 #include "gchat/server/log.hpp"
 #include "gchat/server/relay.hpp"
@@ -487,14 +488,8 @@ void Session::handle_find_people(std::uint64_t rid, const pb::FindPeople& m) {
   if (!relay_.certificate_mode()) {
     return send_error(rid, pb::NOT_SUPPORTED, "people are known only to a relay with a pinned root");
   }
-  if (m.query().size() > 64 || m.agency_id().size() > 64) {
-    return send_error(rid, pb::INVALID_ARGUMENT, "query and agency_id are at most 64 bytes");
-  }
-  // Across agencies the trigram index answers: 3 characters at least (UTF-8 lead bytes counted).
-  const auto characters = std::count_if(m.query().begin(), m.query().end(),
-                                        [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
-  if (m.agency_id().empty() && characters < 3) {
-    return send_error(rid, pb::INVALID_ARGUMENT, "give at least 3 characters, or an agency_id");
+  if (auto problem = identity::directory_query_problem(m.query(), m.agency_id())) {
+    return send_error(rid, pb::INVALID_ARGUMENT, *problem);
   }
   if (m.limit() > kMaxPeopleFound) {
     return send_error(rid, pb::INVALID_ARGUMENT, "limit is at most " + std::to_string(kMaxPeopleFound));

@@ -407,13 +407,7 @@ class SqliteStore final : public Store {
       st.bind(2, as_bytes(phrase)).bind(3, static_cast<std::int64_t>(limit));
       st.bind(4, static_cast<std::int64_t>(limit) * 10);
     }
-    std::vector<Bytes> out;
-    for (;;) {
-      GCHAT_TRY(bool row, st.step());
-      if (!row) break;
-      out.push_back(st.blob(0));
-    }
-    return out;
+    return st.all_blobs();
   }
 
   Result<std::optional<std::pair<DeviceRef, DeviceIdentity>>> device_identity(BytesView public_key) override {

@@ -5,14 +5,10 @@ set -euo pipefail
 relay=$1 admin=$2 gchat=$3 make_certs=$4 test=$5
 source "$(dirname "$0")/../tools/gchat_world.sh"
 
-grant() {  # grant <user> <Thai name>: prints the one-time code
-  "$admin" enrol grant --admin-key admin-moi.key --admin-chain admin-moi.chain --passphrase-file pass \
-    --port "$port" --ca tls/ca.pem --id "$1" --name-th "$2" --name-en "$1" --clearance confidential | tail -1
-}
 export GCHAT_TEST_WORLD="$dir" GCHAT_TEST_PORT="$port"
-GCHAT_TEST_CODE_A=$(grant ploy "พลอย")
-GCHAT_TEST_CODE_B=$(grant korn "กร")
+GCHAT_TEST_CODE_A=$(grant moi ploy "พลอย" confidential)
+GCHAT_TEST_CODE_B=$(grant moi korn "กร" confidential)
 GCHAT_TEST_ROOT_B64=$(printf "$(sed 's/../\\x&/g' <<<"$root_hex")" | base64 -w0)
-GCHAT_TEST_COMPLETE="'$admin' enrol complete --admin-key admin-moi.key --admin-chain admin-moi.chain --passphrase-file pass --port $port --ca tls/ca.pem >/dev/null"
+GCHAT_TEST_COMPLETE=$complete_moi
 export GCHAT_TEST_CODE_A GCHAT_TEST_CODE_B GCHAT_TEST_ROOT_B64 GCHAT_TEST_COMPLETE
 "$test" || { echo "--- relay log"; tail -20 "$dir/relay.log"; exit 1; }

@@ -6,11 +6,9 @@ relay=$1 admin=$2 gchat=$3 make_certs=$4 java=$5 classpath=$6 jni=$7
 source "$(dirname "$0")/../tools/gchat_world.sh"
 
 enrol moi alice "อลิซ" secret publish
-"$admin" channel create --admin-key admin-moi.key --admin-chain admin-moi.chain --passphrase-file pass \
-  --port "$port" --ca tls/ca.pem --title "ประกาศจาวา" --clearance unclassified --publishers moi/alice >/dev/null
+as_admin moi channel create --title "ประกาศจาวา" --clearance unclassified --publishers moi/alice >/dev/null
 "$gchat" --data alice subscribe "ประกาศจาวา" | grep -q "you publish"
-code=$("$admin" enrol grant --admin-key admin-moi.key --admin-chain admin-moi.chain --passphrase-file pass \
-  --port "$port" --ca tls/ca.pem --id somsak --name-th "สมศักดิ์" --name-en "Somsak" --clearance confidential | tail -1)
+code=$(grant moi somsak "สมศักดิ์" confidential)
 
 # A sanitizer build of the native code needs its runtime first in the JVM process; the JVM's own
 # signals (it uses SIGSEGV on purpose) stay the JVM's, and its allocations are not leak-checked.
@@ -20,7 +18,7 @@ if nm -D "$jni" 2>/dev/null | grep -q __asan_; then
 fi
 GCHAT_TEST_WORLD="$dir" GCHAT_TEST_PORT="$port" GCHAT_TEST_ROOT="$root_hex" GCHAT_TEST_CODE="$code" \
 GCHAT_TEST_CLI="$gchat" \
-GCHAT_TEST_COMPLETE="'$admin' enrol complete --admin-key admin-moi.key --admin-chain admin-moi.chain --passphrase-file pass --port $port --ca tls/ca.pem >/dev/null" \
+GCHAT_TEST_COMPLETE="$complete_moi" \
 LD_PRELOAD="$preload" ASAN_OPTIONS="detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:use_sigaltstack=0" \
   "$java" -Xss8m -Dgchat.jni.path="$jni" -cp "$classpath" gchat.test.BindingTest \
   || { echo "--- relay log"; tail -20 "$dir/relay.log"; exit 1; }

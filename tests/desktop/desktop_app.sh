@@ -9,11 +9,9 @@ source "$(dirname "$0")/../tools/gchat_world.sh"
 
 enrol moi alice "อลิซ" secret publish
 enrol mof carol "แคโรล" confidential
-"$admin" channel create --admin-key admin-moi.key --admin-chain admin-moi.chain --passphrase-file pass \
-  --port "$port" --ca tls/ca.pem --title "ประกาศกระทรวง" --clearance unclassified --publishers moi/alice >/dev/null
+as_admin moi channel create --title "ประกาศกระทรวง" --clearance unclassified --publishers moi/alice >/dev/null
 "$gchat" --data alice subscribe "ประกาศกระทรวง" | grep -q "you publish"
-code=$("$admin" enrol grant --admin-key admin-moi.key --admin-chain admin-moi.chain --passphrase-file pass \
-  --port "$port" --ca tls/ca.pem --id nida --name-th "นิดา" --name-en "nida" --clearance top-secret | tail -1)
+code=$(grant moi nida "นิดา" top-secret)
 
 rm -rf "$shots"
 mkdir -p "$shots" xdg-config xdg-data

@@ -4,19 +4,15 @@
 #include <map>
 
 #include "engine.hpp"
+#include "gchat/identity/directory.hpp"
 
 namespace gchat::client {
 
 // The people directory: the relay's chains, each verified to the root (and against revocations);
 // what does not verify is left out. Devices of one person are gathered under one entry.
 void Engine::find_people(std::uint64_t id, const api::FindPeople& r) {
-  if (r.query().size() > 64 || r.agency_id().size() > 64) {
-    return respond_error(id, {api::INVALID_ARGUMENT, "the query and the agency id are at most 64 bytes"});
-  }
-  const auto characters = std::count_if(r.query().begin(), r.query().end(),
-                                        [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
-  if (r.agency_id().empty() && characters < 3) {
-    return respond_error(id, {api::INVALID_ARGUMENT, "give at least 3 characters of a name or user id, or an agency"});
+  if (auto problem = identity::directory_query_problem(r.query(), r.agency_id())) {
+    return respond_error(id, {api::INVALID_ARGUMENT, *problem});
   }
   if (r.limit() > 100) return respond_error(id, {api::INVALID_ARGUMENT, "limit is at most 100 people"});
   const std::uint32_t limit = r.limit() == 0 ? 50 : r.limit();

@@ -173,6 +173,7 @@ class Backend : public QObject {
   void set_error(const api::Error& e);
   void set_error_text(const QString& text);
   void after_unlock(const api::Opened& opened);
+  void set_self(const api::Sender& self);
   void enter_main();
   void refresh_conversations();
   void refresh_status();
