@@ -67,17 +67,7 @@ void post(client::Client& publisher, const std::string& channel, const std::stri
 // A device of `user` speaking the relay protocol directly: what a modified client could send.
 std::unique_ptr<net::RelayClient> raw_device(ClientWorld& w, const std::string& agency, const TestUser& user,
                                              idv1::Chain* chain_out = nullptr) {
-  auto c = net::RelayClient::connect(w.relay.port(), w.relay.ca_file());
-  auto key = net::DeviceKey::generate();
-  const auto chain = w.pki.chain_for(w.admins.at(agency), user, std::string(key.public_key.begin(), key.public_key.end()),
-                                     "raw");
-  const std::string bytes = chain.SerializeAsString();
-  c->set_key(std::move(key));
-  c->set_chain(Bytes(bytes.begin(), bytes.end()));
-  auto ok = c->authenticate();
-  REQUIRE_MESSAGE(ok.has_auth_ok(), ok.DebugString());
-  if (chain_out) *chain_out = chain;
-  return c;
+  return w.raw_device(agency, user, chain_out);
 }
 
 pb::ServerFrame raw_subscribe(net::RelayClient& c, const std::string& channel) {

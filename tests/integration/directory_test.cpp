@@ -85,3 +85,25 @@ TEST_CASE("after a clearance change the directory shows the new, verifiable clea
   REQUIRE(w.submit("moi", act).has_admin_act_ok());
   CHECK_FALSE(entry(find(*officer_view, "lowered"), "lowered"));
 }
+
+TEST_CASE("the relay refuses directory queries a client would not send, with INVALID_ARGUMENT") {
+  ClientWorld w;
+  auto someone = w.enrol("moi", "someone", Clearance::secret);
+  auto raw = w.raw_device("moi", w.users.at("someone"));
+  auto ask = [&](const std::string& query, const std::string& agency, std::uint32_t limit) {
+    relay::v1::ClientFrame f;
+    f.mutable_find_people()->set_query(query);
+    f.mutable_find_people()->set_agency_id(agency);
+    f.mutable_find_people()->set_limit(limit);
+    return raw->request(f);
+  };
+  CHECK(ask("", "", 0).error().code() == relay::v1::INVALID_ARGUMENT);
+  CHECK(ask("ab", "", 0).error().code() == relay::v1::INVALID_ARGUMENT);           // too short across agencies
+  CHECK(ask(std::string(65, 'a'), "", 0).error().code() == relay::v1::INVALID_ARGUMENT);  // oversized
+  CHECK(ask("", std::string(65, 'm'), 0).error().code() == relay::v1::INVALID_ARGUMENT);
+  CHECK(ask("someone", "", 201).error().code() == relay::v1::INVALID_ARGUMENT);   // above the bound
+  auto ok = ask("someone", "", 1);
+  REQUIRE_MESSAGE(ok.has_people(), ok.DebugString());
+  CHECK(ok.people().chains_size() == 1);
+  CHECK(ok.people().more());  // her second (raw) device is cut by the limit
+}

@@ -102,6 +102,23 @@ struct ClientWorld {
     return c;
   }
 
+  // A bare relay connection authenticated as a new device of `user`, for requests a client would
+  // never send.
+  std::unique_ptr<net::RelayClient> raw_device(const std::string& agency, const TestUser& user,
+                                               idv1::Chain* chain_out = nullptr) {
+    auto c = net::RelayClient::connect(relay.port(), relay.ca_file());
+    auto key = net::DeviceKey::generate();
+    const auto chain = pki.chain_for(admins.at(agency), user, std::string(key.public_key.begin(), key.public_key.end()),
+                                     "raw");
+    const std::string bytes = chain.SerializeAsString();
+    c->set_key(std::move(key));
+    c->set_chain(Bytes(bytes.begin(), bytes.end()));
+    auto ok = c->authenticate();
+    REQUIRE_MESSAGE(ok.has_auth_ok(), ok.DebugString());
+    if (chain_out) *chain_out = chain;
+    return c;
+  }
+
   // The administrator's act, signed now, on a connection of its own.
   relay::v1::ServerFrame submit(const std::string& agency, idv1::AdminAct act) {
     act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
