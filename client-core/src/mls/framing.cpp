@@ -216,16 +216,13 @@ Result<UnprotectedContent> unprotect_private(const crypto::CipherSuite& suite, c
   GCHAT_TRY(Bytes sd_bytes, suite.aead_open(sd_key, sd_nonce, sender_data_aad(message), message.encrypted_sender_data));
   GCHAT_TRY(SenderData sd, codec::decode_exact<SenderData>(sd_bytes));
 
+  // Verify, then change: the key is only looked up here and consumed at the end, once decryption,
+  // decoding, padding and signature have all passed; a refused message leaves the tree unchanged.
   const RatchetType type = ratchet_for(message.content_type);
-  GCHAT_TRY(RatchetKey key, tree.get(sd.leaf_index, type, sd.generation));
-  SecretBytes nonce = key.nonce.clone();
-  apply_reuse_guard(nonce, sd.reuse_guard);
-  auto opened = suite.aead_open(key.key, nonce, private_content_aad(message), message.ciphertext);
-  if (!opened.ok()) {
-    tree.put_back(sd.leaf_index, type, std::move(key));
-    return Unexpected{opened.error()};
-  }
-  SecretBytes plaintext = SecretBytes::take(*opened);
+  GCHAT_TRY(RatchetKey key, tree.key_for(sd.leaf_index, type, sd.generation));
+  apply_reuse_guard(key.nonce, sd.reuse_guard);
+  GCHAT_TRY(Bytes opened, suite.aead_open(key.key, key.nonce, private_content_aad(message), message.ciphertext));
+  SecretBytes plaintext = SecretBytes::take(opened);
 
   UnprotectedContent out;
   out.generation = sd.generation;
@@ -245,6 +242,7 @@ Result<UnprotectedContent> unprotect_private(const crypto::CipherSuite& suite, c
   GCHAT_TRY(Bytes public_key, signature_key(sd.leaf_index));
   GCHAT_TRY_STATUS(verify_content(suite, WireFormat::private_message, out.content, codec::encode(context),
                                   out.auth.signature, public_key));
+  GCHAT_TRY_STATUS(tree.consume(sd.leaf_index, type, sd.generation));
   return out;
 }
 

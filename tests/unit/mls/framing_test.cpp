@@ -1,9 +1,12 @@
 // PublicMessage and PrivateMessage protection: round trips for both suites, and every way a
 // message can be wrong (tampered, wrong key, wrong group or epoch, replayed, truncated) gives a
-// typed error and leaves the receiver able to read the genuine message.
+// typed error and leaves the receiver's secret tree byte-for-byte unchanged, able to read the
+// genuine message.
 #include <doctest/doctest.h>
 
 #include "gchat/mls/framing.hpp"
+
+#include <functional>
 
 using namespace gchat;
 using namespace gchat::mls;
@@ -135,9 +138,11 @@ TEST_CASE("tampering with any part of a PrivateMessage is detected and costs the
     auto receiver = g.tree();
     PrivateMessage bad = *m;
     c.tamper(bad);
+    const SecretBytes before = receiver.serialize();
     auto out = unprotect_private(g.suite, g.context, receiver, g.sender_data_secret, bad, g.lookup());
     REQUIRE_FALSE(out.ok());
     CHECK(out.error().code == c.expected);
+    CHECK(receiver.serialize() == before);
     // The genuine message still decrypts afterwards.
     CHECK(unprotect_private(g.suite, g.context, receiver, g.sender_data_secret, *m, g.lookup()).ok());
   }
@@ -254,42 +259,164 @@ TEST_CASE("unknown selectors are refused, not skipped") {
   CHECK(codec::decode_exact<Credential>(Bytes{0, 7, 0}).error().code == Errc::invalid_value);
 }
 
+namespace {
+
+// `m` re-encrypted under its own key (the receiver's, looked up without consuming it) with the last
+// padding byte set to 1. The sender data is bound to the first Nh bytes of the ciphertext, which do
+// not change, so it still decrypts.
+PrivateMessage with_nonzero_padding(const Group& g, const PrivateMessage& m, const RatchetKey& key) {
+  auto sd_key = sender_data_key(g.suite, g.sender_data_secret, m.ciphertext);
+  auto sd_nonce = sender_data_nonce(g.suite, g.sender_data_secret, m.ciphertext);
+  REQUIRE((sd_key.ok() && sd_nonce.ok()));
+  codec::Writer sd_aad;
+  codec::encode_value(sd_aad, m.group_id);
+  codec::encode_value(sd_aad, m.epoch);
+  codec::encode_value(sd_aad, m.content_type);
+  auto sd = g.suite.aead_open(*sd_key, *sd_nonce, sd_aad.bytes(), m.encrypted_sender_data);
+  REQUIRE(sd.ok());
+  SecretBytes nonce = key.nonce.clone();
+  for (int i = 0; i < 4; ++i) nonce.data()[i] ^= (*sd)[8 + std::size_t(i)];  // the reuse guard
+  codec::Writer aad;
+  codec::encode_value(aad, m.group_id);
+  codec::encode_value(aad, m.epoch);
+  codec::encode_value(aad, m.content_type);
+  codec::encode_value(aad, m.authenticated_data);
+  auto plain = g.suite.aead_open(key.key, nonce, aad.bytes(), m.ciphertext);
+  REQUIRE(plain.ok());
+  plain->back() = 1;
+  auto resealed = g.suite.aead_seal(key.key, nonce, aad.bytes(), *plain);
+  REQUIRE(resealed.ok());
+  PrivateMessage bad = m;
+  bad.ciphertext = *resealed;
+  return bad;
+}
+
+// Messages from `sender` for generations 0..n-1 of its application ratchet.
+std::vector<PrivateMessage> send(const Group& g, SecretTree& tree, LeafIndex sender, std::size_t n,
+                                 std::size_t padding = 0) {
+  std::vector<PrivateMessage> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto m = protect_private(g.suite, g.context, tree, g.sender_data_secret,
+                             g.content(sender, Bytes{std::uint8_t(i)}), g.private_key(sender), {}, padding);
+    REQUIRE(m.ok());
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("non-zero padding in a PrivateMessage is refused") {
-  // Build a PrivateMessage by hand whose plaintext ends in a non-zero byte after the auth data.
   Group g(crypto::kDefaultSuite);
   auto sender = g.tree();
   auto m = protect_private(g.suite, g.context, sender, g.sender_data_secret, g.content(0, text("p")), g.private_key(0),
                            {}, 8);
   REQUIRE(m.ok());
-  // Decrypt with the same derivation as the receiver, flip the last padding byte, re-encrypt.
-  auto receiver_tree = g.tree();
-  auto key = receiver_tree.get(0, RatchetType::application, 0);
+  auto receiver = g.tree();
+  auto key = receiver.key_for(0, RatchetType::application, 0);
   REQUIRE(key.ok());
-  auto sd_key = sender_data_key(g.suite, g.sender_data_secret, m->ciphertext);
-  auto sd_nonce = sender_data_nonce(g.suite, g.sender_data_secret, m->ciphertext);
-  codec::Writer sd_aad;
-  codec::encode_value(sd_aad, m->group_id);
-  codec::encode_value(sd_aad, m->epoch);
-  codec::encode_value(sd_aad, m->content_type);
-  auto sd = g.suite.aead_open(*sd_key, *sd_nonce, sd_aad.bytes(), m->encrypted_sender_data);
-  REQUIRE(sd.ok());
-  SecretBytes nonce = key->nonce.clone();
-  for (int i = 0; i < 4; ++i) nonce.data()[i] ^= (*sd)[8 + std::size_t(i)];
-  codec::Writer aad;
-  codec::encode_value(aad, m->group_id);
-  codec::encode_value(aad, m->epoch);
-  codec::encode_value(aad, m->content_type);
-  codec::encode_value(aad, m->authenticated_data);
-  auto plain = g.suite.aead_open(key->key, nonce, aad.bytes(), m->ciphertext);
-  REQUIRE(plain.ok());
-  plain->back() = 1;
-  auto resealed = g.suite.aead_seal(key->key, nonce, aad.bytes(), *plain);
-  REQUIRE(resealed.ok());
-  PrivateMessage bad = *m;
-  bad.ciphertext = *resealed;
-  // The sender data is bound to the first Nh bytes of the ciphertext, which did not change.
-  auto fresh = g.tree();
-  auto out = unprotect_private(g.suite, g.context, fresh, g.sender_data_secret, bad, g.lookup());
+  const PrivateMessage bad = with_nonzero_padding(g, *m, *key);
+  auto out = unprotect_private(g.suite, g.context, receiver, g.sender_data_secret, bad, g.lookup());
   REQUIRE_FALSE(out.ok());
   CHECK(out.error().code == Errc::malformed);
+}
+
+TEST_CASE("a forged PrivateMessage claiming another sender far ahead with a wrong signature does not stop that "
+          "sender's genuine messages") {
+  Group g(crypto::kDefaultSuite);
+  auto alice = g.tree();
+  auto receiver = g.tree();
+  // Bob holds the epoch's secrets, so he can encrypt as Alice at any generation, but he can only sign as
+  // himself.
+  auto bob_as_alice = g.tree();
+  REQUIRE(bob_as_alice.consume(0, RatchetType::application, 999).ok());
+  auto forged = protect_private(g.suite, g.context, bob_as_alice, g.sender_data_secret, g.content(0, text("forged")),
+                                g.private_key(1));
+  REQUIRE(forged.ok());
+  const SecretBytes before = receiver.serialize();
+  auto out = unprotect_private(g.suite, g.context, receiver, g.sender_data_secret, *forged, g.lookup());
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error().code == Errc::bad_signature);
+  CHECK(receiver.serialize() == before);
+
+  auto genuine = send(g, alice, 0, 5);
+  for (std::size_t i = 0; i < genuine.size(); ++i) {
+    CAPTURE(i);
+    auto opened = unprotect_private(g.suite, g.context, receiver, g.sender_data_secret, genuine[i], g.lookup());
+    REQUIRE_MESSAGE(opened.ok(), opened.error().to_string());
+    CHECK(opened->generation == i);
+  }
+}
+
+TEST_CASE("a PrivateMessage refused for its signature, its tag or its padding changes nothing, and the genuine one "
+          "at that generation still opens") {
+  Group g(crypto::kDefaultSuite);
+  auto alice = g.tree();
+  const auto genuine = send(g, alice, 0, 4, 8);  // the receiver has seen none of them: generation 3 skips ahead
+  auto bob_as_alice = g.tree();
+  REQUIRE(bob_as_alice.consume(0, RatchetType::application, 2).ok());
+  auto forged = protect_private(g.suite, g.context, bob_as_alice, g.sender_data_secret, g.content(0, text("forged")),
+                                g.private_key(1));
+  REQUIRE(forged.ok());
+
+  struct Case {
+    const char* name;
+    std::function<PrivateMessage(const SecretTree&)> make;
+    Errc expected;
+  };
+  const std::vector<Case> cases = {
+      {"signature", [&](const SecretTree&) { return *forged; }, Errc::bad_signature},
+      {"tag",
+       [&](const SecretTree&) {
+         PrivateMessage m = genuine[3];
+         m.ciphertext.back() ^= 0x80;
+         return m;
+       },
+       Errc::decrypt_failed},
+      {"padding",
+       [&](const SecretTree& receiver) {
+         auto key = receiver.key_for(0, RatchetType::application, 3);
+         REQUIRE(key.ok());
+         return with_nonzero_padding(g, genuine[3], *key);
+       },
+       Errc::malformed},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    auto receiver = g.tree();
+    const PrivateMessage bad = c.make(receiver);
+    const SecretBytes before = receiver.serialize();
+    auto out = unprotect_private(g.suite, g.context, receiver, g.sender_data_secret, bad, g.lookup());
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().code == c.expected);
+    CHECK(receiver.serialize() == before);
+    // The genuine message for that generation opens, and so do the earlier ones it skipped.
+    const std::size_t order[] = {3, 0, 1, 2};
+    for (std::size_t i : order) {
+      CAPTURE(i);
+      auto opened = unprotect_private(g.suite, g.context, receiver, g.sender_data_secret, genuine[i], g.lookup());
+      REQUIRE_MESSAGE(opened.ok(), opened.error().to_string());
+      CHECK(opened->generation == i);
+    }
+  }
+}
+
+TEST_CASE("thousands of forged PrivateMessages with valid sender data and a broken tag do not grow the receiver") {
+  Group g(crypto::kDefaultSuite);
+  SecretTree receiver(g.suite, g.encryption_secret, 2, SecretTree::Limits{64, 16});
+  auto bob_as_alice = g.tree();
+  const SecretBytes before = receiver.serialize();
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    auto m = protect_private(g.suite, g.context, bob_as_alice, g.sender_data_secret, g.content(0, Bytes{1}),
+                             g.private_key(1));
+    REQUIRE(m.ok());
+    m->ciphertext.back() ^= 1;  // the tag; the sender data, keyed on the first Nh bytes, still opens
+    auto out = unprotect_private(g.suite, g.context, receiver, g.sender_data_secret, *m, g.lookup());
+    REQUIRE_FALSE(out.ok());
+    CHECK((out.error().code == Errc::decrypt_failed || out.error().code == Errc::mls_generation_too_far));
+  }
+  CHECK(receiver.serialize() == before);
+  auto alice = g.tree();
+  auto genuine = send(g, alice, 0, 1);
+  CHECK(unprotect_private(g.suite, g.context, receiver, g.sender_data_secret, genuine[0], g.lookup()).ok());
 }

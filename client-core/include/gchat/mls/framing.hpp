@@ -48,7 +48,8 @@ struct UnprotectedContent {
 // Signature key of the member at a leaf, or an error if there is none.
 using SignatureKeyLookup = std::function<Result<Bytes>(LeafIndex)>;
 // Checks group and epoch, decrypts sender data and content, checks the padding and the signature.
-// A key is consumed only when the content decrypts.
+// The sender's key is consumed only once all of that has passed: a refused message leaves `tree`
+// unchanged, so it can neither stop the genuine message for that generation nor grow the tree.
 Result<UnprotectedContent> unprotect_private(const crypto::CipherSuite& suite, const GroupContext& context,
                                              SecretTree& tree, BytesView sender_data_secret,
                                              const PrivateMessage& message, const SignatureKeyLookup& signature_key);
