@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 
 #include "gchat/mls/group.hpp"
 
@@ -94,7 +95,68 @@ TEST_CASE("unknown types and malformed files are errors; unsupported suites are 
   CHECK(m->failed == 1);
 }
 
-// --- passive-client-handling-commit / passive-client-random: not shipped, so generated here ----
+TEST_CASE("a per-suite case that does not name its cipher suite fails instead of being skipped") {
+  json cases = json::array({json{{"psk_secret", "00"}}, json{{"cipher_suite", "1"}}, json{{"cipher_suite", -1}},
+                            json{{"cipher_suite", 2}}});
+  auto r = vectors::run("psk_secret", cases);
+  REQUIRE(r.ok());
+  CHECK(r->passed == 0);
+  CHECK(r->failed == 3);
+  REQUIRE(r->failures.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(r->failures[i].rfind("case " + std::to_string(i) + ": ", 0) == 0);
+    CHECK_MESSAGE(r->failures[i].find("cipher_suite") != std::string::npos, r->failures[i]);
+  }
+  CHECK(r->skipped.size() == 1);  // only the case of an unsupported suite is a skip
+}
+
+TEST_CASE("an unexpected exception of any type fails only its case, and the other cases still report") {
+  const json cases = json::array({0, 1, 2, 3, 4});
+  const vectors::CaseCheck check = [](const json& c) {
+    switch (c.get<int>()) {
+      case 1: throw 42;  // not an exception class at all
+      case 2: throw std::runtime_error("out of cheese");
+      case 3: vectors::expect(false, "plain failure");
+    }
+  };
+  auto r = vectors::run_cases(check, false, cases);
+  REQUIRE(r.ok());
+  CHECK(r->passed == 2);
+  CHECK(r->failed == 3);
+  REQUIRE(r->failures.size() == 3);
+  CHECK(r->failures[0].rfind("case 1: unexpected exception", 0) == 0);
+  CHECK(r->failures[1] == "case 2: unexpected exception: out of cheese");
+  CHECK(r->failures[2] == "case 3: plain failure");
+
+  // The same through a real check: a field of the wrong type in one tree-math case.
+  json tree = load("tree-math.json");
+  tree[2]["n_leaves"] = "eight";
+  auto t = vectors::run("tree-math", tree);
+  REQUIRE(t.ok());
+  CHECK(t->failed == 1);
+  CHECK(t->passed == static_cast<int>(tree.size()) - 1);
+  REQUIRE(t->failures.size() == 1);
+  CHECK(t->failures[0].rfind("case 2: ", 0) == 0);
+}
+
+TEST_CASE("one case can be run alone by index, and each case is announced before it runs") {
+  const json cases = load("tree-math.json");
+  vectors::RunOptions only;
+  only.only_case = 3;
+  std::vector<std::size_t> started;
+  only.on_case_start = [&](std::size_t i) { started.push_back(i); };
+  auto r = vectors::run("tree-math", cases, only);
+  REQUIRE(r.ok());
+  CHECK(r->passed == 1);
+  CHECK(r->failed == 0);
+  CHECK(started == std::vector<std::size_t>{3});
+  only.only_case = cases.size();
+  auto past = vectors::run("tree-math", cases, only);
+  REQUIRE_FALSE(past.ok());
+  CHECK(past.error().code == Errc::invalid_argument);
+}
+
+// --- passive-client formats on a generated scenario (the official files run as ctests too) -----
 
 namespace {
 

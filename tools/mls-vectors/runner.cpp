@@ -88,36 +88,56 @@ std::vector<std::string> supported_types() {
   return out;
 }
 
-Result<Report> run(std::string_view type, const nlohmann::json& cases) {
-  const TypeEntry* entry = nullptr;
-  for (const auto& t : types()) {
-    if (type == t.name) entry = &t;
-  }
-  if (!entry) return fail(Errc::invalid_argument, "unknown vector type '" + std::string(type) + "'");
+Result<Report> run_cases(const CaseCheck& check, bool per_suite, const nlohmann::json& cases,
+                         const RunOptions& options) {
   if (!cases.is_array()) return fail(Errc::malformed, "a vector file is a JSON array of cases");
-
+  if (options.only_case && *options.only_case >= cases.size()) {
+    return fail(Errc::invalid_argument, "case " + std::to_string(*options.only_case) + " is past the end (" +
+                                            std::to_string(cases.size()) + " cases)");
+  }
   Report report;
-  for (std::size_t i = 0; i < cases.size(); ++i) {
+  const std::size_t first = options.only_case.value_or(0);
+  const std::size_t end = options.only_case ? first + 1 : cases.size();
+  for (std::size_t i = first; i < end; ++i) {
     const auto& c = cases[i];
-    if (entry->per_suite) {
-      const auto suite = c.value("cipher_suite", 0);
-      if (!crypto::CipherSuite::from_id(static_cast<std::uint16_t>(suite)).ok()) {
-        report.skipped[suite_name(static_cast<std::uint16_t>(suite))]++;
+    auto failed = [&](const std::string& why) {
+      report.failed++;
+      report.failures.push_back("case " + std::to_string(i) + ": " + why);
+    };
+    if (per_suite) {
+      // A case that does not say its suite is a broken case, not one to skip.
+      const auto* suite = c.is_object() && c.contains("cipher_suite") ? &c.at("cipher_suite") : nullptr;
+      if (!suite || !suite->is_number_integer() || suite->get<std::int64_t>() < 0 ||
+          suite->get<std::int64_t>() > 0xffff) {
+        failed("field 'cipher_suite' is missing or not a suite number");
+        continue;
+      }
+      const auto id = suite->get<std::uint16_t>();
+      if (!crypto::CipherSuite::from_id(id).ok()) {
+        report.skipped[suite_name(id)]++;
         continue;
       }
     }
+    if (options.on_case_start) options.on_case_start(i);
     try {
-      entry->check(c);
+      check(c);
       report.passed++;
     } catch (const CaseFailure& f) {
-      report.failed++;
-      report.failures.push_back("case " + std::to_string(i) + ": " + f.message);
-    } catch (const std::exception& e) {  // malformed JSON field types
-      report.failed++;
-      report.failures.push_back("case " + std::to_string(i) + ": " + e.what());
+      failed(f.message);
+    } catch (const std::exception& e) {  // malformed JSON field types, or a fault in the code under test
+      failed(std::string("unexpected exception: ") + e.what());
+    } catch (...) {
+      failed("unexpected exception of unknown type");
     }
   }
   return report;
+}
+
+Result<Report> run(std::string_view type, const nlohmann::json& cases, const RunOptions& options) {
+  for (const auto& t : types()) {
+    if (type == t.name) return run_cases(t.check, t.per_suite, cases, options);
+  }
+  return fail(Errc::invalid_argument, "unknown vector type '" + std::string(type) + "'");
 }
 
 }  // namespace gchat::vectors

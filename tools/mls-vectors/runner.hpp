@@ -1,11 +1,12 @@
 #pragma once
 // Runs the official MLS test vectors (../shared/mls-vectors, format in test-vectors.md) against
 // client-core. One entry point per vector type; each case is checked completely and reported
-// by index, so one failure does not hide the next. Cases for cipher suites we do not implement
-// are skipped and listed by suite name.
+// by index, so one failure — or one exception of any kind — does not hide the next. Cases for
+// cipher suites we do not implement are skipped and listed by suite name.
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,8 +27,14 @@ struct Report {
   std::vector<std::string> failures;   // "case 3: epoch 2: joiner_secret differs"
 };
 
-// Errc::invalid_argument for an unknown type; the JSON must be the file's top-level array.
-Result<Report> run(std::string_view type, const nlohmann::json& cases);
+struct RunOptions {
+  std::optional<std::size_t> only_case;             // run this index alone (a crash is then attributable)
+  std::function<void(std::size_t)> on_case_start;  // called before each case runs (tracing)
+};
+
+// Errc::invalid_argument for an unknown type or an index past the end; the JSON must be the file's
+// top-level array.
+Result<Report> run(std::string_view type, const nlohmann::json& cases, const RunOptions& options = {});
 std::vector<std::string> supported_types();
 
 // --- for the checks ------------------------------------------------------------------------
@@ -65,6 +72,11 @@ Alternative message_body(const Bytes& encoded, const std::string& what) {
 
 // One check function per type: runs one case (already known to use a supported suite).
 using CaseCheck = std::function<void(const nlohmann::json&)>;
+// What run() does once it knows the type: each case runs on its own, and anything it throws —
+// CaseFailure, any std::exception, anything else — fails that case alone. With `per_suite`, a
+// case without a numeric "cipher_suite" fails; one for a suite we do not implement is skipped.
+Result<Report> run_cases(const CaseCheck& check, bool per_suite, const nlohmann::json& cases,
+                         const RunOptions& options = {});
 void check_tree_math(const nlohmann::json& c);
 void check_crypto_basics(const nlohmann::json& c);
 void check_deserialization(const nlohmann::json& c);

@@ -101,12 +101,16 @@ Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& 
   if (kp.init_key == kp.leaf_node.encryption_key) {
     return fail(Errc::mls_invalid_key_package, "the init key and the encryption key are the same");
   }
-  const Lifetime& life = kp.leaf_node.lifetime;
-  if (life.not_after < life.not_before || life.not_after - life.not_before > kMaxKeyPackageLifetime) {
-    return fail(Errc::mls_invalid_key_package, "the key package's lifetime is longer than the group accepts");
-  }
-  if (now && (*now < life.not_before || *now > life.not_after)) {
-    return fail(Errc::mls_invalid_key_package, "the key package is outside its lifetime");
+  if (now) {
+    // This client's own policy for what it adds (§7.2 leaves the maximum to the application); a
+    // key package in someone else's commit or proposal is not held to it.
+    const Lifetime& life = kp.leaf_node.lifetime;
+    if (life.not_after < life.not_before || life.not_after - life.not_before > kMaxKeyPackageLifetime) {
+      return fail(Errc::mls_invalid_key_package, "the key package's lifetime is longer than this client accepts");
+    }
+    if (*now < life.not_before || *now > life.not_after) {
+      return fail(Errc::mls_invalid_key_package, "the key package is outside its lifetime");
+    }
   }
   auto st = verify_with_label(suite, kp.leaf_node.signature_key, "KeyPackageTBS", key_package_tbs(kp), kp.signature);
   if (!st.ok()) return fail(Errc::mls_invalid_key_package, "the key package signature does not verify");
@@ -143,6 +147,8 @@ Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, co
   const SecretBytes init_secret = SecretBytes::take(init);
   GCHAT_TRY(g.secrets_, derive_epoch(suite, init_secret, zeros(suite), zeros(suite), codec::encode(g.context_)));
   g.confirmation_tag_ = confirmation_tag(suite, g.secrets_.confirmation_key, g.context_.confirmed_transcript_hash);
+  // RFC 9420 §11: epoch 0's interim transcript hash covers the tag over the empty confirmed hash.
+  g.interim_transcript_hash_ = interim_transcript_hash(suite, g.context_.confirmed_transcript_hash, g.confirmation_tag_);
   g.secret_tree_ = std::make_unique<SecretTree>(suite, g.secrets_.encryption_secret, g.tree_.leaf_count());
   drop_used_secrets(g.secrets_);
   return g;
@@ -301,7 +307,8 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
       const Bytes& key = a->key_package.leaf_node.signature_key;
       bool member = false;
       for (LeafIndex l : members()) member = member || (tree_.leaf(l)->signature_key == key && !removing.count(l));
-      take = !member && add_keys.insert(key).second;
+      // Others' Adds are committed only if they meet this client's own key package policy.
+      take = !member && validate_key_package(*suite_, a->key_package, now).ok() && add_keys.insert(key).second;
     } else if (const auto* k = std::get_if<PreSharedKey>(&p.proposal.body)) {
       take = psk_ids.insert(codec::encode(k->psk)).second && psk_secret_of({&k->psk}).ok();
     } else if (std::holds_alternative<GroupContextExtensions>(p.proposal.body)) {
@@ -924,6 +931,9 @@ Result<Group> Group::deserialize(const crypto::CipherSuite& suite, BytesView dat
   g.secrets_.membership_key = SecretBytes(stored.membership_key);
   g.secrets_.resumption_psk = SecretBytes(stored.resumption_psk);
   g.secrets_.epoch_authenticator = SecretBytes(stored.epoch_authenticator);
+  // A state saved at epoch 0 by a version before RFC 9420 §11's interim hash has an empty one; it
+  // is kept, not recomputed: the relay's state of that group was saved empty too, and the two must
+  // agree on the next confirmed transcript hash.
   g.interim_transcript_hash_ = stored.interim_transcript_hash;
   g.confirmation_tag_ = stored.confirmation_tag;
   GCHAT_TRY(SecretTree tree, SecretTree::deserialize(suite, stored.secret_tree));

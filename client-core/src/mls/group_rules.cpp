@@ -152,8 +152,8 @@ Bytes proposal_ref(const crypto::CipherSuite& suite, WireFormat wire_format, con
 }
 
 // Applies a commit's proposals to `tree` in RFC order (§12.3) under the requirements of the next
-// epoch's extensions; `now` checks the added key packages' lifetimes when given (the committer's
-// side).
+// epoch's extensions; `now`, when given, holds the added key packages to this client's lifetime
+// policy (its own commits; receivers of others' commits give none).
 Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const Requirements& req, const Changes& c,
                      std::vector<LeafIndex>& added, std::optional<std::uint64_t> now,
                      const CredentialValidator& validator) {
@@ -293,7 +293,6 @@ Result<Bytes> public_sender_key(const GroupContext& context, const RatchetTree& 
 }
 
 Bytes interim_of(const crypto::CipherSuite& suite, const GroupInfo& info) {
-  if (info.group_context.epoch == 0) return {};
   return interim_transcript_hash(suite, info.group_context.confirmed_transcript_hash, info.confirmation_tag);
 }
 

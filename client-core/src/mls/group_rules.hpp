@@ -122,8 +122,8 @@ Result<Changes> changes_of(const crypto::CipherSuite& suite, const Commit& commi
 Bytes proposal_ref(const crypto::CipherSuite& suite, WireFormat wire_format, const FramedContent& content,
                    const FramedContentAuthData& auth);
 // Applies a commit's proposals to `tree` in RFC order (§12.3) under the requirements of the next
-// epoch's extensions; `now` checks the added key packages' lifetimes when given (the committer's
-// side).
+// epoch's extensions; `now`, when given, holds the added key packages to this client's lifetime
+// policy (its own commits; receivers of others' commits give none).
 Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const Requirements& req, const Changes& c,
                      std::vector<LeafIndex>& added, std::optional<std::uint64_t> now,
                      const CredentialValidator& validator);
@@ -148,7 +148,7 @@ void tls_encode(Writer& w, const StoredProposal& v);
 Status tls_decode(Reader& r, StoredProposal& v);
 
 // The interim transcript hash of the epoch a GroupInfo describes (§8.2): derived from its
-// confirmation tag, except in epoch 0, whose interim hash is empty.
+// confirmation tag, in epoch 0 too (§11: the creator's tag over the empty confirmed hash).
 Bytes interim_of(const crypto::CipherSuite& suite, const GroupInfo& info);
 
 // The extension of a type in a list, or nullptr.

@@ -164,6 +164,8 @@ Result<PublicGroup> PublicGroup::deserialize(const crypto::CipherSuite& suite, B
   g.context_ = std::move(s.context);
   GCHAT_TRY(g.tree_, RatchetTree::decode(suite, s.tree));
   if (g.tree_.tree_hash() != g.context_.tree_hash) return fail(Errc::storage_corrupt, "the stored tree does not match");
+  // Empty in a state saved at epoch 0 before RFC 9420 §11's interim hash: kept, like the creator's
+  // state of that group, which was saved the same way (the two must agree).
   g.interim_transcript_hash_ = std::move(s.interim_transcript_hash);
   for (auto& p : s.pending) g.pending_.push_back({std::move(p.ref), std::move(p.proposal), p.sender});
   g.closed_ = s.closed;

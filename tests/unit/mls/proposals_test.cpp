@@ -389,3 +389,35 @@ TEST_CASE("key packages with an over-long lifetime are refused") {
   REQUIRE_FALSE(st.ok());
   CHECK(st.error().code == Errc::mls_invalid_key_package);
 }
+
+TEST_CASE("the lifetime cap is this client's policy for what it adds, not a rule for others' proposals") {
+  // Other implementations publish key packages valid up to the end of time, or expired by now.
+  Room room(3);
+  const auto forever = identity("forever"), expired = identity("expired");
+  auto forever_kp = make_key_package(suite(), forever, 0, ~std::uint64_t{0});
+  auto expired_kp = make_key_package(suite(), expired, kNow - 100, kNow - 10);
+  REQUIRE(forever_kp.ok());
+  REQUIRE(expired_kp.ok());
+  for (const auto* kp : {&forever_kp->key_package, &expired_kp->key_package}) {
+    CHECK(validate_key_package(suite(), *kp, std::nullopt).ok());  // the RFC's checks
+    CHECK(validate_key_package(suite(), *kp, kNow).error().code == Errc::mls_invalid_key_package);
+  }
+  CHECK(room.members[0].propose_add(forever_kp->key_package, kNow).error().code == Errc::mls_invalid_key_package);
+  CHECK(room.members[0].commit({expired_kp->key_package}, {}, kNow).error().code == Errc::mls_invalid_key_package);
+
+  // Proposed by their owners, every member caches them; a committer leaves them out of its
+  // commit, which everybody follows.
+  for (auto* bundle : {&*forever_kp, &*expired_kp}) {
+    const auto& owner = bundle == &*forever_kp ? forever : expired;
+    auto proposal = new_member_proposal(suite(), room.members[0].group_id(), room.members[0].epoch(),
+                                        bundle->key_package, owner.signature.private_key);
+    REQUIRE(proposal.ok());
+    room.send(99, *proposal);
+  }
+  auto out = room.members[1].commit({}, {}, kNow);
+  REQUIRE_MESSAGE(out.ok(), out.error().to_string());
+  CHECK_FALSE(out->welcome);
+  const auto received = room.send(1, out->commit);
+  CHECK(received[0].added.empty());
+  room.check_agreement();
+}

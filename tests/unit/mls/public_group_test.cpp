@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -141,4 +142,110 @@ TEST_CASE("an observer refuses forged, replayed and foreign handshake messages a
   auto refused = strict.observe(wire(adds_bob->commit));
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().code == Errc::mls_invalid_credential);
+}
+
+// --- Epoch 0's interim transcript hash (RFC 9420 §8.2, §11) -------------------------------------
+
+namespace {
+
+// opaque<V> (§2.1.2) for the short values a transcript hash covers.
+Bytes opaque(BytesView v) {
+  REQUIRE(v.size() < 16384);
+  Bytes out;
+  if (v.size() < 64) {
+    out.push_back(static_cast<std::uint8_t>(v.size()));
+  } else {
+    out.push_back(static_cast<std::uint8_t>(0x40 | (v.size() >> 8)));
+    out.push_back(static_cast<std::uint8_t>(v.size() & 0xff));
+  }
+  out.insert(out.end(), v.begin(), v.end());
+  return out;
+}
+
+// interim_transcript_hash_[0] = Hash("" || InterimTranscriptHashInput { confirmation_tag }), the
+// tag being the creator's over the empty confirmed transcript hash, as its GroupInfo carries it.
+Bytes epoch0_interim(const GroupInfo& info) {
+  REQUIRE(info.group_context.epoch == 0);
+  REQUIRE(info.group_context.confirmed_transcript_hash.empty());
+  return suite().hash(opaque(info.confirmation_tag));
+}
+
+// Replaces the one occurrence of `from` in `blob` by `to`.
+Bytes patched(BytesView blob, const Bytes& from, const Bytes& to) {
+  Bytes out(blob.begin(), blob.end());
+  auto at = std::search(out.begin(), out.end(), from.begin(), from.end());
+  REQUIRE(at != out.end());
+  REQUIRE(std::search(at + 1, out.end(), from.begin(), from.end()) == out.end());
+  at = out.erase(at, at + static_cast<std::ptrdiff_t>(from.size()));
+  out.insert(at, to.begin(), to.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an external join at epoch 0 chains from the interim hash of the creator's confirmation tag") {
+  const auto alice_id = identity("alice"), dave_id = identity("dave");
+  auto alice = *Group::create(suite(), Bytes{'z'}, alice_id);
+  // Saved and restored at epoch 0, the creator keeps its interim hash.
+  alice = *Group::deserialize(suite(), alice.serialize(), alice_id);
+  auto info_message = alice.group_info();
+  REQUIRE(info_message.ok());
+  const auto info = std::get<GroupInfo>(wire(*info_message).body);
+  const Bytes interim = epoch0_interim(info);
+  auto observer = PublicGroup::from_group_info(suite(), info, {});
+  REQUIRE(observer.ok());
+
+  auto joined = Group::join_external(suite(), info, dave_id);
+  REQUIRE_MESSAGE(joined.ok(), joined.error().to_string());
+  const auto commit = wire(joined->commit);
+  // confirmed_transcript_hash_[1] = Hash(interim_[0] || ConfirmedTranscriptHashInput), computed
+  // here from the commit's own fields.
+  const auto& pub = std::get<PublicMessage>(commit.body);
+  Bytes input = interim;
+  input.insert(input.end(), {0x00, 0x01});  // wire_format = mls_public_message
+  const Bytes content = codec::encode(pub.content);
+  input.insert(input.end(), content.begin(), content.end());
+  const Bytes signature = opaque(pub.auth.signature);
+  input.insert(input.end(), signature.begin(), signature.end());
+  CHECK(joined->group.context().confirmed_transcript_hash == suite().hash(input));
+
+  // The creator verifies the joiner's confirmation tag over that hash; the relay follows.
+  auto received = alice.process(commit);
+  REQUIRE_MESSAGE(received.ok(), received.error().to_string());
+  CHECK(received->added == std::vector<LeafIndex>{joined->group.own_leaf()});
+  REQUIRE(observer->observe(commit).ok());
+  CHECK(codec::encode(alice.context()) == codec::encode(joined->group.context()));
+  same_context(*observer, alice);
+  CHECK(Bytes(alice.epoch_authenticator().begin(), alice.epoch_authenticator().end()) ==
+        Bytes(joined->group.epoch_authenticator().begin(), joined->group.epoch_authenticator().end()));
+}
+
+TEST_CASE("a member and a relay stored at epoch 0 with the old empty interim hash restore and still agree") {
+  // Before RFC 9420 §11 was followed, the creator and the relay (from the creator's GroupInfo)
+  // both kept an empty interim hash at epoch 0. Restored, they keep it, so they still agree on
+  // the next epoch; from there on every hash is computed as the RFC says.
+  const auto alice_id = identity("alice"), bob_id = identity("bob");
+  auto fresh = *Group::create(suite(), Bytes{'o'}, alice_id);
+  const auto info = std::get<GroupInfo>(wire(*fresh.group_info()).body);
+  const auto fresh_observer = *PublicGroup::from_group_info(suite(), info, {});
+  const Bytes current = opaque(epoch0_interim(info));
+  const Bytes empty = opaque({});
+  auto alice = Group::deserialize(suite(), patched(fresh.serialize().view(), current, empty), alice_id);
+  REQUIRE_MESSAGE(alice.ok(), alice.error().to_string());
+  auto observer = PublicGroup::deserialize(suite(), patched(fresh_observer.serialize(), current, empty), {});
+  REQUIRE_MESSAGE(observer.ok(), observer.error().to_string());
+
+  auto bob_kp = package(bob_id);
+  auto added = alice->commit({bob_kp.key_package}, {}, kNow);
+  REQUIRE(added.ok());
+  REQUIRE(observer->observe(wire(added->commit)).ok());
+  auto bob = Group::join(suite(), std::get<Welcome>(wire(*added->welcome).body), std::move(bob_kp), bob_id);
+  REQUIRE_MESSAGE(bob.ok(), bob.error().to_string());
+  same_context(*observer, *bob);
+  // The relay checks the next epoch's signatures against the context it computed.
+  auto update = bob->commit({}, {}, kNow);
+  REQUIRE(update.ok());
+  REQUIRE(observer->observe(wire(update->commit)).ok());
+  REQUIRE(alice->process(wire(update->commit)).ok());
+  same_context(*observer, *alice);
 }

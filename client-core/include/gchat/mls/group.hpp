@@ -54,12 +54,16 @@ struct KeyPackageBundle {
 // KeyPackageTBS signed with "KeyPackageTBS", its leaf signed with "LeafNodeTBS".
 Result<KeyPackageBundle> make_key_package(const crypto::CipherSuite& suite, const Identity& identity,
                                           std::uint64_t not_before, std::uint64_t not_after);
-// The longest lifetime a key package may claim (§7.2 asks every application to set one).
+// The longest lifetime a key package this client adds may claim (§7.2 asks every application to
+// set one). It is this client's policy for what it chooses to add, not a rule for others' commits:
+// other implementations use lifetimes up to the maximum.
 constexpr std::uint64_t kMaxKeyPackageLifetime = 90ull * 24 * 3600;
 
-// §10.1: suite, signatures, distinct init and encryption keys, leaf source, a lifetime no longer
-// than kMaxKeyPackageLifetime, and that `now` (Unix seconds) is inside it when given. Receivers of
-// a commit do not re-check `now`: the committer checked it against its clock, and clocks differ.
+// §10.1: suite, signatures, distinct init and encryption keys, leaf source. With `now` (Unix
+// seconds: this client choosing what it adds, by its own commit or Add proposal) also the local
+// policy: a lifetime no longer than kMaxKeyPackageLifetime with `now` inside it. Without it (a key
+// package in a proposal or commit from someone else) the lifetime is not judged: §7.3 only
+// recommends the time check to receivers, and a member must not refuse a commit the RFC accepts.
 Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& kp, std::optional<std::uint64_t> now);
 
 struct CommitOptions {
