@@ -147,6 +147,7 @@ Result<MlsGate::Applied> MlsGate::check_handshake(Store& store, GroupRef group, 
     return Unexpected{reject(o, pb::INVALID_HANDSHAKE, "handshake messages must be MLS PublicMessages").error()};
   }
   GCHAT_TRY(auto state, load(store, group));
+  GCHAT_TRY(auto policy_before, identity::policy_of(state.context().extensions));
   // A device speaks for itself only: the key that signs must be the authenticated device's.
   const auto& sender = pub->content.sender;
   if (sender.sender_type == mls::SenderType::external) {
@@ -166,6 +167,31 @@ Result<MlsGate::Applied> MlsGate::check_handshake(Store& store, GroupRef group, 
   out.commit = seen.kind == mls::PublicGroup::Observed::Kind::commit;
   if (out.commit) {
     if (auto s = channel_rule(store, state); !s.ok()) return Unexpected{refuse(o, s.error()).error()};
+  }
+  if (seen.extensions_changed) {
+    // Who changed the policy is who proposed the change (only a group admin may); a lower level
+    // or a wider list of agencies is a declassification.
+    GCHAT_TRY(auto policy_after, identity::policy_of(state.context().extensions));
+    PolicyChange change;
+    change.old_level = policy_before.level();
+    change.new_level = policy_after.level();
+    change.old_agencies = static_cast<std::size_t>(policy_before.allowed_agencies_size());
+    change.new_agencies = static_cast<std::size_t>(policy_after.allowed_agencies_size());
+    change.declassified = policy_after.level() < policy_before.level() ||
+                          (policy_before.allowed_agencies_size() > 0 &&
+                           (policy_after.allowed_agencies_size() == 0 ||
+                            std::any_of(policy_after.allowed_agencies().begin(), policy_after.allowed_agencies().end(),
+                                        [&](const std::string& a) {
+                                          return std::find(policy_before.allowed_agencies().begin(),
+                                                           policy_before.allowed_agencies().end(),
+                                                           a) == policy_before.allowed_agencies().end();
+                                        })));
+    if (const auto* leaf = state.tree().leaf(seen.extensions_by)) {
+      if (auto by = verifier_->verify(leaf->credential, leaf->signature_key); by.ok()) {
+        change.by = by->user.agency.agency_id + "/" + by->user.user_id;
+      }
+    }
+    out.policy_change = change;
   }
   for (const auto& leaf : seen.removed_leaves) {
     GCHAT_TRY(auto d, store.find_device(leaf.signature_key));
@@ -210,7 +236,7 @@ Status MlsGate::apply(Store& store, GroupRef group, const Applied& changes) {
 }
 
 Result<std::vector<Bytes>> MlsGate::propose_removes(Store& store, GroupRef group, const std::vector<Bytes>& device_keys,
-                                                    const identity::SigningKey& relay_key) {
+                                                    const identity::SigningKey& relay_key, BytesView evidence) {
   GCHAT_TRY(auto state, load(store, group));
   GCHAT_TRY(auto req_data, [&]() -> Result<std::uint32_t> {
     for (const auto& e : state.context().extensions) {
@@ -226,7 +252,8 @@ Result<std::vector<Bytes>> MlsGate::propose_removes(Store& store, GroupRef group
   for (const auto& key : device_keys) {
     for (mls::LeafIndex leaf : state.leaves_with_key(key)) {
       GCHAT_TRY(auto proposal, mls::external_proposal(suite(), state.context().group_id, state.epoch(), req_data,
-                                                      mls::Proposal{mls::Remove{leaf}}, relay_key.seed().view()));
+                                                      mls::Proposal{mls::Remove{leaf}}, relay_key.seed().view(),
+                                                      evidence));
       GCHAT_TRY_STATUS(state.observe(proposal));
       out.push_back(codec::encode(proposal));
     }

@@ -6,6 +6,8 @@
 // inside the request's savepoint: a refusal leaves the store as it was.
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "gchat/identity/mls_identity.hpp"
@@ -21,10 +23,17 @@ class MlsGate {
 
   identity::MemberVerifier& verifier() noexcept { return *verifier_; }
 
+  struct PolicyChange {
+    int old_level = 0, new_level = 0;
+    std::size_t old_agencies = 0, new_agencies = 0;  // 0: every agency
+    bool declassified = false;  // the level went down or more agencies are admitted
+    std::string by;             // "agency/user" of the admin who proposed it
+  };
   struct Applied {
     std::vector<DeviceRef> added;
     std::vector<DeviceRef> removed;
     bool commit = false;
+    std::optional<PolicyChange> policy_change;
   };
   // A new group from its creator's GroupInfo (with the ratchet tree): every leaf verified, the
   // policy read, the creator a member. Adds the members.
@@ -39,8 +48,10 @@ class MlsGate {
   static Status check_kind(pb::MessageKind kind, BytesView payload, Outcome& o);
   // Remove proposals, from the relay as the group's external sender, for the leaves of these
   // devices; each is observed into the state and returned encoded, to be stored and delivered.
+  // `evidence` (a RemovalEvidence: the administrator's signed act and chain) travels in each
+  // proposal's authenticated data: members commit no removal without it.
   Result<std::vector<Bytes>> propose_removes(Store& store, GroupRef group, const std::vector<Bytes>& device_keys,
-                                             const identity::SigningKey& relay_key);
+                                             const identity::SigningKey& relay_key, BytesView evidence);
   // The classification level of a group in the store.
   Result<identity::Clearance> level_of(Store& store, GroupRef group);
 

@@ -53,7 +53,15 @@ struct Expulsion {
 };
 using Members = std::map<GroupRef, std::vector<std::pair<DeviceRef, Bytes>>>;
 
-Result<std::vector<Expulsion>> expel(Store& store, Relay& relay, const Members& members) {
+// The act behind an expulsion, as every member will check it (identity::RemovalEvidence).
+Bytes removal_evidence(const v1::AdminChain& admin, const v1::Signed& act) {
+  v1::RemovalEvidence e;
+  *e.mutable_admin() = admin;
+  *e.mutable_act() = act;
+  return identity::serialize_canonical(e);
+}
+
+Result<std::vector<Expulsion>> expel(Store& store, Relay& relay, const Members& members, BytesView evidence) {
   std::vector<Expulsion> outs;
   if (members.empty()) return outs;
   const Bytes& relay_key = relay.signing_key().public_key();
@@ -71,7 +79,7 @@ Result<std::vector<Expulsion>> expel(Store& store, Relay& relay, const Members& 
       keys.push_back(k);
       out.removed.push_back(d);
     }
-    GCHAT_TRY(auto proposals, relay.gate().propose_removes(store, g, keys, relay.signing_key()));
+    GCHAT_TRY(auto proposals, relay.gate().propose_removes(store, g, keys, relay.signing_key(), evidence));
     GCHAT_TRY(auto group_id, store.group_id_of(g));
     out.group_id = group_id.value_or(Bytes{});
     for (auto& p : proposals) {
@@ -189,7 +197,7 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
   std::optional<v1::UserRef> user;
   switch (act->act_case()) {
     case v1::AdminAct::kSetClearance:
-      return apply_clearance(rid, *admin, m.admin(), act->set_clearance(), m.act().body());
+      return apply_clearance(rid, *admin, m.admin(), act->set_clearance(), m.act());
     case v1::AdminAct::kGrantEnrolment:
     case v1::AdminAct::kIssueUser:
     case v1::AdminAct::kListEnrolments:
@@ -220,6 +228,7 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
 
   auto applied = std::make_shared<pb::AdminActOk>();
   Relay* relay = &relay_;
+  const Bytes evidence = removal_evidence(m.admin(), m.act());
   with_store(
       [=](Store& store, Outcome& o) -> Status {
         GCHAT_TRY_STATUS(claim_act(store, o, act_id));
@@ -263,7 +272,7 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
                                               [](const ChannelRecord&) { return true; }));
         }
         GCHAT_TRY(auto departures, leaves.apply(store));
-        GCHAT_TRY(auto expelled, expel(store, *relay, in_groups));
+        GCHAT_TRY(auto expelled, expel(store, *relay, in_groups, evidence));
         list.set_number(list.number() + 1);
         list.set_issued_at(static_cast<std::int64_t>(now_ms() / 1000));
         auto signed_list = identity::make_signed(identity::SignedKind::revocation_list, list, relay->signing_key());
@@ -288,7 +297,7 @@ void Session::handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAc
 // stops delivering to the user's devices in every group above the new level at once, and proposes
 // their removal in those groups as the groups' external sender; the members' clients commit it.
 void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin, const v1::AdminChain& admin_chain,
-                              const v1::Signed& certificate, const std::string& act_body) {
+                              const v1::Signed& certificate, const v1::Signed& act) {
   const std::int64_t now_s = static_cast<std::int64_t>(now_ms() / 1000);
   auto revoked = relay_.revocations();
   auto user = identity::verify_user(admin, certificate, identity::TrustAnchor{relay_.root_key(), now_s, revoked.get()});
@@ -299,9 +308,10 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
                           : code_for(user.error());
     return send_error(rid, code, user.error().to_string());
   }
-  const Bytes act_id = act_id_of(act_body);
+  const Bytes act_id = act_id_of(act.body());
   const std::string actor = admin.agency.agency_id + "/" + admin.admin_id;
   const auto verified = *user;
+  const Bytes evidence = removal_evidence(admin_chain, act);
   auto applied = std::make_shared<pb::AdminActOk>();
   Relay* relay = &relay_;
   with_store(
@@ -354,7 +364,7 @@ void Session::apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& 
                                               return !identity::at_least(verified.clearance, level);
                                             }));
         GCHAT_TRY(auto departures, leaves.apply(store));
-        GCHAT_TRY(auto outs, expel(store, *relay, to_remove));
+        GCHAT_TRY(auto outs, expel(store, *relay, to_remove, evidence));
         if (old_level > static_cast<std::int32_t>(verified.clearance)) {
           list.set_number(list.number() + 1);
           list.set_issued_at(now_s);

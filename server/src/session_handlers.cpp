@@ -270,6 +270,15 @@ void Session::handle_send(std::uint64_t rid, const pb::SendMessage& m) {
         }
         // Members added by a commit start after it (they join by the Welcome that follows).
         if (verify) GCHAT_TRY_STATUS(relay->gate().apply(store, membership.group, changes));
+        if (changes.policy_change) {
+          const auto& pc = *changes.policy_change;
+          auto agencies = [](std::size_t n) { return n == 0 ? std::string("all") : std::to_string(n); };
+          GCHAT_TRY_STATUS(append_audit(store, *relay, pc.declassified ? "group_declassified" : "group_policy_changed",
+                                        pc.by.empty() ? log::fingerprint(device_key) : pc.by, to_hex(group_id),
+                                        "level " + std::to_string(pc.old_level) + " -> " + std::to_string(pc.new_level) +
+                                            ", agencies " + agencies(pc.old_agencies) + " -> " +
+                                            agencies(pc.new_agencies)));
+        }
         if (!changes.added.empty() || !changes.removed.empty()) {
           GCHAT_TRY(auto who, store.device_identity(device_key));
           const std::string actor = who ? who->second.agency_id + "/" + who->second.user_id : log::fingerprint(device_key);

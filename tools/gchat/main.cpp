@@ -46,6 +46,7 @@ constexpr const char* kUsage = R"(usage: gchat [--data DIR] [--json] [--passphra
   add CONVERSATION --member AGENCY/USER [...]
   remove CONVERSATION --member AGENCY/USER [...]
   leave CONVERSATION
+  change CONVERSATION [--title TEXT] [--level LEVEL] [--agency ID ...]   admins: a lower level is a declassification
   send CONVERSATION TEXT [--reply-to MESSAGE]
   forward MESSAGE CONVERSATION
   read CONVERSATION
@@ -196,6 +197,23 @@ std::string who(const api::Person& p) {
 }
 
 void show_message(const api::Message& m) {
+  if (m.has_notice() && m.notice().has_policy()) {
+    const auto& p = m.notice().policy();
+    std::cout << "[" << when(m.sent_at_ms()) << "] -- " << who(m.sender().person())
+              << (p.declassified() ? " DECLASSIFIED this conversation: " : " changed this conversation: ")
+              << level_label(p.old_level()) << " -> " << level_label(p.new_level());
+    if (p.old_title() != p.new_title()) std::cout << ", title '" << p.old_title() << "' -> '" << p.new_title() << "'";
+    auto agencies = [](const google::protobuf::RepeatedPtrField<std::string>& list) {
+      std::string out;
+      for (const auto& a : list) out += (out.empty() ? "" : ",") + a;
+      return out.empty() ? std::string("any agency") : out;
+    };
+    if (agencies(p.old_allowed_agencies()) != agencies(p.new_allowed_agencies())) {
+      std::cout << ", agencies " << agencies(p.old_allowed_agencies()) << " -> " << agencies(p.new_allowed_agencies());
+    }
+    std::cout << "\n";
+    return;
+  }
   std::cout << "[" << when(m.sent_at_ms()) << "] " << who(m.sender().person());
   if (m.has_forwarded()) std::cout << " forwarded from " << who(m.forwarded().original_sender().person());
   if (!m.reply_to().empty()) std::cout << " replying to " << hex(m.reply_to()).substr(0, 8);
@@ -279,13 +297,14 @@ struct Session {
     }
   }
 
-  std::string conversation(const std::string& given) {
+  std::string conversation(const std::string& given) { return conversation_info(given).conversation_id(); }
+  api::Conversation conversation_info(const std::string& given) {
     api::Request r;
     r.mutable_list_conversations();
     auto list = call(r).conversations();
-    std::vector<std::string> matches;
+    std::vector<api::Conversation> matches;
     for (const auto& c : list.conversations()) {
-      if (hex(c.conversation_id()) == given || c.title() == given) matches.push_back(c.conversation_id());
+      if (hex(c.conversation_id()) == given || c.title() == given) matches.push_back(c);
     }
     if (matches.empty()) throw Failure{1, "no conversation '" + given + "' (see `gchat conversations`)"};
     if (matches.size() > 1) throw Failure{1, "several conversations are titled '" + given + "'; use the id"};
@@ -380,7 +399,7 @@ int run(int argc, char** argv) {
     init(a, dir);
     return 0;
   }
-  static const std::set<std::string> known = {"enrol", "link", "status", "conversations", "create", "add", "remove", "leave",
+  static const std::set<std::string> known = {"enrol", "link", "status", "conversations", "create", "add", "remove", "leave", "change",
                                                "send", "forward", "read", "history", "search", "sync", "chat",
                                                "channels", "subscribe", "unsubscribe"};
   if (!known.count(cmd)) usage("unknown command '" + cmd + "'");
@@ -532,6 +551,23 @@ int run(int argc, char** argv) {
       r.mutable_remove_members()->set_conversation_id(conv);
     }
     for (const auto& m : a.options.at("member")) *who_list->Add() = user_ref(m);
+    auto resp = s.call(r, 120s);
+    if (s.out.json) return print(resp), 0;
+    show_conversation(resp.conversation());
+    return 0;
+  }
+  if (cmd == "change") {
+    // What is not named stays as it is.
+    const api::Conversation now = s.conversation_info(a.word(1, "the conversation"));
+    auto* c = r.mutable_change_conversation();
+    c->set_conversation_id(now.conversation_id());
+    c->set_level(a.has("level") ? level_of(a.one("level")) : now.level());
+    c->set_title(a.one("title"));
+    if (a.has("agency")) {
+      for (const auto& ag : a.options.at("agency")) c->add_allowed_agencies(ag);
+    } else {
+      c->mutable_allowed_agencies()->CopyFrom(now.allowed_agencies());
+    }
     auto resp = s.call(r, 120s);
     if (s.out.json) return print(resp), 0;
     show_conversation(resp.conversation());

@@ -198,6 +198,7 @@ void Engine::handle(api::Request request) {
   if (!enrolled()) return respond_error(id, {api::NOT_ENROLLED, "this device is not enrolled yet"});
   const bool needs_relay = request.body_case() == B::kCreateConversation || request.body_case() == B::kAddMembers ||
                            request.body_case() == B::kRemoveMembers || request.body_case() == B::kListChannels ||
+                           request.body_case() == B::kChangeConversation ||
                            request.body_case() == B::kSubscribe || request.body_case() == B::kUnsubscribe ||
                            request.body_case() == B::kFindPeople;
   if (!loaded_ || (needs_relay && !authenticated_)) {
@@ -217,6 +218,7 @@ void Engine::handle(api::Request request) {
       return change_members(id, to_bytes(request.remove_members().conversation_id()),
                             request.remove_members().members(), false);
     case B::kLeave: return leave(id, request.leave());
+    case B::kChangeConversation: return change_conversation(id, request.change_conversation());
     case B::kSendText: return send_text(id, request.send_text());
     case B::kForward: return forward(id, request.forward());
     case B::kMarkRead: return mark_read(id, request.mark_read());
@@ -373,6 +375,7 @@ void Engine::status(std::uint64_t id) {
     if (store_) {
       auto queued = store_->outbox();
       if (queued.ok()) s->set_queued(static_cast<std::uint32_t>(queued->size()));
+      s->set_undecryptable(undecryptable_);
     }
   });
 }

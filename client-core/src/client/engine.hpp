@@ -141,6 +141,9 @@ class Engine {
   void change_members(std::uint64_t id, const Bytes& group_id, const google::protobuf::RepeatedPtrField<idv1::UserRef>& who,
                       bool add);
   void leave(std::uint64_t id, const api::Leave& r);
+  void change_conversation(std::uint64_t id, const api::ChangeConversation& r);
+  void policy_changed(const Bytes& group_id, Conv& c, const idv1::GroupPolicy& before, std::optional<api::Sender> by,
+                      std::uint64_t seq);
   void fetch_key_packages(std::vector<idv1::UserRef> people, std::vector<mls::KeyPackage> got,
                           std::function<void(Result<std::vector<mls::KeyPackage>>)> done);
   // Serializes membership operations per conversation: op runs when no other one is.
@@ -261,6 +264,7 @@ class Engine {
   Bytes chain_bytes_;
   std::optional<mls::Identity> mls_id_;
   identity::VerifiedDevice self_;
+  std::uint64_t undecryptable_ = 0;  // messages that did not open or verify (StatusReport)
   Bytes relay_key_;
   std::string relay_id_;
   std::shared_ptr<identity::MemberVerifier> verifier_;

@@ -15,20 +15,39 @@ namespace {
 Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 std::string to_str(BytesView b) { return std::string(b.begin(), b.end()); }
 std::string person_key(const api::Person& p) { return p.agency_id() + "/" + p.user_id(); }
+Bytes serialize_canonical_policy(const idv1::GroupPolicy& p) { return identity::serialize_canonical(p); }
 
 Result<mls::MlsMessage> decode_message(const std::string& payload) {
   return codec::decode_exact<mls::MlsMessage>(as_bytes(payload));
 }
 
-// The leaf a Remove proposal names, if the message is one.
-std::optional<mls::LeafIndex> removed_by(const mls::MlsMessage& m) {
-  const auto* pub = std::get_if<mls::PublicMessage>(&m.body);
-  if (!pub) return std::nullopt;
-  const auto* proposal = std::get_if<mls::Proposal>(&pub->content.body);
-  if (!proposal) return std::nullopt;
-  const auto* remove = std::get_if<mls::Remove>(&proposal->body);
-  if (!remove) return std::nullopt;
-  return remove->removed;
+// The agency and user a leaf's chain names (the leaf was verified when it was admitted).
+std::optional<std::string> person_at(const mls::RatchetTree& tree, mls::LeafIndex leaf) {
+  const mls::LeafNode* node = tree.leaf(leaf);
+  if (!node || node->credential.credential_type != mls::CredentialType::gchat) return std::nullopt;
+  idv1::Chain chain;
+  idv1::UserCertificate user;
+  if (!chain.ParseFromArray(node->credential.identity.data(), static_cast<int>(node->credential.identity.size())) ||
+      !user.ParseFromString(chain.user().body())) {
+    return std::nullopt;
+  }
+  return user.agency_id() + "/" + user.user_id();
+}
+
+// What this client commits on its own (RFC 9420 §12.4 leaves the choice to application policy):
+// a member's refresh of its own leaf, a member's removal of its own device (leaving), and the
+// relay's removals, whose administrator's act the proposal hook verified when they arrived.
+// Anything else someone proposes waits for a person; nothing that removes this device is for it
+// to commit.
+bool commits_on_its_own(const mls::Group& group, const mls::PendingProposal& p) {
+  const auto* remove = std::get_if<mls::Remove>(&p.proposal.body);
+  if (remove && remove->removed == group.own_leaf()) return false;
+  if (p.sender.sender_type == mls::SenderType::external) return remove != nullptr;
+  if (p.sender.sender_type != mls::SenderType::member) return false;
+  if (std::holds_alternative<mls::Update>(p.proposal.body)) return true;
+  if (!remove) return false;
+  const auto target = person_at(group.tree(), remove->removed);
+  return target && target == person_at(group.tree(), p.sender.index);
 }
 
 constexpr std::size_t kMaxTitle = 200;
@@ -262,6 +281,81 @@ void Engine::change_members(std::uint64_t id, const Bytes& gid, const google::pr
   });
 }
 
+void Engine::change_conversation(std::uint64_t id, const api::ChangeConversation& r) {
+  const Bytes gid = to_bytes(r.conversation_id());
+  Conv* c = find(gid);
+  if (!c || !c->group || c->info.left() || c->channel) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  if (c->info.kind() != idv1::GROUP) return respond_error(id, {api::NOT_PERMITTED, "only a group's policy can change"});
+  if (!identity::is_listed(c->info.admins(), self_.user)) {
+    return respond_error(id, {api::NOT_PERMITTED, "only the conversation's admins change its title, level or agencies"});
+  }
+  if (r.title().size() > kMaxTitle || !idv1::Clearance_IsValid(r.level())) {
+    return respond_error(id, {api::INVALID_ARGUMENT, "too long a title or an unknown level"});
+  }
+  if (static_cast<int>(r.level()) > static_cast<int>(self_.user.clearance)) {
+    return respond_error(id, {api::NOT_CLEARED, "you may not raise a conversation above your own clearance"});
+  }
+  auto policy = identity::policy_of(c->group->context().extensions);
+  if (!policy.ok()) return respond_error(id, api_error(policy.error()));
+  idv1::GroupPolicy next = *policy;
+  if (!r.title().empty()) next.set_title(r.title());
+  next.set_level(r.level());
+  next.mutable_allowed_agencies()->CopyFrom(r.allowed_agencies());
+  std::vector<mls::Extension> extensions = c->group->context().extensions;
+  for (auto& e : extensions) {
+    if (e.extension_type == identity::kPolicyExtensionType) e = identity::policy_extension(next);
+  }
+  run_exclusive(gid, [this, id, gid, extensions](Done release) {
+    commit_changes(
+        gid, {}, {},
+        [this, id, gid, release](std::optional<ApiError> e) {
+          release(e);
+          if (e) return respond_error(id, *e);
+          respond(id, [&](api::Response& resp) { *resp.mutable_conversation() = find(gid)->info; });
+        },
+        extensions);
+  });
+}
+
+// A policy change in a conversation's history and to the front ends (the banner follows the new
+// level): who changed what, and whether it was a declassification.
+void Engine::policy_changed(const Bytes& gid, Conv& c, const idv1::GroupPolicy& before, std::optional<api::Sender> by,
+                            std::uint64_t seq) {
+  auto after = identity::policy_of(c.group ? c.group->context().extensions : std::vector<mls::Extension>{});
+  if (!after.ok()) return;
+  api::Message m;
+  Bytes mid(16);
+  randombytes_buf(mid.data(), mid.size());
+  m.set_message_id(to_str(mid));
+  m.set_conversation_id(to_str(gid));
+  m.set_seq(seq);
+  if (by) *m.mutable_sender() = *by;
+  m.set_sent_at_ms(now_ms());
+  m.set_status(api::RECEIVED);
+  auto* pc = m.mutable_notice()->mutable_policy();
+  pc->set_old_level(before.level());
+  pc->set_new_level(after->level());
+  pc->mutable_old_allowed_agencies()->CopyFrom(before.allowed_agencies());
+  pc->mutable_new_allowed_agencies()->CopyFrom(after->allowed_agencies());
+  pc->set_old_title(before.title());
+  pc->set_new_title(after->title());
+  bool wider = !before.allowed_agencies().empty() && after->allowed_agencies().empty();
+  for (const auto& a : after->allowed_agencies()) {
+    wider = wider || (!before.allowed_agencies().empty() &&
+                      std::find(before.allowed_agencies().begin(), before.allowed_agencies().end(), a) ==
+                          before.allowed_agencies().end());
+  }
+  pc->set_declassified(after->level() < before.level() || wider);
+  api::LocalMessage local;
+  *local.mutable_message() = m;
+  local.set_conversation_level(after->level());
+  auto row = store_->add_message(gid, as_bytes(m.message_id()), seq, api::RECEIVED, false,
+                                 as_bytes(local.SerializeAsString()), "");
+  if (!row.ok()) return problem(api_error(row.error()));
+  event([&](api::Event& e) { *e.mutable_message() = m; });
+  event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
+}
+
 void Engine::leave(std::uint64_t id, const api::Leave& r) {
   const Bytes gid = to_bytes(r.conversation_id());
   Conv* c = find(gid);
@@ -325,6 +419,8 @@ void Engine::commit_changes(const Bytes& gid, const std::vector<mls::KeyPackage>
   if (!copy.ok()) return done(api_error(copy.error()));
   mls::CommitOptions options;
   options.extensions = std::move(extensions);
+  const mls::Group* before = &*c->group;
+  options.take_pending = [before](const mls::PendingProposal& p) { return commits_on_its_own(*before, p); };
   auto out = copy->commit(adds, removes, static_cast<std::uint64_t>(now_s()), options);
   if (!out.ok()) return done(api_error(out.error()));
   c->pending_commit = codec::encode(out->commit);
@@ -632,20 +728,31 @@ Status Engine::process_handshake(const pb::Delivery& d, Conv& c) {
     mc.set_self_removed(self_removed);
     event([&](api::Event& e) { *e.mutable_membership() = mc; });
   };
+  const auto policy_before = c.group ? identity::policy_of(c.group->context().extensions)
+                                     : Result<idv1::GroupPolicy>(fail(Errc::not_found, ""));
+  auto policy_moved = [&](std::optional<api::Sender> by) {
+    if (!policy_before.ok() || !c.group) return;
+    auto after = identity::policy_of(c.group->context().extensions);
+    if (after.ok() && serialize_canonical_policy(*after) != serialize_canonical_policy(*policy_before)) {
+      policy_changed(gid, c, *policy_before, std::move(by), d.seq());
+    }
+  };
   if (own && !c.pending_commit.empty() && same_bytes(as_bytes(d.payload()), c.pending_commit)) {
     adopt_pending(c, gid);
     refresh_members(c);
     membership_event(self_sender(), false);
+    policy_moved(self_sender());
     return {};
   }
   if (own) return {};  // our own proposal (leaving), cached when made
   GCHAT_TRY(auto m, decode_message(d.payload()));
   GCHAT_TRY(auto received, c.group->process(m));
   if (received.kind == mls::Received::Kind::proposal) {
-    // Someone else's proposal (the relay's Removes after a clearance change, a member leaving): any
-    // member commits it; a proposal removing us is for the others to commit.
-    const auto removed = removed_by(m);
-    if (!removed || *removed != c.group->own_leaf()) c.proposals_waiting = true;
+    // Someone else's proposal, accepted by the proposal hook for its sender. The relay's removals
+    // (with their administrator's act) and a member leaving are committed by any member at once;
+    // anything else waits.
+    const auto& pending = c.group->pending_proposals();
+    if (!pending.empty() && commits_on_its_own(*c.group, pending.back())) c.proposals_waiting = true;
     return {};
   }
   if (received.kind != mls::Received::Kind::commit) return {};
@@ -663,6 +770,11 @@ Status Engine::process_handshake(const pb::Delivery& d, Conv& c) {
   }
   refresh_members(c);
   membership_event(by, false);
+  if (received.extensions_changed) {
+    std::optional<api::Sender> proposer;
+    if (auto dev = leaf_device(*c.group, received.extensions_by); dev.ok()) proposer = sender_of(*dev);
+    policy_moved(proposer);
+  }
   return {};
 }
 
@@ -674,8 +786,10 @@ Status Engine::process_application(const pb::Delivery& d, Conv& c) {
   GCHAT_TRY(auto m, decode_message(d.payload()));
   auto received = c.group->process(m);
   if (!received.ok()) {
-    // A message from an epoch we left behind: its sender sends it again in the current one.
-    if (received.error().code == Errc::mls_wrong_epoch || received.error().code == Errc::mls_generation_reused) return {};
+    // Counted, and told to the front ends — except a message from an epoch we left behind, which
+    // its sender sends again in the current one (counted only).
+    ++undecryptable_;
+    if (received.error().code == Errc::mls_wrong_epoch) return {};
     return fail(received.error().code, "a message could not be opened: " + received.error().message);
   }
   if (received->kind != mls::Received::Kind::application) {

@@ -102,6 +102,18 @@ Bytes buffered_row(BytesView group_id, std::uint64_t seq) {
   return key;
 }
 
+// What a message row's seal is bound to: its conversation, its id and its direction, so that a
+// row moved to another conversation or flipped between incoming and outgoing no longer opens.
+constexpr std::string_view kMessageBody = "message.body.v2";
+Bytes message_row(BytesView group_id, BytesView message_id, bool outgoing) {
+  Bytes key;
+  key.push_back(static_cast<std::uint8_t>(group_id.size()));
+  key.insert(key.end(), group_id.begin(), group_id.end());
+  key.insert(key.end(), message_id.begin(), message_id.end());
+  key.push_back(outgoing ? 1 : 0);
+  return key;
+}
+
 }  // namespace
 
 Result<KdfStrength> parse_kdf(std::string_view name) {
@@ -285,6 +297,34 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const std::op
     GCHAT_TRY_STATUS(set_meta("check", impl->seal(as_bytes(kCheck), "check", {})));
   }
   GCHAT_TRY_STATUS(impl->exec(kSchema));
+  GCHAT_TRY(auto binding, meta("message_binding"));
+  if (!binding) {
+    // Stores written before message rows were bound to their conversation and direction: sealed
+    // again, all in one transaction.
+    GCHAT_TRY_STATUS(impl->exec("BEGIN IMMEDIATE"));
+    auto migrated = [&]() -> Status {
+      Stmt rows(impl->db, "SELECT id, group_id, message_id, outgoing, body FROM messages");
+      std::vector<std::pair<std::int64_t, Bytes>> resealed;
+      for (;;) {
+        GCHAT_TRY(bool row, rows.step());
+        if (!row) break;
+        GCHAT_TRY(auto plain, impl->open(rows.blob(4), "message.body", rows.blob(2)));
+        resealed.emplace_back(rows.i64(0),
+                              impl->seal(plain.view(), kMessageBody, message_row(rows.blob(1), rows.blob(2), rows.i64(3) != 0)));
+      }
+      for (const auto& [id, body] : resealed) {
+        Stmt up(impl->db, "UPDATE messages SET body = ? WHERE id = ?");
+        up.bind(1, body).bind(2, id);
+        GCHAT_TRY_STATUS(up.run());
+      }
+      return set_meta("message_binding", as_bytes(std::string_view("2")));
+    }();
+    if (!migrated.ok()) {
+      (void)impl->exec("ROLLBACK");
+      return Unexpected{migrated.error()};
+    }
+    GCHAT_TRY_STATUS(impl->exec("COMMIT"));
+  }
   return std::unique_ptr<Store>(new Store(std::move(impl), path));
 }
 
@@ -387,7 +427,7 @@ Result<std::int64_t> Store::add_message(BytesView group_id, BytesView message_id
       .bind(3, static_cast<std::int64_t>(seq))
       .bind(4, static_cast<std::int64_t>(status))
       .bind(5, static_cast<std::int64_t>(outgoing ? 1 : 0))
-      .bind(6, impl_->seal(message, "message.body", message_id))
+      .bind(6, impl_->seal(message, kMessageBody, message_row(group_id, message_id, outgoing)))
       .bind(7, seq > 0 ? static_cast<std::int64_t>(seq) : kQueuedOrder);
   GCHAT_TRY_STATUS(st.run());
   const std::int64_t row = sqlite3_last_insert_rowid(impl_->db);
@@ -415,7 +455,7 @@ Status Store::set_message_status(BytesView message_id, std::uint64_t seq, int st
 }
 
 namespace {
-constexpr const char* kMessageColumns = "id, message_id, seq, status, body, ord";
+constexpr const char* kMessageColumns = "id, message_id, seq, status, body, ord, group_id, outgoing";
 }
 
 // Rows of kMessageColumns, newest first in the statement, returned oldest first. `open` unseals a
@@ -428,7 +468,7 @@ static Result<std::vector<StoredMessage>> read_messages(Stmt& st, const Open& op
     if (!row) break;
     StoredMessage m;
     m.row = st.i64(0);
-    GCHAT_TRY(m.message, open(st.blob(4), "message.body", st.blob(1)));
+    GCHAT_TRY(m.message, open(st.blob(4), kMessageBody, message_row(st.blob(6), st.blob(1), st.i64(7) != 0)));
     m.seq = static_cast<std::uint64_t>(st.i64(2));
     m.status = static_cast<int>(st.i64(3));
     m.order = st.i64(5);
@@ -461,7 +501,8 @@ Result<std::vector<StoredMessage>> Store::search(std::string_view query, BytesVi
   std::vector<StoredMessage> out;
   if (terms.empty()) return out;
   // Every word must occur (FTS5 implicit AND); the caller checks the phrase on the plaintext.
-  Stmt st(impl_->db, (std::string("SELECT m.id, m.message_id, m.seq, m.status, m.body, m.ord FROM message_index i "
+  Stmt st(impl_->db, (std::string("SELECT m.id, m.message_id, m.seq, m.status, m.body, m.ord, m.group_id, m.outgoing "
+                                  "FROM message_index i "
                                   "JOIN messages m ON m.id = i.rowid WHERE message_index MATCH ? "
                                   "AND (? = 0 OR m.group_id = ?) ORDER BY m.ord DESC LIMIT ?"))
                          .c_str());

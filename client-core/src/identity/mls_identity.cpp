@@ -226,16 +226,10 @@ Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
   const mls::RatchetTree& tree = *change.tree;
   std::vector<mls::LeafIndex> to_check = change.admitted;
   if (change.extensions_changed()) {
-    // Only an admin of the group as it was may change its policy, and then every member must
-    // satisfy the new one.
-    GCHAT_TRY(v1::GroupPolicy before, policy_of(change.previous->extensions));
+    // Who may change the policy is judged by who proposed the change (check_proposal); once it
+    // is changed, every member must satisfy the new one.
     if (!change.committer) {
       return fail(Errc::policy_not_permitted, "the group policy can only be changed by a member's commit");
-    }
-    GCHAT_TRY(VerifiedDevice committer, verify_leaf(tree, *change.committer));
-    if (!is_listed(before.admins(), committer.user)) {
-      return fail(Errc::policy_not_permitted,
-                  committer.user.name_en + " is not an admin of this group and may not change its policy");
     }
     to_check.clear();
     for (mls::LeafIndex i = 0; i < tree.leaf_count(); ++i) {
@@ -275,11 +269,168 @@ Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
   return {};
 }
 
+namespace {
+
+// The user certificate a leaf's chain carries, read without verification (the leaf was verified
+// when it was admitted).
+std::optional<v1::UserCertificate> certificate_of(const mls::Credential& credential) {
+  if (credential.credential_type != mls::CredentialType::gchat) return std::nullopt;
+  v1::Chain chain;
+  v1::UserCertificate user;
+  if (!chain.ParseFromArray(credential.identity.data(), static_cast<int>(credential.identity.size())) ||
+      !user.ParseFromString(chain.user().body())) {
+    return std::nullopt;
+  }
+  return user;
+}
+
+Status refuse_proposal(const std::string& why) { return fail(Errc::policy_not_permitted, why); }
+
+}  // namespace
+
+Status MemberVerifier::check_removal_evidence(const mls::RatchetTree& tree, mls::LeafIndex removed,
+                                              const v1::GroupPolicy& policy, BytesView evidence_bytes) const {
+  const mls::LeafNode* leaf = tree.leaf(removed);
+  const auto held = leaf ? certificate_of(leaf->credential) : std::nullopt;
+  if (!held) return refuse_proposal("the relay proposes removing a leaf that holds no G-Chat certificate");
+  if (evidence_bytes.empty()) {
+    return refuse_proposal("the relay proposes a removal without the administrator's act behind it");
+  }
+  v1::RemovalEvidence evidence;
+  if (auto parsed = parse_canonical(evidence_bytes, evidence, "removal evidence"); !parsed.ok()) {
+    return refuse_proposal("the relay's removal evidence does not parse: " + parsed.error().message);
+  }
+  std::shared_ptr<const Revocations> revoked;
+  {
+    std::lock_guard lock(mutex_);
+    revoked = revoked_;
+  }
+  const TrustAnchor anchor{root_key_, now(), revoked.get()};
+  auto admin_ok = verify_admin(evidence.admin(), anchor);
+  if (!admin_ok.ok()) return refuse_proposal("the administrator behind a removal does not verify: " + admin_ok.error().to_string());
+  const VerifiedAdmin& admin = *admin_ok;
+  auto act_ok = open_signed<v1::AdminAct>(SignedKind::admin_act, evidence.act(), admin.admin_key,
+                                          "the administrative act behind a removal");
+  if (!act_ok.ok()) return refuse_proposal(act_ok.error().to_string());
+  const v1::AdminAct& act = *act_ok;
+  const std::string who = held->agency_id() + "/" + held->user_id();
+  if (admin.agency.agency_id != held->agency_id()) {
+    return refuse_proposal("the act behind the removal of " + who + " is by an administrator of another agency");
+  }
+  switch (act.act_case()) {
+    case v1::AdminAct::kSetClearance: {
+      auto renewed_ok = verify_user(admin, act.set_clearance(), anchor);
+      if (!renewed_ok.ok()) return refuse_proposal("the clearance act behind a removal does not verify: " +
+                                                   renewed_ok.error().to_string());
+      const VerifiedUser& now_is = *renewed_ok;
+      if (now_is.user_id != held->user_id()) return refuse_proposal("the clearance act behind a removal is for someone else");
+      const Clearance level = clearance_from_int(policy.level()).value_or(kHighestClearance);
+      if (at_least(now_is.clearance, level)) {
+        return refuse_proposal(who + " is still cleared for this group: the clearance act is no reason to remove them");
+      }
+      // An older act cannot remove a member whose certificate is newer than it (a person lowered,
+      // raised again and re-admitted).
+      v1::UserCertificate renewed;
+      (void)renewed.ParseFromString(act.set_clearance().body());
+      if (renewed.validity().not_before() < held->validity().not_before() || renewed.serial() == held->serial()) {
+        return refuse_proposal("the clearance act behind the removal of " + who + " is older than the certificate " +
+                               "the member holds");
+      }
+      return {};
+    }
+    case v1::AdminAct::kRevokeDevice:
+      if (!admin.has(v1::USER_ADMIN)) return refuse_proposal("the revocation behind a removal is by a non-user-administrator");
+      if (!leaf || as_bytes(act.revoke_device()).size() != leaf->signature_key.size() ||
+          !equal_ct(as_bytes(act.revoke_device()), leaf->signature_key)) {
+        return refuse_proposal("the device revocation behind a removal is for another device");
+      }
+      return {};
+    case v1::AdminAct::kRevokeUser:
+      if (!admin.has(v1::USER_ADMIN)) return refuse_proposal("the revocation behind a removal is by a non-user-administrator");
+      if (act.revoke_user().agency_id() != held->agency_id() || act.revoke_user().user_id() != held->user_id()) {
+        return refuse_proposal("the user revocation behind a removal is for someone else");
+      }
+      return {};
+    default: return refuse_proposal("the act behind a removal is neither a clearance change nor a revocation");
+  }
+}
+
+Status MemberVerifier::check_proposal(const mls::ProposalSource& source) const {
+  GCHAT_TRY(v1::GroupPolicy policy, policy_of(source.context.extensions));
+  const auto& body = source.proposal.body;
+  switch (source.sender.sender_type) {
+    case mls::SenderType::external: {
+      // The relay proposes one thing: a removal an administrator's act calls for.
+      const auto* remove = std::get_if<mls::Remove>(&body);
+      if (!remove) return refuse_proposal("the relay may propose removals only");
+      return check_removal_evidence(source.tree, remove->removed, policy, source.authenticated_data);
+    }
+    case mls::SenderType::new_member_proposal:
+      return refuse_proposal("G-Chat groups take no join requests: a member adds the newcomer");
+    case mls::SenderType::new_member_commit:
+      // An external commit carries its ExternalInit and the removal of the joiner's own old leaf
+      // (the MLS rules check it is the joiner's).
+      if (std::holds_alternative<mls::ExternalInit>(body) || std::holds_alternative<mls::Remove>(body)) return {};
+      return refuse_proposal("an external commit may carry nothing else than its ExternalInit and the joiner's old leaf");
+    case mls::SenderType::member: break;
+  }
+  GCHAT_TRY(VerifiedDevice sender, verify_leaf(source.tree, source.sender.index));
+  const bool admin = is_listed(policy.admins(), sender.user);
+  const std::string name = sender.user.name_en + " (" + user_key(sender.user) + ")";
+  if (std::holds_alternative<mls::Update>(body)) return {};  // a member refreshes its own leaf
+  if (const auto* add = std::get_if<mls::Add>(&body)) {
+    // Any member may invite someone the policy admits (checked here and again for the epoch).
+    const auto& kp_leaf = add->key_package.leaf_node;
+    GCHAT_TRY(VerifiedDevice joining, verify(kp_leaf.credential, kp_leaf.signature_key));
+    return admissible(joining.user, policy);
+  }
+  if (const auto* remove = std::get_if<mls::Remove>(&body)) {
+    const mls::LeafNode* target = source.tree.leaf(remove->removed);
+    const auto held = target ? certificate_of(target->credential) : std::nullopt;
+    // One's own devices (leaving, a lost device) are one's own to remove; anyone else's, an admin's.
+    if (held && held->agency_id() == sender.user.agency.agency_id && held->user_id() == sender.user.user_id) return {};
+    if (admin) return {};
+    // A channel's publishers' group follows its signed descriptor: a publisher removes the devices
+    // of people the descriptor no longer lists (the relay checks the policy against it).
+    if (policy.kind() == v1::CHANNEL && is_listed(policy.publishers(), sender.user)) return {};
+    return refuse_proposal(name + " is not an admin of this group and may not remove others");
+  }
+  if (const auto* gce = std::get_if<mls::GroupContextExtensions>(&body)) {
+    if (!admin) return refuse_proposal(name + " is not an admin of this group and may not change its policy");
+    GCHAT_TRY(v1::GroupPolicy next, policy_of(gce->extensions));
+    if (next.kind() != policy.kind()) return refuse_proposal("a group's kind cannot change");
+    // The relay stays the group's external sender (it carries out clearance changes and
+    // revocations), and every member must still speak G-Chat's credential and policy extension.
+    auto find = [](const std::vector<mls::Extension>& list, std::uint16_t type) -> const mls::Extension* {
+      for (const auto& e : list) {
+        if (e.extension_type == type) return &e;
+      }
+      return nullptr;
+    };
+    for (std::uint16_t type : {mls::extension_type::external_senders, mls::extension_type::required_capabilities}) {
+      const auto* was = find(source.context.extensions, type);
+      const auto* will = find(gce->extensions, type);
+      if ((was == nullptr) != (will == nullptr) || (was && was->extension_data != will->extension_data)) {
+        return refuse_proposal(type == mls::extension_type::external_senders
+                                   ? "a policy change may not replace or drop the relay as the group's external sender"
+                                   : "a policy change may not change what every member must support");
+      }
+    }
+    return {};
+  }
+  if (std::holds_alternative<mls::PreSharedKey>(body) || std::holds_alternative<mls::ReInit>(body)) {
+    if (admin) return {};
+    return refuse_proposal(name + " is not an admin of this group and may not inject keys or reinitialize it");
+  }
+  return refuse_proposal("this proposal is not allowed in a G-Chat group");
+}
+
 mls::GroupRules MemberVerifier::rules() const {
   std::shared_ptr<const MemberVerifier> self = shared_from_this();
   mls::GroupRules rules(
       [self](const mls::Credential& c, BytesView key, mls::CredentialUse use) { return self->check_credential(c, key, use); },
       [self](const mls::EpochChange& change) { return self->check_epoch(change); });
+  rules.proposal_check = [self](const mls::ProposalSource& source) { return self->check_proposal(source); };
   // The relay verifies every change of membership and policy, so none may travel encrypted.
   rules.public_handshakes_only = true;
   return rules;

@@ -124,9 +124,7 @@ Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& 
 Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, const Identity& identity,
                             GroupRules rules, std::vector<Extension> extensions) {
   Group g(suite);
-  g.validator_ = std::move(rules.validator);
-  g.epoch_check_ = std::move(rules.epoch_check);
-  g.public_handshakes_only_ = rules.public_handshakes_only;
+  g.rules_ = std::move(rules);
   g.identity_ = clone_identity(identity);
   GCHAT_TRY(auto bundle, make_key_package(suite, identity, 0, ~std::uint64_t{0}));
   const LeafIndex me = g.tree_.add_leaf(bundle.key_package.leaf_node);
@@ -139,7 +137,7 @@ Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, co
   g.context_.extensions = std::move(extensions);
   {
     GCHAT_TRY(Requirements req, requirements_of(g.context_.extensions));
-    GCHAT_TRY_STATUS(check_tree_supports(suite, g.tree_, req, g.validator_));
+    GCHAT_TRY_STATUS(check_tree_supports(suite, g.tree_, req, g.rules_.validator));
   }
   GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &g.context_, &g.tree_, std::nullopt, {me}, {}, nullptr}));
   Bytes init(suite.hash_length());
@@ -156,6 +154,9 @@ Result<Group> Group::create(const crypto::CipherSuite& suite, Bytes group_id, co
 
 Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welcome, KeyPackageBundle bundle,
                           const Identity& identity, const JoinOptions& options) {
+  if (welcome.cipher_suite != suite.id() || bundle.key_package.cipher_suite != suite.id()) {
+    return fail(Errc::unsupported_suite, "the Welcome or the key package is for another cipher suite");
+  }
   GCHAT_TRY(auto secrets, open_group_secrets(suite, welcome, key_package_ref(suite, bundle.key_package),
                                              bundle.init_private_key));
   // §8.4: the PSKs the Welcome names, in order; only external ones are supported so far.
@@ -176,16 +177,17 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
   GCHAT_TRY(SecretBytes psk, psk_secret(suite, psks));
   GCHAT_TRY(SecretBytes ws, welcome_secret(suite, secrets.joiner_secret, psk));
   GCHAT_TRY(GroupInfo info, open_group_info(suite, welcome, ws));
+  if (info.group_context.cipher_suite != suite.id()) {
+    return fail(Errc::unsupported_suite, "the Welcome's GroupInfo is for another cipher suite");
+  }
 
   Group g(suite);
   g.identity_ = clone_identity(identity);
   const Bytes* tree_data =
       options.ratchet_tree ? &*options.ratchet_tree : find_extension(info.extensions, extension_type::ratchet_tree);
   if (!tree_data) return fail(Errc::mls_invalid_welcome, "no ratchet tree: neither in the GroupInfo nor given");
-  g.validator_ = options.rules.validator;
-  g.epoch_check_ = options.rules.epoch_check;
-  g.public_handshakes_only_ = options.rules.public_handshakes_only;
-  GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.validator_));
+  g.rules_ = options.rules;
+  GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.rules_.validator));
 
   std::optional<LeafIndex> me;
   for (LeafIndex i = 0; i < g.tree_.leaf_count() && !me; ++i) {
@@ -200,7 +202,8 @@ Result<Group> Group::join(const crypto::CipherSuite& suite, const Welcome& welco
   g.context_ = info.group_context;
   GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &g.context_, &g.tree_, std::nullopt, g.members(), {}, nullptr}));
   GCHAT_TRY(g.secrets_, derive_epoch_from_joiner(suite, secrets.joiner_secret, psk, codec::encode(g.context_)));
-  if (confirmation_tag(suite, g.secrets_.confirmation_key, g.context_.confirmed_transcript_hash) != info.confirmation_tag) {
+  const Bytes expected_tag = confirmation_tag(suite, g.secrets_.confirmation_key, g.context_.confirmed_transcript_hash);
+  if (expected_tag.size() != info.confirmation_tag.size() || !equal_ct(expected_tag, info.confirmation_tag)) {
     return fail(Errc::mls_bad_confirmation_tag, "the GroupInfo's confirmation tag does not verify");
   }
   g.interim_transcript_hash_ = interim_of(suite, info);
@@ -233,7 +236,7 @@ Status Group::enter_epoch(GroupContext next, BytesView commit_secret, BytesView 
   GCHAT_TRY(auto secrets, derive_epoch(*suite_, init_secret ? *init_secret : secrets_.init_secret.view(), commit_secret,
                                        psk, codec::encode(next)));
   const Bytes expected = confirmation_tag(*suite_, secrets.confirmation_key, confirmed_hash);
-  if (!confirmation_tag_value.empty() && !equal_ct(expected, confirmation_tag_value)) {
+  if (confirmation_tag_value.empty() || !equal_ct(expected, confirmation_tag_value)) {
     return fail(Errc::mls_bad_confirmation_tag, "the commit's confirmation tag does not verify");
   }
   install_epoch(std::move(next), std::move(secrets), expected);
@@ -276,8 +279,20 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   // ones, the first of two Adds of one client and of two PSKs with one id wins, the last
   // GroupContextExtensions wins, and a ReInit waits for an epoch with nothing else to commit.
   // Then the explicit removes and adds by value.
-  std::set<LeafIndex> removing;
+  // Only the proposals the application lets in (its policy judges each by its sender), and only
+  // those that the proposal hook still accepts in this epoch.
+  std::vector<const PendingProposal*> eligible;
   for (const auto& p : pending_) {
+    if (options.take_pending && !options.take_pending(p)) continue;
+    if (rules_.proposal_check &&
+        !rules_.proposal_check(ProposalSource{context_, tree_, p.proposal, p.sender, p.authenticated_data, false}).ok()) {
+      continue;
+    }
+    eligible.push_back(&p);
+  }
+  std::set<LeafIndex> removing;
+  for (const PendingProposal* pp : eligible) {
+    const auto& p = *pp;
     const auto* r = std::get_if<Remove>(&p.proposal.body);
     if (r && r->removed != private_.leaf && tree_.leaf(r->removed)) removing.insert(r->removed);
   }
@@ -287,17 +302,17 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   }
   std::map<LeafIndex, std::size_t> last_update;
   std::optional<std::size_t> last_extensions, last_reinit;
-  for (std::size_t i = 0; i < pending_.size(); ++i) {
-    const auto& body = pending_[i].proposal.body;
-    if (std::holds_alternative<Update>(body)) last_update[pending_[i].sender.index] = i;
+  for (std::size_t i = 0; i < eligible.size(); ++i) {
+    const auto& body = eligible[i]->proposal.body;
+    if (std::holds_alternative<Update>(body)) last_update[eligible[i]->sender.index] = i;
     if (std::holds_alternative<GroupContextExtensions>(body)) last_extensions = i;
     if (std::holds_alternative<ReInit>(body)) last_reinit = i;
   }
   Commit commit;
   std::set<LeafIndex> removed_by_ref;
   std::set<Bytes> add_keys, psk_ids;
-  for (std::size_t i = 0; i < pending_.size(); ++i) {
-    const auto& p = pending_[i];
+  for (std::size_t i = 0; i < eligible.size(); ++i) {
+    const auto& p = *eligible[i];
     bool take = false;
     if (std::holds_alternative<Update>(p.proposal.body)) {
       take = p.sender.index != private_.leaf && last_update[p.sender.index] == i && !removing.count(p.sender.index);
@@ -323,16 +338,18 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   if (options.extensions) {
     commit.proposals.push_back(ProposalOrRef{Proposal{GroupContextExtensions{*options.extensions}}});
   }
-  if (commit.proposals.empty() && last_reinit) commit.proposals.push_back(ProposalOrRef{pending_[*last_reinit].ref});
+  if (commit.proposals.empty() && last_reinit) commit.proposals.push_back(ProposalOrRef{eligible[*last_reinit]->ref});
 
   GCHAT_TRY(Changes changes, changes_of(*suite_, commit, pending_, private_.leaf));
+  GCHAT_TRY_STATUS(check_proposal_senders(context_, tree_, rules_, commit, pending_,
+                                          Sender{SenderType::member, private_.leaf}, options.authenticated_data));
   GroupContext next = context_;
   next.epoch = context_.epoch + 1;
   if (changes.extensions) next.extensions = changes.extensions->extensions;
   GCHAT_TRY(Requirements req, requirements_of(next.extensions));
   RatchetTree next_tree = tree_;
   std::vector<LeafIndex> added;
-  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, req, changes, added, now, validator_));
+  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, req, changes, added, now, rules_.validator));
   GCHAT_TRY(SecretBytes psk, psk_secret_of(changes.psks));
   std::vector<KeyPackage> joining;
   for (const KeyPackage* kp : changes.adds) joining.push_back(*kp);
@@ -353,6 +370,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   content.group_id = context_.group_id;
   content.epoch = context_.epoch;
   content.sender = Sender{SenderType::member, private_.leaf};
+  content.authenticated_data = options.authenticated_data;
   content.body = commit;
   const Bytes old_context = codec::encode(context_);
   GCHAT_TRY(Bytes signature, sign_content(*suite_, WireFormat::public_message, content, old_context,
@@ -431,14 +449,15 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   const Bytes* tree_data = find_extension(info.extensions, extension_type::ratchet_tree);
   const Bytes* external_pub = find_extension(info.extensions, extension_type::external_pub);
   if (!tree_data || !external_pub) return fail(Errc::mls_invalid_welcome, "the GroupInfo lacks the tree or external key");
+  if (info.group_context.cipher_suite != suite.id()) {
+    return fail(Errc::unsupported_suite, "the GroupInfo is for another cipher suite");
+  }
   GCHAT_TRY(Bytes external_key, codec::decode_exact<Bytes>(*external_pub));
 
   Group g(suite);
-  g.validator_ = std::move(rules.validator);
-  g.epoch_check_ = std::move(rules.epoch_check);
-  g.public_handshakes_only_ = rules.public_handshakes_only;
+  g.rules_ = std::move(rules);
   g.identity_ = clone_identity(identity);
-  GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.validator_));
+  GCHAT_TRY(g.tree_, validated_tree(suite, info, *tree_data, g.rules_.validator));
 
   // The init secret, shared with the members through the ExternalInit's KEM output.
   GCHAT_TRY(auto hpke, suite.hpke().setup_base_s(external_key, {}));
@@ -529,7 +548,7 @@ Result<Received> Group::process(const MlsMessage& message) {
     content = pub->content;
     auth = pub->auth;
   } else if (const auto* priv = std::get_if<PrivateMessage>(&message.body)) {
-    if (public_handshakes_only_ && priv->content_type != ContentType::application) {
+    if (rules_.public_handshakes_only && priv->content_type != ContentType::application) {
       return fail(Errc::mls_invalid_message, "this group takes proposals and commits as PublicMessages only");
     }
     GCHAT_TRY(auto opened, unprotect_private(*suite_, context_, *secret_tree_, secrets_.sender_data_secret, *priv,
@@ -554,64 +573,42 @@ Result<Received> Group::process(const MlsMessage& message) {
     r.proposal = proposal->type();
     return r;
   }
-  const auto* commit = std::get_if<Commit>(&content.body);
   const bool external = content.sender.sender_type == SenderType::new_member_commit;
   if (!external && content.sender.index == private_.leaf) {
     return fail(Errc::mls_invalid_commit, "this member's own commit was applied when it was made");
   }
   if (reinit_) return fail(Errc::mls_group_reinitialized, "the group was reinitialized; no commit may follow");
   r.kind = Received::Kind::commit;
-  GCHAT_TRY(Changes changes, changes_of(*suite_, *commit, pending_,
-                                        external ? std::nullopt : std::optional<LeafIndex>(content.sender.index)));
-  if (changes.needs_path() && !commit->path) {
-    return fail(Errc::mls_invalid_commit, "this commit must carry a path");
-  }
-  if (commit->path && commit->path->leaf_node.leaf_node_source != LeafNodeSource::commit) {
-    return fail(Errc::mls_invalid_commit, "a commit's path leaf is not a commit leaf");
-  }
-  if (external && !changes.removes.empty()) {
-    // §12.4.3.2: a joiner may remove only an old leaf of its own.
-    const LeafNode* old = tree_.leaf(changes.removes.front());
-    if (!old || !same_encoding(old->credential, commit->path->leaf_node.credential)) {
-      return fail(Errc::mls_invalid_commit, "an external commit removes a leaf that is not the joiner's");
-    }
-  }
-  r.removed = changes.removes;
-  if (std::find(changes.removes.begin(), changes.removes.end(), private_.leaf) != changes.removes.end()) {
+  // Everything public is checked before anything is acted on, our own removal included: a commit
+  // that removes us but fails any check (credentials, new leaf, path, policy) is refused, and we
+  // stay. A removed member cannot check the confirmation tag (it gets no path secret), so that is
+  // the one check it has to do without.
+  GCHAT_TRY(CheckedCommit checked, check_commit(*suite_, context_, tree_, rules_, pending_, wire_format, content, auth,
+                                                interim_transcript_hash_));
+  const Commit& commit = std::get<Commit>(content.body);
+  const Changes& changes = checked.changes;
+  r.removed = checked.removed;
+  r.added = checked.added;
+  r.updated = checked.updated;
+  r.extensions_changed = changes.extensions != nullptr;
+  r.extensions_by = changes.extensions_sender.index;
+  if (external) r.sender = checked.committer;
+  if (std::find(r.removed.begin(), r.removed.end(), private_.leaf) != r.removed.end()) {
     active_ = false;
     r.we_were_removed = true;
+    start_epoch_caches();
     return r;
   }
-  GroupContext next = context_;
-  next.epoch = context_.epoch + 1;
-  if (changes.extensions) {
-    next.extensions = changes.extensions->extensions;
-    r.extensions_changed = true;
-  }
-  GCHAT_TRY(Requirements req, requirements_of(next.extensions));
-  RatchetTree next_tree = tree_;
-  GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, req, changes, r.added, std::nullopt, validator_));
   GCHAT_TRY(SecretBytes psk, psk_secret_of(changes.psks));
-  LeafIndex committer = content.sender.index;
-  if (commit->path) {
-    const LeafNode& leaf = commit->path->leaf_node;
-    GCHAT_TRY_STATUS(validator_(leaf.credential, leaf.signature_key, CredentialUse::commit));
-    GCHAT_TRY_STATUS(check_new_leaf(*suite_, next_tree, leaf,
-                                    external ? std::nullopt : std::optional<LeafIndex>(committer), req));
-  }
   std::optional<SecretBytes> external_init_secret;
   if (external) {
-    // The joiner takes the leftmost free leaf; the init secret comes from its KEM output.
-    committer = next_tree.add_leaf(commit->path->leaf_node);
-    r.sender = committer;
-    r.added.push_back(committer);
+    // The init secret comes from the joiner's KEM output.
     GCHAT_TRY(auto external_key, suite_->hpke().derive_key_pair(secrets_.external_secret));
     GCHAT_TRY(auto hpke, suite_->hpke().setup_base_r(changes.external_init->kem_output, external_key.private_key, {}));
     GCHAT_TRY(external_init_secret, hpke.export_secret(as_bytes(kExternalInitLabel), suite_->hash_length()));
   }
   TreeKemPrivate next_private = private_.clone();
   for (const auto& [leaf, node] : changes.updates) {
-    r.updated.push_back(leaf);
     if (leaf != private_.leaf) continue;
     // Our own Update was committed: our leaf now has the key we proposed, our path is blank.
     auto key = own_update_keys_.find(node->encryption_key);
@@ -620,32 +617,18 @@ Result<Received> Group::process(const MlsMessage& message) {
     next_private.keys.insert_or_assign(node_of_leaf(private_.leaf), key->second.clone());
   }
   SecretBytes commit_secret;
-  if (commit->path) {
-    // Members added by this commit get the path secrets from the Welcome (an external joiner
-    // made the path itself, so nothing is excluded for it).
-    std::vector<LeafIndex> excluded = external ? std::vector<LeafIndex>{} : r.added;
-    GCHAT_TRY(auto processed, process_update_path(*suite_, next_tree, committer, *commit->path, next, excluded,
-                                                  next_private));
+  if (commit.path) {
+    GCHAT_TRY(auto processed, decrypt_update_path(*suite_, checked.next_tree, checked.committer, *commit.path,
+                                                  *checked.merged, checked.next, next_private));
     commit_secret = std::move(processed.commit_secret);
   } else {
-    next.tree_hash = next_tree.tree_hash();
     commit_secret = SecretBytes(zeros(*suite_));
   }
-  {
-    EpochChange change{&context_, &next, &next_tree, std::nullopt, r.added, {}, nullptr};
-    change.previous_tree = &tree_;
-    if (!external) change.committer = content.sender.index;
-    change.replaced = r.updated;
-    if (commit->path && !external) change.replaced.push_back(committer);
-    change.admitted.insert(change.admitted.end(), change.replaced.begin(), change.replaced.end());
-    GCHAT_TRY_STATUS(check_epoch(change));
-  }
-  const Bytes confirmed = confirmed_transcript_hash(*suite_, interim_transcript_hash_, wire_format, content, auth.signature);
-  if (auth.confirmation_tag.empty()) return fail(Errc::mls_invalid_commit, "the commit has no confirmation tag");
-  // Applied only once everything checked out.
+  // Applied only once everything checked out, the confirmation tag last (enter_epoch).
   RatchetTree previous_tree = std::move(tree_);
-  tree_ = std::move(next_tree);
-  auto st = enter_epoch(std::move(next), commit_secret, psk, confirmed, auth.confirmation_tag,
+  tree_ = std::move(checked.next_tree);
+  const Bytes confirmed = checked.confirmed_transcript_hash;
+  auto st = enter_epoch(std::move(checked.next), commit_secret, psk, confirmed, auth.confirmation_tag,
                         external_init_secret ? std::optional<BytesView>(external_init_secret->view()) : std::nullopt);
   if (!st.ok()) {
     tree_ = std::move(previous_tree);
@@ -687,21 +670,23 @@ Result<SecretBytes> Group::psk_secret_of(const std::vector<const PreSharedKeyId*
 }
 
 // §12.1: one proposal on its own, from `sender`, against this epoch's state.
-Status Group::check_proposal(const Proposal& proposal, const Sender& sender) const {
-  return detail::check_proposal(*suite_, context_, tree_, validator_, proposal, sender);
+Status Group::check_proposal(const Proposal& proposal, const Sender& sender, BytesView authenticated_data) const {
+  return detail::check_proposal(*suite_, context_, tree_, rules_, proposal, sender, authenticated_data);
 }
 
 Status Group::cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth) {
   const auto& proposal = std::get<Proposal>(content.body);
-  GCHAT_TRY_STATUS(check_proposal(proposal, content.sender));
-  pending_.push_back({proposal_ref(*suite_, wire_format, content, auth), proposal, content.sender});
+  GCHAT_TRY_STATUS(check_proposal(proposal, content.sender, content.authenticated_data));
+  pending_.push_back(
+      {proposal_ref(*suite_, wire_format, content, auth), proposal, content.sender, content.authenticated_data});
   return {};
 }
+
 
 Result<MlsMessage> Group::send_proposal(Proposal proposal) {
   GCHAT_TRY_STATUS(check_can_send());
   const Sender me{SenderType::member, private_.leaf};
-  GCHAT_TRY_STATUS(check_proposal(proposal, me));
+  GCHAT_TRY_STATUS(check_proposal(proposal, me, {}));
   FramedContent content;
   content.group_id = context_.group_id;
   content.epoch = context_.epoch;
@@ -711,7 +696,7 @@ Result<MlsMessage> Group::send_proposal(Proposal proposal) {
                                               identity_.signature.private_key));
   // Our own proposals are pending like everybody else's.
   pending_.push_back({proposal_ref(*suite_, WireFormat::public_message, pub.content, pub.auth),
-                      std::get<Proposal>(pub.content.body), me});
+                      std::get<Proposal>(pub.content.body), me, {}});
   return MlsMessage{ProtocolVersion::mls10, std::move(pub)};
 }
 
@@ -779,7 +764,8 @@ void Group::add_external_psk(Bytes id, SecretBytes secret) { external_psks_.inse
 
 namespace {
 Result<MlsMessage> outside_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
-                                    Sender sender, Proposal proposal, BytesView signature_private_key) {
+                                    Sender sender, Proposal proposal, BytesView signature_private_key,
+                                    BytesView authenticated_data = {}) {
   GroupContext context;  // external senders do not sign the GroupContext: only its group and epoch count
   context.cipher_suite = suite.id();
   context.group_id.assign(group_id.begin(), group_id.end());
@@ -788,6 +774,7 @@ Result<MlsMessage> outside_proposal(const crypto::CipherSuite& suite, BytesView 
   content.group_id = context.group_id;
   content.epoch = epoch;
   content.sender = sender;
+  content.authenticated_data.assign(authenticated_data.begin(), authenticated_data.end());
   content.body = std::move(proposal);
   GCHAT_TRY(PublicMessage pub, protect_public(suite, context, {}, std::move(content), signature_private_key));
   return MlsMessage{ProtocolVersion::mls10, std::move(pub)};
@@ -795,12 +782,13 @@ Result<MlsMessage> outside_proposal(const crypto::CipherSuite& suite, BytesView 
 }  // namespace
 
 Result<MlsMessage> external_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
-                                     std::uint32_t sender_index, Proposal proposal, BytesView signature_private_key) {
+                                     std::uint32_t sender_index, Proposal proposal, BytesView signature_private_key,
+                                     BytesView authenticated_data) {
   if (std::holds_alternative<Update>(proposal.body) || std::holds_alternative<ExternalInit>(proposal.body)) {
     return fail(Errc::mls_invalid_proposal, "an external sender cannot send Update or ExternalInit proposals");
   }
   return outside_proposal(suite, group_id, epoch, Sender{SenderType::external, sender_index}, std::move(proposal),
-                          signature_private_key);
+                          signature_private_key, authenticated_data);
 }
 
 Result<MlsMessage> new_member_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
@@ -813,7 +801,8 @@ Result<MlsMessage> new_member_proposal(const crypto::CipherSuite& suite, BytesVi
 
 namespace {
 
-constexpr std::uint16_t kStateFormat = 2;
+// Format 2 kept pending proposals without their authenticated data.
+constexpr std::uint16_t kStateFormat = 3;
 
 struct StoredKey {
   std::uint32_t node = 0;
@@ -830,7 +819,8 @@ struct StoredPsk {
   Bytes secret;
   GCHAT_TLS_FIELDS(id, secret)
 };
-struct StoredGroup {
+template <typename Pending>
+struct StoredGroupOf {
   std::uint16_t format = kStateFormat;
   std::uint16_t cipher_suite = 0;
   GroupContext context;
@@ -839,7 +829,7 @@ struct StoredGroup {
   std::vector<StoredKey> private_keys;
   Bytes init_secret, sender_data_secret, exporter_secret, external_secret, membership_key, resumption_psk,
       epoch_authenticator, interim_transcript_hash, confirmation_tag, secret_tree;
-  std::vector<StoredProposal> pending;
+  std::vector<Pending> pending;
   std::vector<StoredUpdateKey> own_update_keys;
   std::vector<StoredPsk> external_psks;
   std::vector<StoredPsk> resumption_psks;
@@ -850,6 +840,7 @@ struct StoredGroup {
                    interim_transcript_hash, confirmation_tag, secret_tree, pending, own_update_keys, external_psks,
                    resumption_psks, reinit, active)
 };
+using StoredGroup = StoredGroupOf<PendingProposal>;
 
 Bytes copy(BytesView v) { return Bytes(v.begin(), v.end()); }
 
@@ -863,6 +854,36 @@ void wipe(StoredGroup& g) {
   for (auto* list : {&g.external_psks, &g.resumption_psks}) {
     for (auto& k : *list) sodium_memzero(k.secret.data(), k.secret.size());
   }
+}
+
+// A stored state of this format or of format 2.
+Result<StoredGroup> decode_state(BytesView data) {
+  Reader r(data);
+  GCHAT_TRY(std::uint16_t format, r.u16());
+  if (format == kStateFormat) return codec::decode_exact<StoredGroup>(data);
+  if (format != 2) return fail(Errc::invalid_value, "unknown group state format");
+  GCHAT_TRY(auto old, codec::decode_exact<StoredGroupOf<LegacyPendingProposal>>(data));
+  StoredGroup g;
+  g.cipher_suite = old.cipher_suite;
+  g.context = std::move(old.context);
+  g.tree = std::move(old.tree);
+  g.own_leaf = old.own_leaf;
+  g.private_keys = std::move(old.private_keys);
+  for (auto [to, from] : {std::pair{&g.init_secret, &old.init_secret}, {&g.sender_data_secret, &old.sender_data_secret},
+                          {&g.exporter_secret, &old.exporter_secret}, {&g.external_secret, &old.external_secret},
+                          {&g.membership_key, &old.membership_key}, {&g.resumption_psk, &old.resumption_psk},
+                          {&g.epoch_authenticator, &old.epoch_authenticator},
+                          {&g.interim_transcript_hash, &old.interim_transcript_hash},
+                          {&g.confirmation_tag, &old.confirmation_tag}, {&g.secret_tree, &old.secret_tree}}) {
+    *to = std::move(*from);
+  }
+  for (auto& p : old.pending) g.pending.push_back(std::move(p.p));
+  g.own_update_keys = std::move(old.own_update_keys);
+  g.external_psks = std::move(old.external_psks);
+  g.resumption_psks = std::move(old.resumption_psks);
+  g.reinit = std::move(old.reinit);
+  g.active = old.active;
+  return g;
 }
 
 Bytes epoch_bytes(std::uint64_t epoch) {
@@ -890,7 +911,7 @@ SecretBytes Group::serialize() const {
   g.interim_transcript_hash = interim_transcript_hash_;
   g.confirmation_tag = confirmation_tag_;
   g.secret_tree = copy(secret_tree_->serialize());
-  for (const auto& p : pending_) g.pending.push_back({p.ref, p.proposal, p.sender});
+  g.pending = pending_;
   for (const auto& [pub, key] : own_update_keys_) g.own_update_keys.push_back({pub, copy(key)});
   for (const auto& [id, secret] : external_psks_) g.external_psks.push_back({id, copy(secret)});
   for (const auto& [epoch, secret] : resumption_psks_) g.resumption_psks.push_back({epoch_bytes(epoch), copy(secret)});
@@ -903,17 +924,14 @@ SecretBytes Group::serialize() const {
 
 Result<Group> Group::deserialize(const crypto::CipherSuite& suite, BytesView data, const Identity& identity,
                                  GroupRules rules) {
-  GCHAT_TRY(StoredGroup stored, codec::decode_exact<StoredGroup>(data));
+  GCHAT_TRY(StoredGroup stored, decode_state(data));
   struct Wiper {
     StoredGroup& g;
     ~Wiper() { wipe(g); }
   } wiper{stored};
-  if (stored.format != kStateFormat) return fail(Errc::invalid_value, "unknown group state format");
   if (stored.cipher_suite != suite.id()) return fail(Errc::invalid_argument, "the state is for another cipher suite");
   Group g(suite);
-  g.validator_ = std::move(rules.validator);
-  g.epoch_check_ = std::move(rules.epoch_check);
-  g.public_handshakes_only_ = rules.public_handshakes_only;
+  g.rules_ = std::move(rules);
   g.identity_ = clone_identity(identity);
   g.context_ = stored.context;
   GCHAT_TRY(g.tree_, RatchetTree::decode(suite, stored.tree));
@@ -939,7 +957,7 @@ Result<Group> Group::deserialize(const crypto::CipherSuite& suite, BytesView dat
   GCHAT_TRY(SecretTree tree, SecretTree::deserialize(suite, stored.secret_tree));
   if (tree.leaf_count() != g.tree_.leaf_count()) return fail(Errc::storage_corrupt, "the stored secret tree does not match");
   g.secret_tree_ = std::make_unique<SecretTree>(std::move(tree));
-  for (auto& p : stored.pending) g.pending_.push_back({p.ref, p.proposal, p.sender});
+  g.pending_ = std::move(stored.pending);
   for (auto& k : stored.own_update_keys) g.own_update_keys_.insert_or_assign(k.public_key, SecretBytes(k.private_key));
   for (auto& k : stored.external_psks) g.external_psks_.insert_or_assign(k.id, SecretBytes(k.secret));
   for (auto& k : stored.resumption_psks) {

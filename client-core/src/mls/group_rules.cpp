@@ -205,8 +205,11 @@ Result<RatchetTree> validated_tree(const crypto::CipherSuite& suite, const Group
   return tree;
 }
 
-Status check_proposal(const crypto::CipherSuite& suite, const GroupContext& context, const RatchetTree& tree,
-                      const CredentialValidator& validator, const Proposal& proposal, const Sender& sender) {
+namespace {
+
+// The RFC's own rules for one proposal.
+Status check_proposal_rfc(const crypto::CipherSuite& suite, const GroupContext& context, const RatchetTree& tree,
+                          const CredentialValidator& validator, const Proposal& proposal, const Sender& sender) {
   if (const auto* u = std::get_if<Update>(&proposal.body)) {
     if (sender.sender_type != SenderType::member) return fail(Errc::mls_invalid_proposal, "only members send Updates");
     if (u->leaf_node.leaf_node_source != LeafNodeSource::update) {
@@ -244,6 +247,35 @@ Status check_proposal(const crypto::CipherSuite& suite, const GroupContext& cont
   return fail(Errc::mls_invalid_proposal, "an ExternalInit is only valid inside an external commit");
 }
 
+}  // namespace
+
+Status check_proposal(const crypto::CipherSuite& suite, const GroupContext& context, const RatchetTree& tree,
+                      const GroupRules& rules, const Proposal& proposal, const Sender& sender,
+                      BytesView authenticated_data) {
+  GCHAT_TRY_STATUS(check_proposal_rfc(suite, context, tree, rules.validator, proposal, sender));
+  if (!rules.proposal_check) return {};
+  return rules.proposal_check(ProposalSource{context, tree, proposal, sender, authenticated_data, false});
+}
+
+Status check_proposal_senders(const GroupContext& context, const RatchetTree& tree, const GroupRules& rules,
+                              const Commit& commit, const std::vector<PendingProposal>& pending,
+                              const Sender& committer_sender, BytesView commit_authenticated_data) {
+  if (!rules.proposal_check) return {};
+  for (const auto& p : commit.proposals) {
+    if (const auto* by_value = std::get_if<Proposal>(&p.value)) {
+      GCHAT_TRY_STATUS(rules.proposal_check(
+          ProposalSource{context, tree, *by_value, committer_sender, commit_authenticated_data, true}));
+      continue;
+    }
+    const auto& ref = std::get<Bytes>(p.value);
+    const auto it = std::find_if(pending.begin(), pending.end(), [&](const PendingProposal& c) { return c.ref == ref; });
+    if (it == pending.end()) return fail(Errc::mls_invalid_commit, "the commit names a proposal this member has not seen");
+    GCHAT_TRY_STATUS(
+        rules.proposal_check(ProposalSource{context, tree, it->proposal, it->sender, it->authenticated_data, false}));
+  }
+  return {};
+}
+
 Result<Bytes> external_sender_key(const GroupContext& context, std::uint32_t index) {
   const Bytes* data = find_extension(context.extensions, extension_type::external_senders);
   if (!data) return fail(Errc::mls_invalid_sender, "this group has no external senders");
@@ -252,16 +284,17 @@ Result<Bytes> external_sender_key(const GroupContext& context, std::uint32_t ind
   return senders[index].signature_key;
 }
 
-void tls_encode(Writer& w, const StoredProposal& v) {
-  codec::encode_value(w, v.ref);
-  codec::encode_value(w, v.proposal);
-  codec::encode_value(w, v.sender);
+void tls_encode(Writer& w, const LegacyPendingProposal& v) {
+  codec::encode_value(w, v.p.ref);
+  codec::encode_value(w, v.p.proposal);
+  codec::encode_value(w, v.p.sender);
 }
-Status tls_decode(Reader& r, StoredProposal& v) {
-  GCHAT_TRY_STATUS(codec::decode_value(r, v.ref));
-  GCHAT_TRY_STATUS(codec::decode_value(r, v.proposal));
-  return codec::decode_value(r, v.sender);
+Status tls_decode(Reader& r, LegacyPendingProposal& v) {
+  GCHAT_TRY_STATUS(codec::decode_value(r, v.p.ref));
+  GCHAT_TRY_STATUS(codec::decode_value(r, v.p.proposal));
+  return codec::decode_value(r, v.p.sender);
 }
+
 Result<Bytes> public_sender_key(const GroupContext& context, const RatchetTree& tree, const PublicMessage& pub) {
   const Proposal* proposal = std::get_if<Proposal>(&pub.content.body);
   switch (pub.content.sender.sender_type) {
@@ -297,3 +330,16 @@ Bytes interim_of(const crypto::CipherSuite& suite, const GroupInfo& info) {
 }
 
 }  // namespace gchat::mls::detail
+
+namespace gchat::mls {
+void tls_encode(Writer& w, const PendingProposal& v) {
+  detail::tls_encode(w, detail::LegacyPendingProposal{v});
+  codec::encode_value(w, v.authenticated_data);
+}
+Status tls_decode(Reader& r, PendingProposal& v) {
+  detail::LegacyPendingProposal legacy;
+  GCHAT_TRY_STATUS(detail::tls_decode(r, legacy));
+  v = std::move(legacy.p);
+  return codec::decode_value(r, v.authenticated_data);
+}
+}  // namespace gchat::mls

@@ -9,6 +9,13 @@
 
 #include "gchat/codec/tls.hpp"
 #include "gchat/mls/group.hpp"
+#include "gchat/mls/treekem.hpp"
+
+namespace gchat::mls {
+// A pending proposal as group states persist it (with its authenticated data); found by ADL.
+void tls_encode(Writer& w, const PendingProposal& v);
+Status tls_decode(Reader& r, PendingProposal& v);
+}  // namespace gchat::mls
 
 namespace gchat::mls::detail {
 
@@ -40,6 +47,7 @@ Status check_psk_id(const crypto::CipherSuite& suite, const PreSharedKeyId& id);
 // The proposals a commit covers (§12.2-12.3), checked as a list.
 struct Changes {
   const GroupContextExtensions* extensions = nullptr;
+  Sender extensions_sender;  // who proposed `extensions` (the committer, for one by value)
   const ExternalInit* external_init = nullptr;
   const ReInit* reinit = nullptr;
   std::vector<std::pair<LeafIndex, const LeafNode*>> updates;
@@ -97,6 +105,7 @@ Result<Changes> changes_of(const crypto::CipherSuite& suite, const Commit& commi
     } else if (const auto* g = std::get_if<GroupContextExtensions>(&proposal->body)) {
       if (c.extensions) return fail(Errc::mls_invalid_proposal, "a commit carries two GroupContextExtensions");
       c.extensions = g;
+      c.extensions_sender = proposer ? *proposer : Sender{SenderType::member, committer.value_or(0)};
     }
   }
   if (committer && c.external_init) return fail(Errc::mls_invalid_commit, "ExternalInit belongs in external commits only");
@@ -127,9 +136,46 @@ Bytes proposal_ref(const crypto::CipherSuite& suite, WireFormat wire_format, con
 Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const Requirements& req, const Changes& c,
                      std::vector<LeafIndex>& added, std::optional<std::uint64_t> now,
                      const CredentialValidator& validator);
-// §12.1, §12.2: a proposal as a receiver checks it before caching it.
+// §12.1, §12.2: a proposal as a receiver checks it before caching it — the RFC's rules, then the
+// application's judgement of its sender (GroupRules::proposal_check).
 Status check_proposal(const crypto::CipherSuite& suite, const GroupContext& context, const RatchetTree& tree,
-                      const CredentialValidator& validator, const Proposal& proposal, const Sender& sender);
+                      const GroupRules& rules, const Proposal& proposal, const Sender& sender,
+                      BytesView authenticated_data);
+
+// Every proposal a commit covers, judged by the application by who proposed it: the cached
+// sender and authenticated data for one by reference, the committer (`committer_sender`) and the
+// commit's own authenticated data for one by value.
+Status check_proposal_senders(const GroupContext& context, const RatchetTree& tree, const GroupRules& rules,
+                              const Commit& commit, const std::vector<PendingProposal>& pending,
+                              const Sender& committer_sender, BytesView commit_authenticated_data);
+
+// The public half of processing a commit, which members and the relay's PublicGroup share: the
+// proposal list (§12.2) and its senders, the path's presence and source, an external joiner's
+// removal of its own old leaf only, the proposals applied to a copy of the tree under the next
+// epoch's extensions, the committer's new leaf (credential, uniqueness, a fresh encryption key:
+// §12.4.2), the path merged with its parent hashes and leaf signature checked, the application's
+// epoch check, and the next confirmed transcript hash. Nothing of the caller's state changes; a
+// member acts on the result (its own removal included) only once this has passed.
+struct CheckedCommit {
+  CheckedCommit(const GroupContext& context, const RatchetTree& tree) : next(context), next_tree(tree) {}
+  Changes changes;             // points into the commit and the pending list
+  // The provisional context (§12.4.2: epoch and tree hash of the next epoch, the confirmed
+  // transcript hash still the old one, as the path's encryption is bound to it) and the next
+  // epoch's confirmed transcript hash.
+  GroupContext next;
+  Bytes confirmed_transcript_hash;
+  RatchetTree next_tree;
+  std::optional<MergedPath> merged;
+  LeafIndex committer = 0;     // for an external commit, the joiner's new leaf
+  bool external = false;
+  std::vector<LeafIndex> added, removed, updated;
+  std::vector<LeafNode> removed_leaves;  // what the removed leaves held, in the same order
+};
+Result<CheckedCommit> check_commit(const crypto::CipherSuite& suite, const GroupContext& context,
+                                   const RatchetTree& tree, const GroupRules& rules,
+                                   const std::vector<PendingProposal>& pending, WireFormat wire_format,
+                                   const FramedContent& content, const FramedContentAuthData& auth,
+                                   BytesView interim_transcript_hash);
 // The signature key of external sender `index` in the group's external_senders extension.
 Result<Bytes> external_sender_key(const GroupContext& context, std::uint32_t index);
 
@@ -138,14 +184,12 @@ Result<Bytes> external_sender_key(const GroupContext& context, std::uint32_t ind
 // key package of a joiner proposing its own Add.
 Result<Bytes> public_sender_key(const GroupContext& context, const RatchetTree& tree, const PublicMessage& pub);
 
-// A pending proposal as group states persist it.
-struct StoredProposal {
-  Bytes ref;
-  Proposal proposal;
-  Sender sender;
+// As states of earlier formats stored it: without the authenticated data.
+struct LegacyPendingProposal {
+  PendingProposal p;
 };
-void tls_encode(Writer& w, const StoredProposal& v);
-Status tls_decode(Reader& r, StoredProposal& v);
+void tls_encode(Writer& w, const LegacyPendingProposal& v);
+Status tls_decode(Reader& r, LegacyPendingProposal& v);
 
 // The interim transcript hash of the epoch a GroupInfo describes (§8.2): derived from its
 // confirmation tag, in epoch 0 too (§11: the creator's tag over the empty confirmed hash).

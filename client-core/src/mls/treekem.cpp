@@ -161,6 +161,13 @@ Result<ProcessedPath> process_update_path(const crypto::CipherSuite& suite, Ratc
                                           const std::vector<LeafIndex>& excluded, TreeKemPrivate& receiver) {
   if (sender == receiver.leaf) return fail(Errc::mls_invalid_commit, "a member does not process its own path");
   GCHAT_TRY(MergedPath merged, merge_update_path(suite, tree, sender, path, context, excluded));
+  return decrypt_update_path(suite, tree, sender, path, merged, context, receiver);
+}
+
+Result<ProcessedPath> decrypt_update_path(const crypto::CipherSuite& suite, const RatchetTree& tree, LeafIndex sender,
+                                          const UpdatePath& path, const MergedPath& merged,
+                                          const GroupContext& context, TreeKemPrivate& receiver) {
+  if (sender == receiver.leaf) return fail(Errc::mls_invalid_commit, "a member does not process its own path");
   const auto& steps = merged.steps;
   const auto& to = merged.recipients;
   const auto& public_keys = merged.public_keys;

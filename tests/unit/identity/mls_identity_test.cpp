@@ -7,85 +7,12 @@
 #include <map>
 #include <string>
 
-#include "test_pki.hpp"
+#include "mls_world.hpp"
 
 using namespace gchat;
 using namespace gchat::identity;
-using gchat::testing::TestDevice;
-using gchat::testing::TestPki;
+using namespace gchat::identity::testing;
 
-namespace {
-
-constexpr std::uint64_t kNow = 0;  // key package lifetimes are not what these tests are about
-
-const crypto::CipherSuite& suite() { return **crypto::CipherSuite::from_id(crypto::kDefaultSuite); }
-
-mls::MlsMessage wire(const mls::MlsMessage& m) {
-  auto back = codec::decode_exact<mls::MlsMessage>(codec::encode(m));
-  REQUIRE(back.ok());
-  return std::move(*back);
-}
-
-struct Person {
-  TestDevice device;
-  mls::Identity id;
-};
-
-// Two agencies: moi (up to Top Secret) and mof (up to Secret); people at every level.
-struct World {
-  TestPki pki;
-  gchat::testing::TestAgency moi = pki.agency("moi");
-  gchat::testing::TestAgency mof = pki.agency("mof", Clearance::secret);
-  gchat::testing::TestAdmin moi_admin = pki.admin(moi, "admin");
-  gchat::testing::TestAdmin mof_admin = pki.admin(mof, "admin");
-  SigningKey relay = SigningKey::generate();
-  std::shared_ptr<MemberVerifier> verifier =
-      std::make_shared<MemberVerifier>(pki.root.public_key(), relay.public_key());
-  std::map<std::string, Person> people;
-
-  Person& person(const std::string& name, Clearance level, bool mof_agency = false) {
-    auto& admin = mof_agency ? mof_admin : moi_admin;
-    auto user = pki.user(admin, name, level);
-    Person p{pki.device(admin, user), {}};
-    p.id = std::move(*mls_identity(p.device.chain, p.device.key));
-    return people.insert_or_assign(name, std::move(p)).first->second;
-  }
-
-  mls::KeyPackage key_package(const std::string& name) {
-    auto kp = mls::make_key_package(suite(), people.at(name).id, 0, mls::kMaxKeyPackageLifetime);
-    REQUIRE(kp.ok());
-    bundles.insert_or_assign(name, std::move(*kp));
-    return bundles.at(name).key_package;
-  }
-  std::map<std::string, mls::KeyPackageBundle> bundles;
-
-  v1::GroupPolicy policy(Clearance level, std::vector<std::string> agencies = {}) {
-    v1::GroupPolicy p;
-    p.set_kind(v1::GROUP);
-    p.set_level(static_cast<v1::Clearance>(level));
-    for (auto& a : agencies) p.add_allowed_agencies(a);
-    auto* admin = p.add_admins();
-    admin->set_agency_id("moi");
-    admin->set_user_id("alice");
-    return p;
-  }
-
-  mls::Group create(const std::string& creator, const v1::GroupPolicy& p) {
-    auto g = mls::Group::create(suite(), Bytes{'g'}, people.at(creator).id, verifier->rules(),
-                                group_extensions(p, RelaySender{relay.public_key(), "relay-1"}));
-    REQUIRE(g.ok());
-    return std::move(*g);
-  }
-
-  Result<mls::Group> join(const std::string& name, const mls::MlsMessage& welcome) {
-    mls::JoinOptions options;
-    options.rules = verifier->rules();
-    return mls::Group::join(suite(), std::get<mls::Welcome>(wire(welcome).body), std::move(bundles.at(name)),
-                            people.at(name).id, options);
-  }
-};
-
-}  // namespace
 
 TEST_CASE("members with the clearance and agency the policy asks for are added and join") {
   World w;
@@ -175,28 +102,26 @@ TEST_CASE("only a group admin may change the policy, and a raised level must fit
   auto bob = w.join("bob", *first->welcome);
   REQUIRE(bob.ok());
 
-  SUBCASE("bob is not an admin: his policy change is rejected by alice") {
-    auto p = bob->propose_group_context_extensions(
-        group_extensions(w.policy(Clearance::unclassified), RelaySender{w.relay.public_key(), "relay-1"}));
+  SUBCASE("bob is not an admin: his client will not propose a policy change, and alice refuses a modified client's") {
+    const auto lowered = group_extensions(w.policy(Clearance::unclassified), RelaySender{w.relay.public_key(), "relay-1"});
+    auto own = bob->propose_group_context_extensions(lowered);
+    REQUIRE_FALSE(own.ok());
+    CHECK(own.error().code == Errc::policy_not_permitted);
+    auto rogue = w.rogue(*bob, "bob");
+    auto p = rogue.propose_group_context_extensions(lowered);
     REQUIRE(p.ok());
-    REQUIRE(group.process(wire(*p)).ok());
-    // Bob's own client refuses to commit it...
-    auto refused = bob->commit({}, {}, kNow);
-    REQUIRE_FALSE(refused.ok());
-    CHECK(refused.error().code == Errc::policy_not_permitted);
-    // ... and when a modified client commits it anyway, alice rejects the commit.
-    auto saved = bob->serialize();
-    auto rogue = mls::Group::deserialize(suite(), saved.view(), w.people.at("bob").id,
-                                         mls::GroupRules([v = w.verifier](const mls::Credential& c, BytesView k,
-                                                                          mls::CredentialUse u) {
-                                           return v->check_credential(c, k, u);
-                                         }));
-    REQUIRE(rogue.ok());
-    auto bad = rogue->commit({}, {}, kNow);
-    REQUIRE(bad.ok());
-    auto r = group.process(wire(bad->commit));
+    const auto before = group.serialize();
+    auto r = group.process(wire(*p));
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == Errc::policy_not_permitted);
+    CHECK(group.serialize() == before);
+    // ... and a commit carrying it by value is refused too.
+    auto bad = rogue.commit({}, {}, kNow, with_extensions(lowered));
+    REQUIRE(bad.ok());
+    auto rc = group.process(wire(bad->commit));
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().code == Errc::policy_not_permitted);
+    CHECK(group.serialize() == before);
   }
 
   SUBCASE("alice raises the level to Secret: fine for bob") {
@@ -271,13 +196,12 @@ TEST_CASE("the relay proposes removing a member whose clearance fell; a member c
   auto bob = w.join("bob", *first->welcome);
   REQUIRE(bob.ok());
 
-  auto proposal = mls::external_proposal(suite(), group.group_id(), group.epoch(), 0,
-                                         mls::Proposal{mls::Remove{bob->own_leaf()}}, w.relay.seed().view());
-  REQUIRE(proposal.ok());
-  REQUIRE(group.process(wire(*proposal)).ok());
-  REQUIRE(bob->process(wire(*proposal)).ok());
+  const auto proposal = w.relay_remove(group, bob->own_leaf(), w.evidence(w.clearance_act("bob", Clearance::confidential), w.moi_admin));
+  REQUIRE(group.process(proposal).ok());
+  REQUIRE(bob->process(proposal).ok());
   auto c = group.commit({}, {}, kNow);
   REQUIRE(c.ok());
+  CHECK(group.members().size() == 1);
   auto r = bob->process(wire(c->commit));
   REQUIRE(r.ok());
   CHECK(r->we_were_removed);

@@ -59,6 +59,17 @@ class MemberVerifier : public std::enable_shared_from_this<MemberVerifier> {
   Result<VerifiedDevice> verify(const mls::Credential& credential, BytesView signature_key) const;
   Status check_credential(const mls::Credential& credential, BytesView signature_key, mls::CredentialUse use) const;
   Status check_epoch(const mls::EpochChange& change) const;
+  // Who may propose what (GroupRules::proposal_check), judged by the proposal's sender against the
+  // policy of the epoch it is proposed in: any member adds people the policy admits and refreshes
+  // or removes its own devices; only the group's admins remove others, change the policy (never
+  // its kind, the relay as external sender or the required capabilities), inject PSKs or
+  // reinitialize; the relay only removes, with the administrator's signed act as evidence.
+  Status check_proposal(const mls::ProposalSource& source) const;
+  // A relay's Remove of `removed`: the act in `evidence` (a RemovalEvidence), signed by an
+  // administrator of the member's agency whose chain verifies now, sets the member's clearance
+  // below the group's level with a certificate newer than the leaf's, or revokes the device or user.
+  Status check_removal_evidence(const mls::RatchetTree& tree, mls::LeafIndex removed, const v1::GroupPolicy& policy,
+                                BytesView evidence) const;
 
   // The hooks for mls::Group, bound to this verifier (which they keep alive).
   mls::GroupRules rules() const;

@@ -66,6 +66,15 @@ constexpr std::uint64_t kMaxKeyPackageLifetime = 90ull * 24 * 3600;
 // recommends the time check to receivers, and a member must not refuse a commit the RFC accepts.
 Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& kp, std::optional<std::uint64_t> now);
 
+// A proposal cached in this epoch, with who sent it and the authenticated data of the message that
+// carried it (where evidence for it travels, e.g. the administrator's act behind a relay's Remove).
+struct PendingProposal {
+  Bytes ref;
+  Proposal proposal;
+  Sender sender;
+  Bytes authenticated_data;
+};
+
 struct CommitOptions {
   // The Welcome's GroupInfo carries the ratchet tree. At 10,000 members that is 2.5 MB to encode,
   // sign and encrypt with every Add; without it, joiners take the tree from elsewhere (the relay
@@ -74,6 +83,12 @@ struct CommitOptions {
   // New GroupContext extensions, as a GroupContextExtensions proposal by value in this commit (it
   // replaces any such proposal pending by reference).
   std::optional<std::vector<Extension>> extensions;
+  // Which pending proposals of others go in by reference (empty: all that make a valid list). An
+  // application commits on its own only what its policy lets each proposal's sender ask for; the
+  // rest waits for a person.
+  std::function<bool(const PendingProposal&)> take_pending;
+  // The commit's FramedContent.authenticated_data.
+  Bytes authenticated_data;
 };
 
 struct CommitOutput {
@@ -92,6 +107,7 @@ struct Received {
   std::vector<LeafIndex> updated;   // commit: members whose Update proposals it applied
   bool we_were_removed = false;     // commit: this member is no longer in the group
   bool extensions_changed = false;  // commit: the GroupContext extensions were replaced
+  LeafIndex extensions_by = 0;      // commit: the member who proposed them (the committer, by value)
   std::optional<ReInit> reinit;     // commit: the group is closed; its successor is described here
 };
 
@@ -100,7 +116,7 @@ struct Received {
 // Remove, PreSharedKey, ReInit, GroupContextExtensions), or a joiner's own Add.
 Result<MlsMessage> external_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
                                      std::uint32_t sender_index, Proposal proposal,
-                                     BytesView signature_private_key);
+                                     BytesView signature_private_key, BytesView authenticated_data = {});
 Result<MlsMessage> new_member_proposal(const crypto::CipherSuite& suite, BytesView group_id, std::uint64_t epoch,
                                        const KeyPackage& key_package, BytesView signature_private_key);
 
@@ -141,6 +157,21 @@ struct EpochChange {
 };
 using EpochCheck = std::function<Status(const EpochChange& change)>;
 
+// The proposal hook: whether the application lets this sender ask for this proposal in this
+// epoch. Called when a proposal arrives (before it is cached, by members and by the relay's
+// PublicGroup), when this member sends one, and for every proposal a commit covers, by reference
+// or by value, before the commit is applied — judged by who *proposed* it (for a proposal by value,
+// the committer; for an external commit, the joiner), never by who commits it.
+struct ProposalSource {
+  const GroupContext& context;   // the epoch it is judged in
+  const RatchetTree& tree;       // that epoch's tree
+  const Proposal& proposal;
+  const Sender& sender;
+  BytesView authenticated_data;  // of the message that carried the proposal
+  bool by_value = false;         // inside the commit itself
+};
+using ProposalCheck = std::function<Status(const ProposalSource& source)>;
+
 // Everything the application decides about a group beyond the RFC.
 struct GroupRules {
   GroupRules() = default;
@@ -152,6 +183,7 @@ struct GroupRules {
 
   CredentialValidator validator = accept_basic_credentials;
   EpochCheck epoch_check;  // empty: nothing beyond the RFC
+  ProposalCheck proposal_check;  // empty: every sender may propose what the RFC allows it
   // Proposals and commits must come as PublicMessages (a PrivateMessage may then carry only
   // application data), so that an outside verifier — G-Chat's relay — sees every change of
   // membership and policy. This member's own proposals and commits are always PublicMessages.
@@ -227,6 +259,8 @@ class Group {
   BytesView epoch_authenticator() const noexcept { return secrets_.epoch_authenticator; }
   std::vector<LeafIndex> members() const;
   bool active() const noexcept { return active_; }
+  // This epoch's proposals (this member's own included), in the order they arrived.
+  const std::vector<PendingProposal>& pending_proposals() const noexcept { return pending_; }
   Result<SecretBytes> export_secret(std::string_view label, BytesView context, std::uint16_t length) const;
 
  private:
@@ -240,13 +274,8 @@ class Group {
   Result<GroupInfo> make_group_info(const GroupContext& context, const RatchetTree* tree, BytesView tag,
                                     BytesView external_secret) const;
 
-  struct CachedProposal {
-    Bytes ref;
-    Proposal proposal;
-    Sender sender;
-  };
   Result<MlsMessage> send_proposal(Proposal proposal);
-  Status check_proposal(const Proposal& proposal, const Sender& sender) const;
+  Status check_proposal(const Proposal& proposal, const Sender& sender, BytesView authenticated_data) const;
   Status cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth);
   void start_epoch_caches();
   Status check_can_send() const;
@@ -255,11 +284,11 @@ class Group {
   Result<Bytes> external_sender_key(std::uint32_t index) const;
 
   const crypto::CipherSuite* suite_;
-  CredentialValidator validator_ = accept_basic_credentials;
-  EpochCheck epoch_check_;
-  bool public_handshakes_only_ = false;
-  Status check_epoch(const EpochChange& change) const { return epoch_check_ ? epoch_check_(change) : Status{}; }
-  std::vector<CachedProposal> pending_;             // this epoch's proposals
+  GroupRules rules_;
+  Status check_epoch(const EpochChange& change) const {
+    return rules_.epoch_check ? rules_.epoch_check(change) : Status{};
+  }
+  std::vector<PendingProposal> pending_;            // this epoch's proposals
   std::map<Bytes, SecretBytes> own_update_keys_;    // our proposed leaf encryption keys -> private keys
   GroupContext context_;
   RatchetTree tree_;

@@ -30,6 +30,7 @@ class PublicGroup {
     std::vector<LeafIndex> removed;  // commit: leaves that left (their nodes are blank now)
     std::vector<LeafNode> removed_leaves;  // commit: what those leaves held, in the same order
     bool extensions_changed = false;
+    LeafIndex extensions_by = 0;  // commit: the member who proposed the new extensions
   };
   // A PublicMessage of the current epoch; anything else is refused. On failure nothing changes.
   Result<Observed> observe(const MlsMessage& message);
@@ -45,17 +46,11 @@ class PublicGroup {
 
  private:
   explicit PublicGroup(const crypto::CipherSuite& suite) : suite_(&suite), tree_(suite) {}
-  struct Pending {
-    Bytes ref;
-    Proposal proposal;
-    Sender sender;
-  };
-
   const crypto::CipherSuite* suite_;
   GroupContext context_;
   RatchetTree tree_;
   Bytes interim_transcript_hash_;
-  std::vector<Pending> pending_;
+  std::vector<PendingProposal> pending_;
   GroupRules rules_;
   bool closed_ = false;  // a ReInit was committed
 };

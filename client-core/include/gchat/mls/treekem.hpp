@@ -67,6 +67,12 @@ Result<MergedPath> merge_update_path(const crypto::CipherSuite& suite, RatchetTr
                                      const UpdatePath& path, GroupContext& context,
                                      const std::vector<LeafIndex>& excluded);
 
+// The private half, on a tree `merged` has already been merged into (`context.tree_hash` filled):
+// decrypts this member's path secret and updates `receiver`.
+Result<ProcessedPath> decrypt_update_path(const crypto::CipherSuite& suite, const RatchetTree& tree, LeafIndex sender,
+                                          const UpdatePath& path, const MergedPath& merged,
+                                          const GroupContext& context, TreeKemPrivate& receiver);
+
 // Merges `path` from `sender` into `tree`, fills `context.tree_hash`, and updates `receiver`.
 // Errc::mls_invalid_commit for a malformed path, a bad parent hash or mismatched keys,
 // Errc::bad_signature for the leaf, Errc::decrypt_failed when our ciphertext does not open.

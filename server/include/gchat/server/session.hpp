@@ -126,7 +126,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_enrolment(std::uint64_t rid, const std::string& code, const std::string* identity_key);
   void apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin,
                        const identity::v1::AdminChain& admin_chain, const identity::v1::Signed& certificate,
-                       const std::string& act_body);
+                       const identity::v1::Signed& act);
 
   // Runs `run` on the storage thread inside a batch; `finish` back on the strand once durable.
   void with_store(std::function<Status(Store&, Outcome&)> run, std::function<void(Session&, Outcome&)> finish);
