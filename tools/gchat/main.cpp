@@ -604,7 +604,18 @@ int run(int argc, char** argv) {
     if (!s.drain(std::chrono::seconds(std::stoul(a.one("wait", "30"))))) {
       throw Failure{3, "queued: no relay reachable now; it goes out the next time gchat runs"};
     }
-    if (!s.out.json && resp.has_message()) std::cout << "sent #" << hex(resp.message().message_id()) << "\n";
+    if (resp.has_message()) {
+      // Refused by the relay (e.g. this device was removed from the conversation): say so.
+      api::Request h;
+      h.mutable_history()->set_conversation_id(resp.message().conversation_id());
+      h.mutable_history()->set_limit(100);
+      for (const auto& m : s.call(h).messages().messages()) {
+        if (m.message_id() == resp.message().message_id() && m.status() == api::FAILED) {
+          throw Failure{1, "not sent: the relay refused the message (is this device still in the conversation?)"};
+        }
+      }
+      if (!s.out.json) std::cout << "sent #" << hex(resp.message().message_id()) << "\n";
+    }
     return 0;
   }
   if (cmd == "history") {

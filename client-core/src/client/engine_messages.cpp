@@ -319,7 +319,15 @@ void Engine::send_ready(OutboxEntry e) {
         encrypt_queued_ = true;
         return channel_work(e.group_id, false);
       }
+      // Refused for good: the message is marked so, and the person told (never shown as sent).
       (void)store_->unqueue(e.id);
+      (void)store_->set_message_status(e.message_id, 0, api::FAILED);
+      event([&](api::Event& ev) {
+        auto* st = ev.mutable_status();
+        st->set_conversation_id(to_str(e.group_id));
+        st->set_message_id(to_str(e.message_id));
+        st->set_status(api::FAILED);
+      });
       return problem(relay_error(reply.error()));
     }
     schedule_flush();
