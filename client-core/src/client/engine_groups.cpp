@@ -681,7 +681,8 @@ Status Engine::join_from_welcome(const pb::Delivery& d, bool& joined) {
   const auto* welcome = std::get_if<mls::Welcome>(&m.body);
   if (!welcome) return fail(Errc::mls_invalid_welcome, "a WELCOME delivery that is not a Welcome");
   for (const auto& secret : welcome->secrets) {
-    GCHAT_TRY(auto packed, store_->take_key_package(secret.new_member));
+    // The key package is used up only by a Welcome that joins: a forged one does not burn it.
+    GCHAT_TRY(auto packed, store_->key_package(secret.new_member));
     if (!packed) continue;
     GCHAT_TRY(auto bundle, unpack_bundle(*packed));
     mls::JoinOptions options;
@@ -689,6 +690,7 @@ Status Engine::join_from_welcome(const pb::Delivery& d, bool& joined) {
     GCHAT_TRY(auto group, mls::Group::join(*suite_, *welcome, std::move(bundle), *mls_id_, options));
     const Bytes gid = to_bytes(d.group_id());
     if (group.group_id() != gid) return fail(Errc::mls_wrong_group, "a Welcome for another conversation");
+    GCHAT_TRY_STATUS(store_->drop_key_package(secret.new_member));
     Conv& c = convs_[gid];
     c.group = std::move(group);
     c.next_seq = d.seq() + 1;

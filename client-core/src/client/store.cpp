@@ -630,17 +630,21 @@ Status Store::add_key_package(BytesView ref, BytesView bundle) {
   return st.run();
 }
 
-Result<std::optional<SecretBytes>> Store::take_key_package(BytesView ref) {
+Result<std::optional<SecretBytes>> Store::key_package(BytesView ref) {
   Stmt st(impl_->db, "SELECT bundle FROM key_packages WHERE ref = ?");
   st.bind(1, ref);
   GCHAT_TRY(bool row, st.step());
   if (!row) return std::optional<SecretBytes>{};
   GCHAT_TRY(auto bundle, impl_->open(st.blob(0), "key_package", ref));
-  Stmt del(impl_->db, "DELETE FROM key_packages WHERE ref = ?");
-  del.bind(1, ref);
-  GCHAT_TRY_STATUS(del.run());
   return std::optional<SecretBytes>(std::move(bundle));
 }
+
+Status Store::drop_key_package(BytesView ref) {
+  Stmt del(impl_->db, "DELETE FROM key_packages WHERE ref = ?");
+  del.bind(1, ref);
+  return del.run();
+}
+
 
 Result<std::uint32_t> Store::key_package_count() {
   Stmt st(impl_->db, "SELECT COUNT(*) FROM key_packages");

@@ -676,6 +676,9 @@ Status Group::check_proposal(const Proposal& proposal, const Sender& sender, Byt
 
 Status Group::cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth) {
   const auto& proposal = std::get<Proposal>(content.body);
+  if (pending_.size() >= kMaxPendingProposals) {
+    return fail(Errc::mls_invalid_proposal, "too many proposals are pending in this epoch; a commit comes first");
+  }
   GCHAT_TRY_STATUS(check_proposal(proposal, content.sender, content.authenticated_data));
   pending_.push_back(
       {proposal_ref(*suite_, wire_format, content, auth), proposal, content.sender, content.authenticated_data});
@@ -685,6 +688,9 @@ Status Group::cache_proposal(WireFormat wire_format, const FramedContent& conten
 
 Result<MlsMessage> Group::send_proposal(Proposal proposal) {
   GCHAT_TRY_STATUS(check_can_send());
+  if (pending_.size() >= kMaxPendingProposals) {
+    return fail(Errc::mls_invalid_proposal, "too many proposals are pending in this epoch; commit them first");
+  }
   const Sender me{SenderType::member, private_.leaf};
   GCHAT_TRY_STATUS(check_proposal(proposal, me, {}));
   FramedContent content;

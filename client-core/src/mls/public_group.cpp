@@ -82,6 +82,9 @@ Result<PublicGroup::Observed> PublicGroup::observe(const MlsMessage& message) {
   out.sender = content.sender.index;
 
   if (const auto* proposal = std::get_if<Proposal>(&content.body)) {
+    if (pending_.size() >= kMaxPendingProposals) {
+      return fail(Errc::mls_invalid_proposal, "too many proposals are pending in this epoch; a commit comes first");
+    }
     GCHAT_TRY_STATUS(check_proposal(*suite_, context_, tree_, rules_, *proposal, content.sender,
                                     content.authenticated_data));
     pending_.push_back({proposal_ref(*suite_, WireFormat::public_message, content, pub->auth), *proposal,

@@ -421,3 +421,29 @@ TEST_CASE("the lifetime cap is this client's policy for what it adds, not a rule
   CHECK(received[0].added.empty());
   room.check_agreement();
 }
+
+TEST_CASE("a flood of valid proposals in one epoch stops at the bound, and the state stops growing") {
+  Room room(3);
+  auto& sender = room.members[1];
+  auto& receiver = room.members[0];
+  // PSK proposals are cheap to make and each is valid on its own.
+  sender.add_external_psk(Bytes{'k'}, SecretBytes(Bytes(32, 7)));
+  for (std::size_t i = 0; i < kMaxPendingProposals; ++i) {
+    auto p = sender.propose_external_psk(Bytes{'k'});
+    REQUIRE(p.ok());
+    REQUIRE(receiver.process(wire(*p)).ok());
+  }
+  auto extra = sender.propose_external_psk(Bytes{'k'});
+  REQUIRE_FALSE(extra.ok());
+  CHECK(extra.error().code == Errc::mls_invalid_proposal);
+  // Another member, who has not seen the flood, proposes once more: the receiver refuses it and
+  // keeps nothing.
+  auto late = room.members[2].propose_resumption_psk(room.members[2].epoch());
+  REQUIRE(late.ok());
+  const auto before = receiver.serialize();
+  auto r = receiver.process(wire(*late));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::mls_invalid_proposal);
+  CHECK(receiver.serialize() == before);
+  CHECK(receiver.pending_proposals().size() == kMaxPendingProposals);
+}

@@ -125,7 +125,9 @@ class Store {
 
   // One-time key packages this device uploaded: the private half, by KeyPackageRef.
   Status add_key_package(BytesView ref, BytesView bundle);
-  Result<std::optional<SecretBytes>> take_key_package(BytesView ref);
+  // Read without consuming, and consume: a Welcome uses a key package only once it has joined.
+  Result<std::optional<SecretBytes>> key_package(BytesView ref);
+  Status drop_key_package(BytesView ref);
   Result<std::uint32_t> key_package_count();
 
   // Deliveries of conversations this device has not joined yet (they come before the Welcome).

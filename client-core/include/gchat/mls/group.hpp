@@ -66,6 +66,10 @@ constexpr std::uint64_t kMaxKeyPackageLifetime = 90ull * 24 * 3600;
 // recommends the time check to receivers, and a member must not refuse a commit the RFC accepts.
 Status validate_key_package(const crypto::CipherSuite& suite, const KeyPackage& kp, std::optional<std::uint64_t> now);
 
+// Proposals a member (and the relay) keeps for one epoch at most: each is saved with the group's
+// state, so an unbounded flood of valid proposals from one member would grow every member's store.
+inline constexpr std::size_t kMaxPendingProposals = 1000;
+
 // A proposal cached in this epoch, with who sent it and the authenticated data of the message that
 // carried it (where evidence for it travels, e.g. the administrator's act behind a relay's Remove).
 struct PendingProposal {
