@@ -66,6 +66,10 @@ enrol moi dave "เดฟ" confidential publish
 expect_fail 1 "NOT_PERMITTED" "$gchat" --data bob send "ประกาศกระทรวง" "ขอบคุณครับ"
 "$gchat" --data bob conversations | grep -q "channel  \[ลับ / Confidential\]  ประกาศกระทรวง"
 
+# A person revoked by the administrator is told so, not that no relay is reachable.
+as_admin mof revoke user --user mof/carol >/dev/null
+expect_fail 1 "the relay refused this device (REVOKED)" "$gchat" --data carol sync --seconds 1
+
 # Mistakes are sentences and exit codes.
 expect_fail 1 "no conversation" "$gchat" --data alice send "ไม่มีห้องนี้" "x"
 expect_fail 2 "unknown command" "$gchat" --data alice frobnicate

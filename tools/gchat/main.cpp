@@ -255,15 +255,25 @@ struct Session {
     st.mutable_status();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (call(st).status().connection().state() == api::ConnectionState::CONNECTED) return true;
+      const auto c = call(st).status().connection();
+      if (c.state() == api::ConnectionState::CONNECTED) return true;
+      // Refused (revoked, expired, unknown chain): trying again will not change the answer soon.
+      if (c.state() == api::ConnectionState::WAITING && !c.refused_code().empty()) return false;
       std::this_thread::sleep_for(100ms);
     }
     return false;
   }
   void wait_connected(std::chrono::milliseconds timeout) {
-    if (!connected_within(timeout)) {
-      throw Failure{1, "no relay reachable (is the relay running, and the address in gchat.json right?)"};
+    if (connected_within(timeout)) return;
+    // Say what happened: a relay that refused this device is not an unreachable one.
+    api::Request st;
+    st.mutable_status();
+    const auto state = call(st).status().connection();
+    if (!state.refused_code().empty()) {
+      throw Failure{1, "the relay refused this device (" + state.refused_code() + "): " + state.reason()};
     }
+    throw Failure{1, "no relay reachable" + (state.reason().empty() ? std::string() : ": " + state.reason()) +
+                         " (is the relay running, and the address in gchat.json right?)"};
   }
 
   // Waits until nothing is left to send; false when time runs out.
@@ -609,7 +619,8 @@ int run(int argc, char** argv) {
       api::Request h;
       h.mutable_history()->set_conversation_id(resp.message().conversation_id());
       h.mutable_history()->set_limit(100);
-      for (const auto& m : s.call(h).messages().messages()) {
+      const auto recent = s.call(h);
+      for (const auto& m : recent.messages().messages()) {
         if (m.message_id() == resp.message().message_id() && m.status() == api::FAILED) {
           throw Failure{1, "not sent: the relay refused the message (is this device still in the conversation?)"};
         }

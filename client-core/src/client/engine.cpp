@@ -551,6 +551,7 @@ void Engine::set_state(api::ConnectionState::State s, std::string reason, std::u
   state_.set_endpoint(config_.endpoints().empty() ? "" : config_.endpoints(static_cast<int>(endpoint_)));
   state_.set_reason(std::move(reason));
   state_.set_retry_in_ms(retry_ms);
+  state_.set_refused_code(s == api::ConnectionState::CONNECTED ? std::string() : refused_code_);
   event([&](api::Event& e) { *e.mutable_connection() = state_; });
 }
 
@@ -582,6 +583,7 @@ void Engine::on_open() {
     if (reply.has_error()) {
       problem(relay_error(reply.error()));
       if (conn_) conn_->close();
+      refused_code_ = pb::ErrorCode_Name(reply.error().code());
       return on_closed("the relay refused this device: " + reply.error().message());
     }
     if (!reply.has_challenge()) return on_closed("the relay answered Hello without a challenge");
@@ -598,8 +600,10 @@ void Engine::on_open() {
       if (r2.has_error()) {
         problem(relay_error(r2.error()));
         if (conn_) conn_->close();
-        return on_closed("authentication failed: " + r2.error().message());
+        refused_code_ = pb::ErrorCode_Name(r2.error().code());
+        return on_closed("the relay refused this device's authentication: " + r2.error().message());
       }
+      refused_code_.clear();
       authenticated(r2.auth_ok());
     });
   });
@@ -681,6 +685,7 @@ void Engine::on_closed(const std::string& reason) {
   in_flight_.clear();
   ready_.clear();
   reload_ready_ = true;
+  if (reason.rfind("the relay refused", 0) != 0) refused_code_.clear();  // this close was not a refusal
   // Every request in flight fails; their callers see OFFLINE.
   auto replies = std::move(replies_);
   replies_.clear();

@@ -264,6 +264,7 @@ class Engine {
   Bytes chain_bytes_;
   std::optional<mls::Identity> mls_id_;
   identity::VerifiedDevice self_;
+  std::string refused_code_;          // why the relay last refused this device (ConnectionState.refused_code)
   std::uint64_t undecryptable_ = 0;  // messages that did not open or verify (StatusReport)
   Bytes relay_key_;
   std::string relay_id_;
