@@ -68,6 +68,27 @@ expect_fail 1 "UNKNOWN_DEVICE" "$admin" clearance set --admin-key somsri.key --a
   --passphrase-file pass --port "$port" --ca tls/ca.pem --user moi/nobody --clearance 0
 "$admin" list users --admin-key somsri.key --admin-chain somsri.chain --passphrase-file pass \
   --port "$port" --ca tls/ca.pem | grep -q "agency moi: 0 people"
+
+# A relay named by --relay HOST:PORT: its certificate must name that host. The relay's certificate
+# names localhost, 127.0.0.1 and ::1; a second relay shows one for another name only.
+"$admin" list users --admin-key somsri.key --admin-chain somsri.chain --passphrase-file pass \
+  --relay "localhost:$port" --ca tls/ca.pem | grep -q "agency moi: 0 people"
+(cd tls && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.csr \
+  -subj "/CN=relay.elsewhere.example" 2>/dev/null &&
+  printf 'subjectAltName=DNS:relay.elsewhere.example\nextendedKeyUsage=serverAuth\n' >other.ext &&
+  openssl x509 -req -in other.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out other.pem -days 2 \
+    -extfile other.ext 2>/dev/null)
+"$relay" --port 0 --port-file "$dir/port2" --signing-key "$dir/relay2-signing.key" --db relay2.db \
+  --tls-cert tls/other.pem --tls-key tls/other.key --root-key "$root_hex" 2>"$dir/relay2.log" &
+other_pid=$!
+for _ in $(seq 1 200); do [ -s "$dir/port2" ] && break; sleep 0.1; done
+expect_fail 1 "cannot reach the relay at 127.0.0.1:$(cat "$dir/port2")" "$admin" list users --admin-key somsri.key \
+  --admin-chain somsri.chain --passphrase-file pass --relay "127.0.0.1:$(cat "$dir/port2")" --ca tls/ca.pem
+kill -9 "$other_pid"
+expect_fail 2 "port must be 1-65535" "$admin" list users --admin-key somsri.key --admin-chain somsri.chain \
+  --passphrase-file pass --relay "localhost:99999" --ca tls/ca.pem
+expect_fail 2 "relay HOST:PORT" "$admin" list users --admin-key somsri.key --admin-chain somsri.chain \
+  --passphrase-file pass --ca tls/ca.pem
 kill -TERM "$relay_pid"
 wait "$relay_pid"
 relay_pid=

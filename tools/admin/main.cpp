@@ -40,19 +40,19 @@ constexpr const char* kUsage = R"(usage: gchat-admin <command> [options]
                   --roles user-admin,clearance-officer,channel-admin --key-out FILE --chain-out FILE [--days N]
   user issue      --admin-key FILE --admin-chain FILE --id ID --name-th NAME --name-en NAME
                   --clearance LEVEL --identity-key HEX --cert-out FILE [--rights publish,cross-agency] [--days N]
-  enrol grant     --admin-key FILE --admin-chain FILE --port PORT --ca FILE --id ID --name-th NAME
+  enrol grant     --admin-key FILE --admin-chain FILE --relay HOST:PORT --ca FILE --id ID --name-th NAME
                   --name-en NAME --clearance LEVEL [--rights ...] [--code-days N]   (prints the one-time code)
-  enrol complete  --admin-key FILE --admin-chain FILE --port PORT --ca FILE [--days N]
+  enrol complete  --admin-key FILE --admin-chain FILE --relay HOST:PORT --ca FILE [--days N]
                   (signs the certificates of every redeemed code of the agency)
-  clearance set   --admin-key FILE --admin-chain FILE --port PORT --ca FILE --user AGENCY/USER
+  clearance set   --admin-key FILE --admin-chain FILE --relay HOST:PORT --ca FILE --user AGENCY/USER
                   --clearance LEVEL [--days N]   (lowering removes the user from groups above the level)
-  revoke device   --admin-key FILE --admin-chain FILE --port PORT --ca FILE --device-key HEX
-  revoke user     --admin-key FILE --admin-chain FILE --port PORT --ca FILE --user AGENCY/USER
-  list users      --admin-key FILE --admin-chain FILE --port PORT --ca FILE
-  channel create  --admin-key FILE --admin-chain FILE --port PORT --ca FILE --title TEXT --clearance LEVEL
+  revoke device   --admin-key FILE --admin-chain FILE --relay HOST:PORT --ca FILE --device-key HEX
+  revoke user     --admin-key FILE --admin-chain FILE --relay HOST:PORT --ca FILE --user AGENCY/USER
+  list users      --admin-key FILE --admin-chain FILE --relay HOST:PORT --ca FILE
+  channel create  --admin-key FILE --admin-chain FILE --relay HOST:PORT --ca FILE --title TEXT --clearance LEVEL
                   [--publishers AGENCY/USER,...] [--agencies ID,...] [--channel HEX (to change one)]
                   (prints the channel's id; publishers need the publish right)
-  channel subscribe-agency  --admin-key FILE --admin-chain FILE --port PORT --ca FILE --channel HEX
+  channel subscribe-agency  --admin-key FILE --admin-chain FILE --relay HOST:PORT --ca FILE --channel HEX
                   (every person of your agency cleared for the channel, now and as they connect later)
   audit verify    --db FILE --relay-key HEX
   show            FILE   (a certificate or chain written by this tool)
@@ -60,7 +60,8 @@ constexpr const char* kUsage = R"(usage: gchat-admin <command> [options]
 LEVEL: 0-3, unclassified|confidential|secret|top-secret, or the Thai label.
 Passphrases: --passphrase-file FILE (the key that signs) and --new-passphrase-file FILE (a key
 being created), else the environment (GCHAT_PASSPHRASE, GCHAT_NEW_PASSPHRASE), else the terminal.
-The relay is reached on this machine (127.0.0.1) over TLS, verified with --ca.
+The relay: --relay HOST:PORT over TLS, its certificate verified with --ca for HOST (a name or an
+address); --port PORT is short for --relay 127.0.0.1:PORT.
 )";
 
 struct Failure {
@@ -168,9 +169,23 @@ net::pb::AdminActOk submit_act(const po::variables_map& vm, const identity::Sign
   std::uint64_t nonce = 0;
   randombytes_buf(&nonce, sizeof nonce);
   act.set_nonce(nonce);
-  const long port = vm.count("port") ? vm["port"].as<long>() : 0;
-  if (port < 1 || port > 65535) usage_error("--port: the relay's port");
-  auto client = net::RelayClient::connect(static_cast<unsigned short>(port), opt(vm, "ca"));
+  // --relay HOST:PORT (the relay's certificate must name HOST), or --port PORT for one on this machine.
+  net::Endpoint relay;
+  if (vm.count("relay")) {
+    auto parsed = net::parse_endpoint(vm["relay"].as<std::string>());
+    if (!parsed.ok()) usage_error("--relay: " + parsed.error().message);
+    relay = *parsed;
+  } else {
+    const long port = vm.count("port") ? vm["port"].as<long>() : 0;
+    if (port < 1 || port > 65535) usage_error("--relay HOST:PORT (or --port PORT for a relay on this machine)");
+    relay = net::Endpoint{"127.0.0.1", std::to_string(port)};
+  }
+  std::unique_ptr<net::RelayClient> client;
+  try {
+    client = net::RelayClient::connect(relay, opt(vm, "ca"));
+  } catch (const std::exception& e) {
+    throw Failure{1, "cannot reach the relay at " + relay.to_string() + ": " + e.what()};
+  }
   net::pb::ClientFrame f;
   *f.mutable_submit_admin_act()->mutable_admin() = chain;
   *f.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, admin_key);
@@ -570,7 +585,7 @@ int main(int argc, char** argv) {
     ("roles", po::value<std::string>(), "") ("rights", po::value<std::string>(), "")
     ("identity-key", po::value<std::string>(), "") ("device-key", po::value<std::string>(), "")
     ("user", po::value<std::string>(), "") ("days", po::value<long>(), "")
-    ("port", po::value<long>(), "") ("ca", po::value<std::string>(), "") ("code-days", po::value<long>(), "")
+    ("port", po::value<long>(), "") ("relay", po::value<std::string>(), "") ("ca", po::value<std::string>(), "") ("code-days", po::value<long>(), "")
     ("db", po::value<std::string>(), "") ("relay-key", po::value<std::string>(), "")
     ("title", po::value<std::string>(), "") ("publishers", po::value<std::string>(), "")
     ("agencies", po::value<std::string>(), "") ("channel", po::value<std::string>(), "")

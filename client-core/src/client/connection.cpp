@@ -9,6 +9,8 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 
+#include "gchat/net/endpoint.hpp"
+
 namespace gchat::client {
 
 namespace asio = boost::asio;
@@ -36,16 +38,13 @@ struct Connection::Impl {
 Connection::Connection(asio::io_context& ioc, asio::ssl::context& tls, std::string endpoint, Handlers handlers)
     : impl_(std::make_unique<Impl>(ioc, tls)) {
   impl_->handlers = std::move(handlers);
-  const auto colon = endpoint.rfind(':');
-  if (colon == std::string::npos) {
-    impl_->host = endpoint;
-    impl_->port = "8443";
+  // Checked when the configuration was read; an unparsable one fails at connection time.
+  if (auto e = net::parse_endpoint(endpoint); e.ok()) {
+    impl_->host = e->host;
+    impl_->port = e->port;
   } else {
-    impl_->host = endpoint.substr(0, colon);
-    impl_->port = endpoint.substr(colon + 1);
-  }
-  if (impl_->host.size() > 2 && impl_->host.front() == '[' && impl_->host.back() == ']') {
-    impl_->host = impl_->host.substr(1, impl_->host.size() - 2);
+    impl_->host = endpoint;
+    impl_->port = "0";
   }
 }
 
@@ -72,16 +71,7 @@ void Connection::start(std::chrono::milliseconds timeout) {
   auto& stream = beast::get_lowest_layer(impl_->ws);
   stream.expires_after(timeout);
   // The relay certificate must name the host or address dialled.
-  beast::error_code ec;
-  (void)asio::ip::make_address(impl_->host, ec);
-  auto* ssl = impl_->ws.next_layer().native_handle();
-  if (!ec) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), impl_->host.c_str());
-  } else {
-    X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl), impl_->host.c_str(), 0);
-    // SSL_set_tlsext_host_name is a macro with a C cast.
-    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(impl_->host.c_str()));
-  }
+  net::expect_peer_name(impl_->ws.next_layer().native_handle(), impl_->host);
   impl_->ws.next_layer().set_verify_mode(asio::ssl::verify_peer);
   impl_->resolver.async_resolve(impl_->host, impl_->port, [self, this](beast::error_code ec2, tcp::resolver::results_type results) {
     if (impl_->closed) return;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <variant>
 
+#include "gchat/net/endpoint.hpp"
 #include "gchat/relay/auth.hpp"
 
 namespace gchat::net {
@@ -52,14 +53,22 @@ RelayClient::~RelayClient() = default;
 
 std::unique_ptr<RelayClient> RelayClient::connect(unsigned short port, const std::string& ca_file,
                                                   std::chrono::milliseconds timeout) {
+  return connect(Endpoint{"127.0.0.1", std::to_string(port)}, ca_file, timeout);
+}
+
+std::unique_ptr<RelayClient> RelayClient::connect(const Endpoint& relay, const std::string& ca_file,
+                                                  std::chrono::milliseconds timeout) {
   auto impl = std::make_unique<Impl>();
-  const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
   beast::error_code result = asio::error::would_block;
-  const std::string host = "127.0.0.1:" + std::to_string(port);
+  tcp::resolver resolver(impl->ioc);
+  beast::error_code resolved;
+  const auto endpoints = resolver.resolve(relay.host, relay.port, resolved);
+  if (resolved) throw std::runtime_error("cannot resolve " + relay.host + ": " + resolved.message());
+  const std::string host = relay.to_string();
   if (ca_file.empty()) {
     auto ws = std::make_unique<PlainWs>(impl->ioc);
     auto* w = ws.get();
-    beast::get_lowest_layer(*w).async_connect(ep, [&, w](beast::error_code ec) {
+    beast::get_lowest_layer(*w).async_connect(endpoints, [&, w](beast::error_code ec, const tcp::endpoint&) {
       if (ec) return void(result = ec);
       w->async_handshake(host, "/v1", [&](beast::error_code ec2) { result = ec2; });
     });
@@ -69,10 +78,10 @@ std::unique_ptr<RelayClient> RelayClient::connect(unsigned short port, const std
     impl->tls->load_verify_file(ca_file);
     impl->tls->set_verify_mode(asio::ssl::verify_peer);
     auto ws = std::make_unique<TlsWs>(impl->ioc, *impl->tls);
-    // Verify that the certificate names the address we dialled.
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ws->next_layer().native_handle()), "127.0.0.1");
+    // Verify that the certificate names the host or address we dialled.
+    expect_peer_name(ws->next_layer().native_handle(), relay.host);
     auto* w = ws.get();
-    beast::get_lowest_layer(*w).async_connect(ep, [&, w](beast::error_code ec) {
+    beast::get_lowest_layer(*w).async_connect(endpoints, [&, w](beast::error_code ec, const tcp::endpoint&) {
       if (ec) return void(result = ec);
       w->next_layer().async_handshake(asio::ssl::stream_base::client, [&, w](beast::error_code ec2) {
         if (ec2) return void(result = ec2);

@@ -15,6 +15,7 @@
 
 #include "gchat/base/bytes.hpp"
 #include "gchat/base/result.hpp"
+#include "gchat/net/endpoint.hpp"
 #include "gchat/relay/v1/relay.pb.h"
 
 namespace gchat::net {
@@ -32,6 +33,9 @@ class RelayClient {
  public:
   // Connects and completes the WebSocket handshake on /v1. ca_file empty = plain TCP.
   static std::unique_ptr<RelayClient> connect(unsigned short port, const std::string& ca_file,
+                                              std::chrono::milliseconds timeout = 5s);
+  // Any host: the relay's certificate must name it (its address, or its DNS name with SNI).
+  static std::unique_ptr<RelayClient> connect(const Endpoint& relay, const std::string& ca_file,
                                               std::chrono::milliseconds timeout = 5s);
   ~RelayClient();
 
