@@ -236,6 +236,23 @@ Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
       if (tree.leaf(i)) to_check.push_back(i);
     }
   }
+  // An external commit brings a new device of someone already in the group (a linked device, or
+  // one that lost its state): nobody joins a G-Chat group on their own.
+  if (change.previous && !change.committer && change.previous_tree) {
+    for (mls::LeafIndex leaf : change.admitted) {
+      GCHAT_TRY(VerifiedDevice joiner, verify_leaf(tree, leaf));
+      bool known = false;
+      for (mls::LeafIndex i = 0; i < change.previous_tree->leaf_count() && !known; ++i) {
+        const mls::LeafNode* l = change.previous_tree->leaf(i);
+        const auto was = l ? user_of(l->credential) : std::nullopt;
+        known = was && was->agency_id() == joiner.user.agency.agency_id && was->user_id() == joiner.user.user_id;
+      }
+      if (!known) {
+        return fail(Errc::policy_not_permitted, joiner.user.name_en + " (" + user_key(joiner.user) +
+                                                    ") is not in this group: a member adds them");
+      }
+    }
+  }
   for (mls::LeafIndex leaf : to_check) {
     GCHAT_TRY(VerifiedDevice member, verify_leaf(tree, leaf));
     GCHAT_TRY_STATUS(admissible(member.user, policy));

@@ -679,9 +679,12 @@ Status Group::cache_proposal(WireFormat wire_format, const FramedContent& conten
   if (pending_.size() >= kMaxPendingProposals) {
     return fail(Errc::mls_invalid_proposal, "too many proposals are pending in this epoch; a commit comes first");
   }
+  Bytes ref = proposal_ref(*suite_, wire_format, content, auth);
+  for (const auto& p : pending_) {
+    if (p.ref == ref) return fail(Errc::mls_invalid_proposal, "this proposal is already pending (a replay)");
+  }
   GCHAT_TRY_STATUS(check_proposal(proposal, content.sender, content.authenticated_data));
-  pending_.push_back(
-      {proposal_ref(*suite_, wire_format, content, auth), proposal, content.sender, content.authenticated_data});
+  pending_.push_back({std::move(ref), proposal, content.sender, content.authenticated_data});
   return {};
 }
 

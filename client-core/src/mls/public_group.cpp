@@ -85,10 +85,13 @@ Result<PublicGroup::Observed> PublicGroup::observe(const MlsMessage& message) {
     if (pending_.size() >= kMaxPendingProposals) {
       return fail(Errc::mls_invalid_proposal, "too many proposals are pending in this epoch; a commit comes first");
     }
+    Bytes ref = proposal_ref(*suite_, WireFormat::public_message, content, pub->auth);
+    for (const auto& p : pending_) {
+      if (p.ref == ref) return fail(Errc::mls_invalid_proposal, "this proposal is already pending (a replay)");
+    }
     GCHAT_TRY_STATUS(check_proposal(*suite_, context_, tree_, rules_, *proposal, content.sender,
                                     content.authenticated_data));
-    pending_.push_back({proposal_ref(*suite_, WireFormat::public_message, content, pub->auth), *proposal,
-                        content.sender, content.authenticated_data});
+    pending_.push_back({std::move(ref), *proposal, content.sender, content.authenticated_data});
     out.kind = Observed::Kind::proposal;
     return out;
   }
