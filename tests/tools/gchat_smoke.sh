@@ -35,6 +35,12 @@ if grep -q "แผนงานลับมาก" carol.out; then echo "carol re
 "$gchat" --data bob --json history "ทีมงบประมาณ" | grep -q '"text":"พรุ่งนี้มีการประชุมที่กระทรวงการคลัง"'
 "$gchat" --data alice conversations | grep -q "\[ลับมาก / Secret\]  ห้องลับมาก"
 
+# Only an admin changes a room; a lower level is a declassification every member sees.
+expect_fail 1 "NOT_PERMITTED" "$gchat" --data bob change "ห้องลับมาก" --level unclassified
+"$gchat" --data alice change "ห้องลับมาก" --level confidential | grep -q "\[ลับ / Confidential\]  ห้องลับมาก"
+"$gchat" --data bob sync --seconds 5 | grep -q "อลิซ (moi, ลับมาก / Secret) DECLASSIFIED this conversation: ลับมาก / Secret -> ลับ / Confidential"
+"$gchat" --data bob conversations | grep -q "\[ลับ / Confidential\]  ห้องลับมาก"
+
 # The interactive prompt: lines typed are sent; /quit leaves.
 printf 'สวัสดีจากห้องแชท\n/quit\n' | "$gchat" --data carol chat "ทีมงบประมาณ" >/dev/null
 "$gchat" --data alice sync --seconds 5 | grep -q "แคโรล (mof, ลับ / Confidential): สวัสดีจากห้องแชท"
