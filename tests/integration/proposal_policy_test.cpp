@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "client_world.hpp"
+#include "mls_wire.hpp"
 #include "gchat/identity/mls_identity.hpp"
 
 using namespace gchat;
@@ -15,17 +16,7 @@ using identity::Clearance;
 
 namespace {
 
-const crypto::CipherSuite& suite() { return **crypto::CipherSuite::from_id(crypto::kDefaultSuite); }
-
-std::string encoded(const mls::MlsMessage& m) {
-  const Bytes b = codec::encode(m);
-  return std::string(b.begin(), b.end());
-}
-mls::MlsMessage decoded(const std::string& s) {
-  auto m = codec::decode_exact<mls::MlsMessage>(as_bytes(s));
-  REQUIRE(m.ok());
-  return std::move(*m);
-}
+const crypto::CipherSuite& suite() { return default_suite(); }
 
 // Bob's own client: a bare relay connection and an MLS state of his, so that the test can send
 // what a modified client would.

@@ -10,6 +10,7 @@
 
 #include "gchat/identity/mls_identity.hpp"
 #include "relay_client.hpp"
+#include "mls_wire.hpp"
 #include "relay_process.hpp"
 #include "test_pki.hpp"
 
@@ -23,17 +24,7 @@ namespace {
 constexpr std::uint64_t kNow = 0;
 const std::string kGroupId = "secret-room";
 
-const crypto::CipherSuite& suite() { return **crypto::CipherSuite::from_id(crypto::kDefaultSuite); }
-
-std::string encoded(const mls::MlsMessage& m) {
-  const Bytes b = codec::encode(m);
-  return std::string(b.begin(), b.end());
-}
-mls::MlsMessage decoded(const std::string& s) {
-  auto m = codec::decode_exact<mls::MlsMessage>(as_bytes(s));
-  REQUIRE(m.ok());
-  return std::move(*m);
-}
+const crypto::CipherSuite& suite() { return default_suite(); }
 
 struct Member {
   TestUser user;

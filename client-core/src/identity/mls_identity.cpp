@@ -32,8 +32,9 @@ Status check_policy_shape(const v1::GroupPolicy& p) {
   return {};
 }
 
-// The agency and user a gchat credential names, read without verification.
-std::optional<v1::UserRef> user_of(const mls::Credential& credential) {
+// The user certificate a gchat credential carries, read without verification (the leaf was
+// verified when it was admitted).
+std::optional<v1::UserCertificate> certificate_of(const mls::Credential& credential) {
   if (credential.credential_type != mls::CredentialType::gchat) return std::nullopt;
   v1::Chain chain;
   v1::UserCertificate user;
@@ -41,9 +42,16 @@ std::optional<v1::UserRef> user_of(const mls::Credential& credential) {
       !user.ParseFromString(chain.user().body())) {
     return std::nullopt;
   }
+  return user;
+}
+
+// The agency and user a gchat credential names, read without verification.
+std::optional<v1::UserRef> user_of(const mls::Credential& credential) {
+  const auto user = certificate_of(credential);
+  if (!user) return std::nullopt;
   v1::UserRef ref;
-  ref.set_agency_id(user.agency_id());
-  ref.set_user_id(user.user_id());
+  ref.set_agency_id(user->agency_id());
+  ref.set_user_id(user->user_id());
   return ref;
 }
 
@@ -287,19 +295,6 @@ Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
 }
 
 namespace {
-
-// The user certificate a leaf's chain carries, read without verification (the leaf was verified
-// when it was admitted).
-std::optional<v1::UserCertificate> certificate_of(const mls::Credential& credential) {
-  if (credential.credential_type != mls::CredentialType::gchat) return std::nullopt;
-  v1::Chain chain;
-  v1::UserCertificate user;
-  if (!chain.ParseFromArray(credential.identity.data(), static_cast<int>(credential.identity.size())) ||
-      !user.ParseFromString(chain.user().body())) {
-    return std::nullopt;
-  }
-  return user;
-}
 
 Status refuse_proposal(const std::string& why) { return fail(Errc::policy_not_permitted, why); }
 
