@@ -81,6 +81,41 @@
     </message>
 </context>
 <context>
+    <name>ChangeConversationDialog</name>
+    <message>
+        <source>Change title or classification</source>
+        <translation>เปลี่ยนชื่อหรือชั้นความลับ</translation>
+    </message>
+    <message>
+        <source>Declassify</source>
+        <translation>ลดชั้นความลับ</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>เปลี่ยน</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>ยกเลิก</translation>
+    </message>
+    <message>
+        <source>Group name</source>
+        <translation>ชื่อกลุ่ม</translation>
+    </message>
+    <message>
+        <source>Classification</source>
+        <translation>ชั้นความลับ</translation>
+    </message>
+    <message>
+        <source>Declassifying from %1 to %2: messages from now on are %2 (earlier ones stay %1), every member sees in the history that you did it, and the server records it.</source>
+        <translation>ลดชั้นความลับจาก %1 เป็น %2: ข้อความต่อจากนี้เป็นชั้น %2 (ข้อความก่อนหน้ายังคงเป็น %1) สมาชิกทุกคนจะเห็นในประวัติการสนทนาว่าคุณเป็นผู้ลด และเซิร์ฟเวอร์จะบันทึกไว้</translation>
+    </message>
+    <message>
+        <source>Members not cleared for %1 must be removed first.</source>
+        <translation>ต้องนำสมาชิกที่ไม่มีสิทธิ์เข้าถึงชั้น %1 ออกก่อน</translation>
+    </message>
+</context>
+<context>
     <name>ChannelsPage</name>
     <message>
         <source>Channels</source>
@@ -176,6 +211,10 @@
     <message>
         <source>Leave</source>
         <translation>ออก</translation>
+    </message>
+    <message>
+        <source>Change title or classification…</source>
+        <translation>เปลี่ยนชื่อหรือชั้นความลับ…</translation>
     </message>
 </context>
 <context>
@@ -379,6 +418,41 @@
     <message>
         <source>Type at least 3 letters of a name or user id</source>
         <translation>พิมพ์ชื่อหรือรหัสผู้ใช้อย่างน้อย 3 ตัวอักษร</translation>
+    </message>
+</context>
+<context>
+    <name>Presentation</name>
+    <message>
+        <source>Declassified: %1 → %2</source>
+        <translation>ลดชั้นความลับ: %1 → %2</translation>
+    </message>
+    <message>
+        <source>Classification changed: %1 → %2</source>
+        <translation>เปลี่ยนชั้นความลับ: %1 → %2</translation>
+    </message>
+    <message>
+        <source>Renamed: “%1” → “%2”</source>
+        <translation>เปลี่ยนชื่อกลุ่ม: “%1” → “%2”</translation>
+    </message>
+    <message>
+        <source>any agency</source>
+        <translation>ทุกหน่วยงาน</translation>
+    </message>
+    <message>
+        <source>Opened to more agencies: %1 → %2</source>
+        <translation>เปิดให้หน่วยงานอื่นเข้าร่วม: %1 → %2</translation>
+    </message>
+    <message>
+        <source>Agencies admitted: %1 → %2</source>
+        <translation>เปลี่ยนหน่วยงานที่เข้าร่วมได้: %1 → %2</translation>
+    </message>
+    <message>
+        <source>Conversation settings changed</source>
+        <translation>เปลี่ยนการตั้งค่าการสนทนา</translation>
+    </message>
+    <message>
+        <source>%1 by %2</source>
+        <translation>%1 โดย %2</translation>
     </message>
 </context>
 <context>

@@ -67,11 +67,20 @@ Page {
                 }
                 LevelBadge { level: Backend.currentLevel }
                 ToolButton {
+                    objectName: "moreButton"
                     text: "⋮"
                     Accessible.name: qsTr("More")
                     onClicked: moreMenu.open()
                     Menu {
                         id: moreMenu
+                        objectName: "moreMenu"
+                        MenuItem {
+                            objectName: "changeConversationItem"
+                            visible: Backend.currentIsAdmin
+                            height: visible ? implicitHeight : 0
+                            text: qsTr("Change title or classification…")
+                            onTriggered: changeDialog.openFresh()
+                        }
                         MenuItem {
                             text: Backend.currentKind === 3 ? qsTr("Unsubscribe") : qsTr("Leave conversation")
                             onTriggered: leaveConfirm.open()
@@ -95,7 +104,7 @@ Page {
             onCountChanged: Qt.callLater(positionViewAtEnd)
             onAtYBeginningChanged: if (atYBeginning && count > 0 && Backend.messages.more) Backend.loadOlder()
             Keys.onPressed: (event) => {
-                if (currentIndex < 0) return
+                if (currentIndex < 0 || currentItem.model.notice) return
                 if (event.key === Qt.Key_R) { view.replyTo = currentItem.model.messageId; view.focusComposer(); event.accepted = true }
                 else if (event.key === Qt.Key_F) { forwardDialog.openFor(currentItem.model.messageId); event.accepted = true }
             }
@@ -177,6 +186,7 @@ Page {
     }
 
     ForwardDialog { id: forwardDialog }
+    ChangeConversationDialog { id: changeDialog }
     ConfirmDialog {
         id: leaveConfirm
         objectName: "leaveConfirm"

@@ -82,7 +82,9 @@ ColumnLayout {
                     Layout.fillWidth: true
                     LevelBadge { level: row.model.level; showUnclassified: false }
                     Label {
-                        text: row.model.lastText === "" ? "" : (row.model.lastSender + ": " + row.model.lastText)
+                        // A notice names who made the change itself (no sender before it).
+                        text: row.model.lastText === "" || row.model.lastSender === ""
+                              ? row.model.lastText : row.model.lastSender + ": " + row.model.lastText
                         color: Theme.muted
                         elide: Text.ElideRight
                         Layout.fillWidth: true

@@ -1,5 +1,6 @@
-// One message: the verified sender (name, agency, clearance; device and key on demand), a quote of
-// the message it answers, the original sender of a forward, the text, time and delivery status.
+// One row of the history. A message: the verified sender (name, agency, clearance; device and key on
+// demand), a quote of the message it answers, the original sender of a forward, the text, time and
+// delivery status. A notice (the conversation itself changed): a NoticeLine instead.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -13,7 +14,7 @@ Item {
     signal reply(string messageId)
     signal forward(string messageId)
     width: ListView.view ? ListView.view.width : 400
-    implicitHeight: box.implicitHeight + 10
+    implicitHeight: bubble.model.notice ? notice.implicitHeight : box.implicitHeight + 10
 
     function statusText(status) {
         switch (status) {
@@ -25,8 +26,20 @@ Item {
         }
     }
 
+    NoticeLine {
+        id: notice
+        visible: bubble.model.notice
+        width: bubble.width
+        text: bubble.model.text
+        time: bubble.model.time
+        fullTime: bubble.model.fullTime
+        declassified: bubble.model.declassified
+        level: bubble.model.noticeLevel
+    }
+
     Rectangle {
         id: box
+        visible: !bubble.model.notice
         anchors.right: bubble.model.outgoing ? parent.right : undefined
         anchors.left: bubble.model.outgoing ? undefined : parent.left
         anchors.margins: 12

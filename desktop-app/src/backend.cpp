@@ -182,6 +182,8 @@ void Backend::refresh_conversations() {
   submit(std::move(r), [this](const api::Response& resp) {
     if (resp.has_error()) return set_error(resp.error());
     conversations_.reset(resp.conversations());
+    // The open conversation is read, even if this list was made before its read mark arrived.
+    conversations_.clear_unread(current_);
     emit currentChanged();
   }, false);
 }
@@ -250,7 +252,11 @@ void Backend::on_event(const api::Event& e) {
     }
     case api::Event::kConversation:
       conversations_.upsert(e.conversation());
-      if (bytes_of(e.conversation().conversation_id()) == current_) emit currentChanged();
+      if (bytes_of(e.conversation().conversation_id()) == current_) {
+        // Read, as above: this event can be made before the read mark of the notice it follows.
+        conversations_.clear_unread(current_);
+        emit currentChanged();
+      }
       break;
     case api::Event::kMembership:
       if (e.membership().self_removed() && bytes_of(e.membership().conversation_id()) == current_) {
@@ -381,7 +387,7 @@ void Backend::notify(const api::Message& m) {
   } else {
     notification_ = tr("%1 in %2: %3")
                         .arg(presentation_.name(m.sender().person()), c ? conversations_.title_of(*c) : QString(),
-                             QString::fromStdString(m.text()).left(200));
+                             presentation_.preview(m).left(200));
   }
   emit notified();
   if (window_active_) return;

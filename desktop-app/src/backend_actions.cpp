@@ -1,6 +1,7 @@
 // The Backend's actions on conversations, people, channels, search and clearance: each a request to
 // the client core, answered on the UI thread (see backend.hpp).
 #include <QFile>
+#include <algorithm>
 
 #include "backend_detail.hpp"
 #include "gchat/identity/directory.hpp"
@@ -35,6 +36,14 @@ QString Backend::current_members() const {
   QStringList names;
   for (const auto& m : c->members()) names << presentation_.name(m);
   return names.join(QStringLiteral(", "));
+}
+
+bool Backend::current_is_admin() const {
+  const auto* c = conversations_.find(current_);
+  if (!c || c->left() || c->kind() != idv1::GROUP) return false;
+  return std::any_of(c->admins().begin(), c->admins().end(), [&](const idv1::UserRef& a) {
+    return a.agency_id() == self_.person().agency_id() && a.user_id() == self_.person().user_id();
+  });
 }
 
 void Backend::openConversation(const QString& id_hex) {
@@ -122,6 +131,23 @@ void Backend::forward(const QString& message_id_hex, const QString& to_id_hex) {
     if (resp.has_error()) return set_error(resp.error());
     conversations_.on_message(resp.message(), true);
     emit done(tr("Forwarded"));
+  });
+}
+
+void Backend::changeConversation(const QString& title, int level) {
+  const auto* c = conversations_.find(current_);
+  if (!c) return;
+  api::Request r;
+  auto* change = r.mutable_change_conversation();
+  change->set_conversation_id(c->conversation_id());
+  change->set_title(title.trimmed().toStdString());
+  change->set_level(static_cast<idv1::Clearance>(std::clamp(level, 0, 3)));
+  *change->mutable_allowed_agencies() = c->allowed_agencies();  // each field replaces the current one
+  submit(std::move(r), [this](const api::Response& resp) {
+    if (resp.has_error()) return set_error(resp.error());
+    // The notice in the history and the banners are the confirmation (a toast would cover the banner).
+    conversations_.upsert(resp.conversation());
+    if (bytes_of(resp.conversation().conversation_id()) == current_) emit currentChanged();
   });
 }
 

@@ -14,8 +14,25 @@ QString hex_of(const std::string& s) { return QString::fromLatin1(bytes_of(s).to
 std::string from_hex(const QString& h) { return string_of(QByteArray::fromHex(h.toLatin1())); }
 QString text_of(const std::string& s) { return QString::fromStdString(s); }
 
-// A forward or a message that is only an attachment placeholder still shows something.
-QString preview_of(const api::Message& m) { return text_of(m.text()).simplified().left(120); }
+QStringList agencies_of(const google::protobuf::RepeatedPtrField<std::string>& list) {
+  QStringList out;
+  for (const auto& a : list) out << text_of(a);
+  out.sort();
+  return out;
+}
+
+// More agencies admitted than before: from a list to any agency, or an agency the list lacked.
+bool admits_more(const QStringList& before, const QStringList& after) {
+  if (before.isEmpty()) return false;
+  if (after.isEmpty()) return true;
+  return std::any_of(after.begin(), after.end(), [&](const QString& a) { return !before.contains(a); });
+}
+
+// A lower level or more agencies, whatever the flag says: a declassification must never look harmless.
+bool declassifies(const api::PolicyChanged& pc) {
+  return pc.declassified() || pc.new_level() < pc.old_level() ||
+         admits_more(agencies_of(pc.old_allowed_agencies()), agencies_of(pc.new_allowed_agencies()));
+}
 
 }  // namespace
 
@@ -36,6 +53,35 @@ QString Presentation::full_time(std::int64_t ms) const {
 }
 bool Presentation::is_self(const api::Person& p) const {
   return text_of(p.agency_id()) == self_agency && text_of(p.user_id()) == self_user;
+}
+
+QString Presentation::notice(const api::Message& m) const {
+  if (!m.has_notice()) return {};
+  // A kind of notice this app does not know yet still says that something changed, and who did it.
+  const auto& pc = m.notice().policy();
+  const auto level = [this](int l) { return language == Language::thai ? level_thai(l) : level_english(l); };
+  QStringList parts;
+  if (pc.new_level() != pc.old_level()) {
+    parts << (pc.new_level() < pc.old_level() ? tr("Declassified: %1 → %2") : tr("Classification changed: %1 → %2"))
+                 .arg(level(pc.old_level()), level(pc.new_level()));
+  }
+  if (pc.new_title() != pc.old_title()) {
+    parts << tr("Renamed: “%1” → “%2”").arg(text_of(pc.old_title()), text_of(pc.new_title()));
+  }
+  const QStringList before = agencies_of(pc.old_allowed_agencies()), after = agencies_of(pc.new_allowed_agencies());
+  if (before != after) {
+    const auto listed = [](const QStringList& l) { return l.isEmpty() ? tr("any agency") : l.join(QStringLiteral(", ")); };
+    parts << (admits_more(before, after) ? tr("Opened to more agencies: %1 → %2") : tr("Agencies admitted: %1 → %2"))
+                 .arg(listed(before), listed(after));
+  }
+  if (parts.isEmpty()) parts << tr("Conversation settings changed");
+  const QString what = parts.join(QStringLiteral("; "));
+  // One pass of arg(): a title containing "%1" stays as typed.
+  return m.sender().has_person() ? tr("%1 by %2").arg(what, name(m.sender().person())) : what;
+}
+
+QString Presentation::preview(const api::Message& m) const {
+  return m.has_notice() ? notice(m) : text_of(m.text()).simplified().left(120);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -64,10 +110,11 @@ QVariant ConversationModel::data(const QModelIndex& index, int role) const {
     case LevelLabelRole: return level_label(c.level());
     case LevelColorRole: return level_color(c.level());
     case UnreadRole: return static_cast<int>(c.unread());
-    case LastTextRole: return c.has_last_message() ? preview_of(c.last_message()) : QString();
-    case LastSenderRole:
-      return c.has_last_message() && c.last_message().has_sender() ? p_->name(c.last_message().sender().person())
-                                                                   : QString();
+    case LastTextRole: return c.has_last_message() ? p_->preview(c.last_message()) : QString();
+    case LastSenderRole:  // a notice names who made the change itself
+      return c.has_last_message() && c.last_message().has_sender() && !c.last_message().has_notice()
+                 ? p_->name(c.last_message().sender().person())
+                 : QString();
     case LastTimeRole: return c.has_last_message() ? p_->time(c.last_message().sent_at_ms()) : QString();
     case CanPostRole: return c.kind() != gchat::identity::v1::CHANNEL || c.can_post();
     case LeftRole: return c.left();
@@ -202,7 +249,7 @@ QVariant MessageModel::data(const QModelIndex& index, int role) const {
   switch (role) {
     case IdRole: return hex_of(m.message_id());
     case Qt::DisplayRole:
-    case TextRole: return text_of(m.text());
+    case TextRole: return m.has_notice() ? p_->notice(m) : text_of(m.text());
     case SenderNameRole: return p_->name(who);
     case SenderAgencyRole: return p_->agency(who);
     case SenderLevelRole: return static_cast<int>(who.clearance());
@@ -217,7 +264,7 @@ QVariant MessageModel::data(const QModelIndex& index, int role) const {
     case ReplyTextRole: {
       if (m.reply_to().empty()) return QString();
       const int r = row_of(m.reply_to());
-      return r < 0 ? QStringLiteral("…") : preview_of(rows_[static_cast<std::size_t>(r)]);
+      return r < 0 ? QStringLiteral("…") : p_->preview(rows_[static_cast<std::size_t>(r)]);
     }
     case ReplySenderRole: {
       const int r = m.reply_to().empty() ? -1 : row_of(m.reply_to());
@@ -234,6 +281,9 @@ QVariant MessageModel::data(const QModelIndex& index, int role) const {
       const auto* c = conversations_ ? conversations_->find(bytes_of(m.conversation_id())) : nullptr;
       return c ? conversations_->title_of(*c) : QString();
     }
+    case NoticeRole: return m.has_notice();
+    case DeclassifiedRole: return m.notice().has_policy() && declassifies(m.notice().policy());
+    case NoticeLevelRole: return static_cast<int>(m.notice().policy().new_level());
     default: return {};
   }
 }
@@ -260,7 +310,10 @@ QHash<int, QByteArray> MessageModel::roleNames() const {
           {ForwardedTimeRole, "forwardedTime"},
           {ForwardedLevelRole, "forwardedLevel"},
           {ConversationIdRole, "conversationId"},
-          {ConversationTitleRole, "conversationTitle"}};
+          {ConversationTitleRole, "conversationTitle"},
+          {NoticeRole, "notice"},
+          {DeclassifiedRole, "declassified"},
+          {NoticeLevelRole, "noticeLevel"}};
 }
 
 void MessageModel::reset(const QByteArray& conversation, const api::Messages& messages) {
@@ -324,7 +377,7 @@ void MessageModel::refresh_texts() {
 
 QString MessageModel::textOf(const QString& message_id_hex) const {
   const int r = row_of(from_hex(message_id_hex));
-  return r < 0 ? QString() : preview_of(rows_[static_cast<std::size_t>(r)]);
+  return r < 0 ? QString() : p_->preview(rows_[static_cast<std::size_t>(r)]);
 }
 
 QString MessageModel::senderOf(const QString& message_id_hex) const {

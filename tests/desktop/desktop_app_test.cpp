@@ -11,6 +11,7 @@
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QSignalSpy>
+#include <QtQuickTest/quicktest.h>
 #include <QtTest>
 
 #include "gchat/desktop/app.hpp"
@@ -60,6 +61,8 @@ class DesktopAppTest : public QObject {
   }
 
   void click(const QString& name) {
+    // Where an item is once laid out: a popup that has just opened places its items on the next polish.
+    QVERIFY(QQuickTest::qWaitForPolish(window()));
     QQuickItem* target = item(name);
     QVERIFY2(target, qPrintable("no visible item " + name));
     QVERIFY2(target->isEnabled(), qPrintable(name + " is disabled"));
@@ -324,6 +327,55 @@ class DesktopAppTest : public QObject {
     screenshot("secret-group-english-150");
     backend().setFontScale(1.0);
     backend().setLanguage("th");
+  }
+
+  // The creator of the Secret group (she is its admin) lowers it to ลับ from the app, after a warning
+  // that says what follows: the history shows who declassified it as a line in the new level's
+  // colour, both banners follow the new level, and the conversation list previews the line.
+  void declassifyGroup() {
+    QTest::keySequence(window(), QKeySequence("Ctrl+1"));
+    backend().openConversation(conversation_id("ห้องลับมาก"));
+    QTRY_COMPARE(backend().current_level(), 2);
+    QTRY_VERIFY(backend().current_is_admin());
+    QTRY_VERIFY2_WITH_TIMEOUT(messages_count() >= 1, qPrintable(backend().error()), kNetworkMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!item("toast"), 6000);  // the clearance officer's note, over the banner
+    click("moreButton");
+    QTRY_VERIFY(opened("moreMenu"));
+    click("changeConversationItem");
+    QTRY_VERIFY(opened("changeConversationDialog"));
+    QCOMPARE(item("changeTitleField")->property("text").toString(), QStringLiteral("ห้องลับมาก"));
+    QVERIFY(!item("declassifyWarning"));
+    item("changeLevelCombo")->setProperty("currentIndex", 1);  // ลับ / CONFIDENTIAL
+    QTRY_VERIFY(item("declassifyWarning"));
+    QVERIFY(item("declassifyWarning")->property("text").toString().contains("ลับมาก"));
+    screenshot("declassify-dialog");
+    click("changeConversationButton");
+    QTRY_VERIFY(!opened("changeConversationDialog"));
+
+    const QString line = QStringLiteral("ลดชั้นความลับ: ลับมาก → ลับ โดย นิดา");
+    QTRY_COMPARE_WITH_TIMEOUT(last_message_text(), line, kNetworkMs);
+    QTRY_COMPARE_WITH_TIMEOUT(backend().current_level(), 1, kNetworkMs);
+    QTRY_VERIFY(item("noticeLine"));
+    QVERIFY(item("noticeText")->property("text").toString().contains(line));
+    QCOMPARE(item("topBanner")->property("level").toInt(), 1);
+    QCOMPARE(item("composerBanner")->property("level").toInt(), 1);
+    auto* convs = qobject_cast<gchat::desktop::ConversationModel*>(backend().conversations());
+    const int row = convs->rowOf(conversation_id("ห้องลับมาก"));
+    QVERIFY(row >= 0);
+    QCOMPARE(convs->index(row, 0).data(gchat::desktop::ConversationModel::LastTextRole).toString(), line);
+    QCOMPARE(convs->index(row, 0).data(gchat::desktop::ConversationModel::LevelRole).toInt(), 1);
+    screenshot("declassified");
+
+    // In English, the same line.
+    backend().setLanguage("en");
+    QTRY_COMPARE(last_message_text(), QStringLiteral("Declassified: SECRET → CONFIDENTIAL by nida"));
+    screenshot("declassified-english");
+    backend().setLanguage("th");
+    QTRY_COMPARE(last_message_text(), line);
+    // Read where it is shown, though the list and the conversation event that follow the change
+    // can be made before the read mark of the notice.
+    QCOMPARE(convs->index(convs->rowOf(conversation_id("ห้องลับมาก")), 0)
+                 .data(gchat::desktop::ConversationModel::UnreadRole).toInt(), 0);
   }
 
   void cleanupTestCase() { app_.reset(); }

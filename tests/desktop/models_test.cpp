@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <QCoreApplication>
+#include <QTranslator>
+
 using namespace gchat::desktop;
 namespace idv1 = ::gchat::identity::v1;
 
@@ -37,7 +40,112 @@ api::Message message(const std::string& conv, const std::string& id, std::int64_
   return m;
 }
 
+// A change of the conversation's policy by alice, as the client core reports it.
+api::Message policy_notice(idv1::Clearance from, idv1::Clearance to) {
+  api::Message m = message("a", "n1", 5000);
+  m.clear_text();
+  auto* pc = m.mutable_notice()->mutable_policy();
+  pc->set_old_level(from);
+  pc->set_new_level(to);
+  pc->set_old_title("ห้องลับ");
+  pc->set_new_title("ห้องลับ");
+  pc->add_old_allowed_agencies("moi");
+  pc->add_new_allowed_agencies("moi");
+  pc->set_declassified(to < from);
+  return m;
+}
+
+// The app's Thai translation, loaded the way the App loads it (embedded in the desktop library).
+struct ThaiTranslation {
+  int argc = 1;
+  char name[5] = "test";
+  char* argv[2] = {name, nullptr};
+  QCoreApplication app{argc, argv};
+  QTranslator translator;
+  ThaiTranslation() {
+    REQUIRE(translator.load(QStringLiteral(":/i18n/gchat_th.qm")));
+    REQUIRE(QCoreApplication::installTranslator(&translator));
+  }
+};
+
 }  // namespace
+
+TEST_CASE("a policy change reads as one line naming who made it, in Thai and in English") {
+  ThaiTranslation thai;
+  Presentation p;
+  const auto down = policy_notice(idv1::SECRET, idv1::UNCLASSIFIED);
+  CHECK(p.notice(down) == QStringLiteral("ลดชั้นความลับ: ลับมาก → ทั่วไป โดย ชื่อ alice"));
+  CHECK(p.notice(policy_notice(idv1::CONFIDENTIAL, idv1::SECRET)) ==
+        QStringLiteral("เปลี่ยนชั้นความลับ: ลับ → ลับมาก โดย ชื่อ alice"));
+  auto renamed = policy_notice(idv1::SECRET, idv1::SECRET);
+  renamed.mutable_notice()->mutable_policy()->set_new_title("งบ %1 ปี 2570");  // typed as is, never a placeholder
+  CHECK(p.notice(renamed) == QStringLiteral("เปลี่ยนชื่อกลุ่ม: “ห้องลับ” → “งบ %1 ปี 2570” โดย ชื่อ alice"));
+  auto opened = policy_notice(idv1::SECRET, idv1::CONFIDENTIAL);
+  opened.mutable_notice()->mutable_policy()->clear_new_allowed_agencies();
+  CHECK(p.notice(opened) ==
+        QStringLiteral("ลดชั้นความลับ: ลับมาก → ลับ; เปิดให้หน่วยงานอื่นเข้าร่วม: moi → ทุกหน่วยงาน โดย ชื่อ alice"));
+  CHECK(p.notice(message("a", "m1", 1000)).isEmpty());  // not a notice
+  auto unknown = message("a", "n9", 1000);
+  unknown.mutable_notice();  // a kind of notice this app does not know
+  CHECK(p.notice(unknown) == QStringLiteral("เปลี่ยนการตั้งค่าการสนทนา โดย ชื่อ alice"));
+
+  QCoreApplication::removeTranslator(&thai.translator);
+  p.language = Language::english;
+  CHECK(p.notice(down) == QStringLiteral("Declassified: SECRET → UNCLASSIFIED by Name alice"));
+  CHECK(p.notice(renamed) == QStringLiteral("Renamed: “ห้องลับ” → “งบ %1 ปี 2570” by Name alice"));
+  CHECK(p.notice(opened) == QStringLiteral(
+                                "Declassified: SECRET → CONFIDENTIAL; Opened to more agencies: moi → any agency by Name alice"));
+}
+
+TEST_CASE("a notice is a line of the history and the conversation's last message, not an empty bubble") {
+  Presentation p;
+  ConversationModel convs(&p);
+  api::Conversations list;
+  auto* c = list.add_conversations();
+  c->set_conversation_id("a");
+  c->set_title("ห้องลับ");
+  c->set_kind(idv1::GROUP);
+  c->set_level(idv1::SECRET);
+  convs.reset(list);
+  MessageModel messages(&p, &convs);
+  messages.reset(QByteArray("a"), {});
+
+  const auto down = policy_notice(idv1::SECRET, idv1::UNCLASSIFIED);
+  messages.add(down);
+  convs.on_message(down, true);
+  REQUIRE(messages.rowCount() == 1);
+  const auto row = messages.index(0);
+  CHECK(row.data(MessageModel::NoticeRole).toBool());
+  CHECK(row.data(MessageModel::DeclassifiedRole).toBool());
+  CHECK(row.data(MessageModel::NoticeLevelRole).toInt() == idv1::UNCLASSIFIED);
+  CHECK(row.data(MessageModel::TextRole).toString() == p.notice(down));
+  CHECK(convs.index(0).data(ConversationModel::LastTextRole).toString() == p.notice(down));
+  CHECK(convs.index(0).data(ConversationModel::LastSenderRole).toString().isEmpty());  // the line names alice
+
+  // The conversation event that follows carries the new level; the last message stays the notice.
+  api::Conversation after = list.conversations(0);
+  after.set_level(idv1::UNCLASSIFIED);
+  convs.upsert(after);
+  CHECK(convs.index(0).data(ConversationModel::LevelRole).toInt() == idv1::UNCLASSIFIED);
+  CHECK(convs.index(0).data(ConversationModel::LastTextRole).toString() == p.notice(down));
+
+  // Raising is not a declassification; admitting more agencies is, even at the same level.
+  auto raised = policy_notice(idv1::CONFIDENTIAL, idv1::SECRET);
+  raised.set_message_id("n2");
+  messages.add(raised);
+  REQUIRE(messages.rowCount() == 2);
+  CHECK(messages.index(1).data(MessageModel::NoticeRole).toBool());
+  CHECK_FALSE(messages.index(1).data(MessageModel::DeclassifiedRole).toBool());
+  auto wider = policy_notice(idv1::SECRET, idv1::SECRET);
+  wider.set_message_id("n3");
+  wider.mutable_notice()->mutable_policy()->add_new_allowed_agencies("mof");
+  wider.mutable_notice()->mutable_policy()->set_declassified(false);
+  messages.add(wider);
+  CHECK(messages.index(messages.rowCount() - 1).data(MessageModel::DeclassifiedRole).toBool());
+  // A plain message is no notice.
+  messages.add(message("a", "m9", 9000));
+  CHECK_FALSE(messages.index(messages.rowCount() - 1).data(MessageModel::NoticeRole).toBool());
+}
 
 TEST_CASE("the member picker refuses people not cleared for the level, and oneself") {
   Presentation p;

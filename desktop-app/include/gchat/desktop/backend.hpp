@@ -51,6 +51,8 @@ class Backend : public QObject {
   Q_PROPERTY(int currentKind READ current_kind NOTIFY currentChanged)
   Q_PROPERTY(bool currentCanPost READ current_can_post NOTIFY currentChanged)
   Q_PROPERTY(QString currentMembers READ current_members NOTIFY currentChanged)
+  // Whether this person administers the open group (may change its title and classification).
+  Q_PROPERTY(bool currentIsAdmin READ current_is_admin NOTIFY currentChanged)
   // Settings.
   Q_PROPERTY(QString language READ language WRITE setLanguage NOTIFY settingsChanged)
   Q_PROPERTY(QString calendar READ calendar WRITE setCalendar NOTIFY settingsChanged)
@@ -91,6 +93,7 @@ class Backend : public QObject {
   int current_kind() const;
   bool current_can_post() const;
   QString current_members() const;
+  bool current_is_admin() const;
   QString language() const { return presentation_.language == Language::thai ? "th" : "en"; }
   QString calendar() const { return presentation_.calendar == Calendar::buddhist ? "buddhist" : "gregorian"; }
   qreal font_scale() const { return font_scale_; }
@@ -121,6 +124,9 @@ class Backend : public QObject {
   Q_INVOKABLE QString forwardProblem(const QString& to_id_hex) const;
   Q_INVOKABLE void forward(const QString& message_id_hex, const QString& to_id_hex);
   Q_INVOKABLE void leaveConversation();
+  // An admin changes the open group's title (empty: kept) and classification; the agencies it admits
+  // stay. Every member then sees the change in the history.
+  Q_INVOKABLE void changeConversation(const QString& title, int level);
   // New group: the people model's level and selection.
   Q_INVOKABLE void findPeople(const QString& query);
   Q_INVOKABLE void createGroup(const QString& title, int level, bool other_agencies);

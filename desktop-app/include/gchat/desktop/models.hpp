@@ -6,6 +6,7 @@
 
 #include <QAbstractListModel>
 #include <QByteArray>
+#include <QCoreApplication>
 #include <QSet>
 #include <vector>
 
@@ -18,6 +19,9 @@ namespace api = ::gchat::client::v1;
 
 // How values are shown now; changed by Settings, read by every model.
 struct Presentation {
+  Q_DECLARE_TR_FUNCTIONS(Presentation)
+
+ public:
   Language language = Language::thai;
   Calendar calendar = Calendar::buddhist;
   QString self_agency, self_user;
@@ -27,6 +31,11 @@ struct Presentation {
   QString time(std::int64_t ms) const;
   QString full_time(std::int64_t ms) const;
   bool is_self(const api::Person& p) const;
+  // The line a notice (a change of the conversation itself) shows in the history and as the last
+  // message, e.g. "ลดชั้นความลับ: ลับมาก → ทั่วไป โดย สมชาย"; empty for other messages.
+  QString notice(const api::Message& m) const;
+  // A message as one line: its text, or its notice.
+  QString preview(const api::Message& m) const;
 };
 
 QByteArray bytes_of(const std::string& s);
@@ -80,7 +89,7 @@ class MessageModel : public QAbstractListModel {
     IdRole = Qt::UserRole + 1, TextRole, SenderNameRole, SenderAgencyRole, SenderLevelRole, SenderLevelLabelRole,
     SenderUserRole, DeviceNameRole, DeviceFingerprintRole, TimeRole, FullTimeRole, StatusRole, OutgoingRole,
     ReplyTextRole, ReplySenderRole, ForwardedRole, ForwardedFromRole, ForwardedAgencyRole, ForwardedTimeRole,
-    ForwardedLevelRole, ConversationIdRole, ConversationTitleRole
+    ForwardedLevelRole, ConversationIdRole, ConversationTitleRole, NoticeRole, DeclassifiedRole, NoticeLevelRole
   };
   MessageModel(const Presentation* p, const ConversationModel* conversations, QObject* parent = nullptr)
       : QAbstractListModel(parent), p_(p), conversations_(conversations) {}
