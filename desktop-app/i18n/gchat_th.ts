@@ -372,6 +372,10 @@
         <source>Forward</source>
         <translation>ส่งต่อ</translation>
     </message>
+    <message>
+        <source>Not sent: the relay refused it</source>
+        <translation>ส่งไม่สำเร็จ: เซิร์ฟเวอร์ปฏิเสธ</translation>
+    </message>
 </context>
 <context>
     <name>NewGroupDialog</name>

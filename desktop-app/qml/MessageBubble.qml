@@ -22,6 +22,7 @@ Item {
         case 2: return "✓ " + qsTr("Sent")
         case 3: return "✓✓ " + qsTr("Delivered")
         case 4: return "✓✓ " + qsTr("Read")
+        case 6: return "✕ " + qsTr("Not sent: the relay refused it")
         default: return ""
         }
     }
@@ -143,7 +144,7 @@ Item {
                     objectName: "messageStatus"
                     visible: bubble.model.outgoing
                     text: bubble.statusText(bubble.model.status)
-                    color: bubble.model.status === 4 ? "#1565c0" : Theme.muted
+                    color: bubble.model.status === 4 ? "#1565c0" : bubble.model.status === 6 ? "#c62828" : Theme.muted
                     font.pointSize: Theme.fontSize * 0.8
                 }
                 Item { Layout.fillWidth: true }
