@@ -1,11 +1,16 @@
 // Without libFuzzer: runs the target on each file named on the command line, or else on its seeds
-// and on 20,000 deterministic mutations of them (bit flips, truncations, insertions, splices).
+// and on GCHAT_FUZZ_MUTATIONS (set per target in CMakeLists.txt) deterministic mutations of them
+// (bit flips, truncations, insertions, splices).
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 
 #include "fuzz.hpp"
+
+#ifndef GCHAT_FUZZ_MUTATIONS
+#define GCHAT_FUZZ_MUTATIONS 20000
+#endif
 
 namespace {
 
@@ -60,7 +65,7 @@ int main(int argc, char** argv) {
   if (seeds.empty()) fuzz_fail("no seeds");
   for (const auto& s : seeds) LLVMFuzzerTestOneInput(s.data(), s.size());
   XorShift rng;
-  constexpr int kMutations = 20000;
+  constexpr int kMutations = GCHAT_FUZZ_MUTATIONS;
   for (int i = 0; i < kMutations; ++i) {
     const auto m = mutate(seeds[rng.below(seeds.size())], seeds, rng);
     LLVMFuzzerTestOneInput(m.data(), m.size());
