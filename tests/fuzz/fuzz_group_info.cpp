@@ -49,8 +49,10 @@ void open_from_outside(const GroupInfo& info, bool authentic, bool seed) {
   auto relay = PublicGroup::from_group_info(w.suite, info, {});
   if (relay.ok() && !authentic) fuzz_fail("the relay accepted a GroupInfo whose signature does not verify");
   auto joined = Group::join_external(w.suite, info, w.people[kHank]);
-  if (joined.ok() && !authentic) fuzz_fail("an external joiner accepted a GroupInfo whose signature does not verify");
-  if (seed && (!relay.ok() || !joined.ok())) fuzz_fail("a seed GroupInfo is refused by the relay or a joiner");
+  if (joined.ok() && !authentic)
+    fuzz_fail("an external joiner accepted a GroupInfo whose signature does not verify");
+  if (seed && (!relay.ok() || !joined.ok()))
+    fuzz_fail("a seed GroupInfo is refused by the relay or a joiner");
   if (relay.ok()) (void)relay->serialize();
   if (!joined.ok()) return;
   if (joined->group.tree().tree_hash() != joined->group.context().tree_hash) {
@@ -59,7 +61,8 @@ void open_from_outside(const GroupInfo& info, bool authentic, bool seed) {
   (void)joined->group.serialize();
   if (relay.ok()) {
     auto seen = relay->observe(wire(joined->commit));
-    if (!seen.ok()) fuzz_fail("the relay refused the external commit of a joiner from a GroupInfo it accepted");
+    if (!seen.ok())
+      fuzz_fail("the relay refused the external commit of a joiner from a GroupInfo it accepted");
     if (codec::encode(relay->context()) != codec::encode(joined->group.context())) {
       fuzz_fail("the relay and the external joiner disagree on the new epoch");
     }
@@ -80,7 +83,8 @@ void join_from_insider(GroupInfo info, const RatchetTree& tree, const Identity& 
     auto secrets = derive_epoch_from_joiner(w.suite, joiner.joiner_secret, joiner.psk_secret,
                                             codec::encode(info.group_context));
     if (!secrets.ok()) return;
-    info.confirmation_tag = confirmation_tag(w.suite, secrets->confirmation_key, info.group_context.confirmed_transcript_hash);
+    info.confirmation_tag =
+        confirmation_tag(w.suite, secrets->confirmation_key, info.group_context.confirmed_transcript_hash);
     if (!sign_group_info(w.suite, info, signer.signature.private_key).ok()) return;
     auto sealed = seal_group_info(w.suite, info, joiner.welcome_secret);
     if (!sealed.ok()) return;
@@ -89,7 +93,8 @@ void join_from_insider(GroupInfo info, const RatchetTree& tree, const Identity& 
     options.external_psks = &w.external_psks;
     auto joined = Group::join(w.suite, welcome, w.bundle(joiner.person), w.people[joiner.person], options);
     if (joined.ok()) {
-      if (joined->tree().tree_hash() != joined->context().tree_hash) fuzz_fail("a joined tree does not match its context");
+      if (joined->tree().tree_hash() != joined->context().tree_hash)
+        fuzz_fail("a joined tree does not match its context");
       (void)joined->serialize();
       (void)joined->protect(as_bytes("hello"));
     }
@@ -99,20 +104,25 @@ void join_from_insider(GroupInfo info, const RatchetTree& tree, const Identity& 
 
 }  // namespace
 
-std::vector<Bytes> fuzz_seeds() { return fuzz::world().group_infos; }
+std::vector<Bytes> fuzz_seeds() {
+  return fuzz::world().group_infos;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto& w = fuzz::world();
   fuzz::reset_randomness();
   const BytesView in(data, size);
   auto info = codec::decode_exact<GroupInfo>(in);
-  if (!info.ok()) return 0;
+  const bool seed = is_one_of(in, w.group_infos);
+  if (!info.ok()) {
+    if (seed) fuzz_fail("a seed GroupInfo does not decode");
+    return 0;
+  }
   if (!same_bytes(codec::encode(*info), in)) fuzz_fail("a decoded GroupInfo re-encodes differently");
   const auto tree = tree_of(*info);
   const LeafNode* signer_leaf = tree ? tree->leaf(info->signer) : nullptr;
   const bool authentic = signer_leaf && verify_group_info(w.suite, *info, signer_leaf->signature_key).ok();
   if (authentic && !is_seed_tbs(group_info_tbs(*info))) fuzz_fail("an altered GroupInfo verifies");
-  const bool seed = is_one_of(in, w.group_infos);
   if (seed && !authentic) fuzz_fail("a seed GroupInfo does not verify");
   open_from_outside(*info, authentic, seed);
 

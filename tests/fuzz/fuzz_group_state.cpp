@@ -44,10 +44,10 @@ struct Layout {
   std::vector<Psk> external_psks, resumption_psks;
   std::vector<ReInit> reinit;
   bool active = true;
-  GCHAT_TLS_FIELDS(format, cipher_suite, context, tree, own_leaf, private_keys, init_secret, sender_data_secret,
-                   exporter_secret, external_secret, membership_key, resumption_psk, epoch_authenticator,
-                   interim_transcript_hash, confirmation_tag, secret_tree, pending, own_update_keys, external_psks,
-                   resumption_psks, reinit, active)
+  GCHAT_TLS_FIELDS(format, cipher_suite, context, tree, own_leaf, private_keys, init_secret,
+                   sender_data_secret, exporter_secret, external_secret, membership_key, resumption_psk,
+                   epoch_authenticator, interim_transcript_hash, confirmation_tag, secret_tree, pending,
+                   own_update_keys, external_psks, resumption_psks, reinit, active)
 };
 
 // The state in the previous format, or nothing when the layout above no longer matches or it has
@@ -108,14 +108,16 @@ const Identity& owner_of(BytesView in) {
 
 void exercise(Group& g, const Identity& me) {
   const auto& w = fuzz::world();
-  if (g.tree().tree_hash() != g.context().tree_hash) fuzz_fail("a restored state's tree does not match its context");
+  if (g.tree().tree_hash() != g.context().tree_hash)
+    fuzz_fail("a restored state's tree does not match its context");
   (void)g.members();
   (void)g.epoch_authenticator();
   (void)g.pending_reinit();
   const SecretBytes state = g.serialize();
   auto again = Group::deserialize(w.suite, state, me);
   if (!again.ok()) fuzz_fail("a restored state's own serialization does not restore");
-  if (!same_bytes(again->serialize(), state)) fuzz_fail("a restored state serializes differently once restored again");
+  if (!same_bytes(again->serialize(), state))
+    fuzz_fail("a restored state serializes differently once restored again");
   if (!g.active()) {
     if (g.protect(as_bytes("after")).ok()) fuzz_fail("a member who left can still send");
     return;

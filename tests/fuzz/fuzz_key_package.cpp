@@ -41,7 +41,8 @@ std::optional<KeyPackage> resigned(const KeyPackage& kp) {
   auto leaf_signature = sign_leaf_node(w.suite, out.leaf_node, owner->signature.private_key, {}, 0);
   if (!leaf_signature.ok()) return std::nullopt;
   out.leaf_node.signature = std::move(*leaf_signature);
-  auto signature = sign_with_label(w.suite, owner->signature.private_key, "KeyPackageTBS", key_package_tbs(out));
+  auto signature =
+      sign_with_label(w.suite, owner->signature.private_key, "KeyPackageTBS", key_package_tbs(out));
   if (!signature.ok()) return std::nullopt;
   out.signature = std::move(*signature);
   return out;
@@ -63,8 +64,8 @@ void add_to_group(const KeyPackage& kp, bool seed) {
   (void)alice->serialize();
   // The one person never added: the Welcome must let them in, in the committer's epoch.
   if (is_hank) {
-    auto joined = Group::join(w.suite, std::get<Welcome>(added->welcome->body), w.bundle(w.bundles.size() - 1),
-                              w.people.back());
+    auto joined = Group::join(w.suite, std::get<Welcome>(added->welcome->body),
+                              w.bundle(w.bundles.size() - 1), w.people.back());
     if (!joined.ok() || !same_bytes(joined->epoch_authenticator(), alice->epoch_authenticator())) {
       fuzz_fail("the added person cannot join the committer's epoch");
     }
@@ -84,7 +85,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::reset_randomness();
   const BytesView in(data, size);
   auto kp = codec::decode_exact<KeyPackage>(in);
-  if (!kp.ok()) return 0;
+  static const auto seeds = fuzz_seeds();
+  const bool seed = is_one_of(in, seeds);
+  if (!kp.ok()) {
+    if (seed) fuzz_fail("a seed key package does not decode");
+    return 0;
+  }
   if (!same_bytes(codec::encode(*kp), in)) fuzz_fail("a decoded KeyPackage re-encodes differently");
   (void)key_package_ref(w.suite, *kp);
   const bool valid = validate_key_package(w.suite, *kp, std::nullopt).ok();
@@ -92,8 +98,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (validate_key_package(w.suite, *kp, fuzz::kNow).ok() && !valid) {
     fuzz_fail("a KeyPackage validates at a time but not without one");
   }
-  static const auto seeds = fuzz_seeds();
-  const bool seed = is_one_of(in, seeds);
   if (seed && !valid) fuzz_fail("a seed key package does not validate");
   if (valid) {
     add_to_group(*kp, seed);

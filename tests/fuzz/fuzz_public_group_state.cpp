@@ -32,8 +32,13 @@ std::optional<Bytes> previous_format(const Bytes& state) {
   auto s = codec::decode_exact<Layout<fuzz::StoredPending>>(state);
   if (!s.ok() || s->pending.empty()) return std::nullopt;
   auto [pending, lossless] = fuzz::previous_pending(s->pending);
-  const Layout<fuzz::PreviousPending> old{static_cast<std::uint16_t>(s->format - 1), s->cipher_suite, s->context,
-                                          s->tree, s->interim_transcript_hash, std::move(pending), s->closed};
+  const Layout<fuzz::PreviousPending> old{static_cast<std::uint16_t>(s->format - 1),
+                                          s->cipher_suite,
+                                          s->context,
+                                          s->tree,
+                                          s->interim_transcript_hash,
+                                          std::move(pending),
+                                          s->closed};
   Bytes encoded = codec::encode(old);
   auto upgraded = PublicGroup::deserialize(fuzz::world().suite, encoded, {});
   if (!upgraded.ok() || (lossless && upgraded->serialize() != state)) {
@@ -65,12 +70,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz_fail("a restored relay state re-serializes differently");
   }
   auto again = PublicGroup::deserialize(w.suite, state, {});
-  if (!again.ok() || again->serialize() != state) fuzz_fail("a relay state's own serialization does not restore");
-  if (view->tree().tree_hash() != view->context().tree_hash) fuzz_fail("a restored relay state's tree does not match");
+  if (!again.ok() || again->serialize() != state)
+    fuzz_fail("a relay state's own serialization does not restore");
+  if (view->tree().tree_hash() != view->context().tree_hash)
+    fuzz_fail("a restored relay state's tree does not match");
   for (LeafIndex i = 0; i < std::min<std::uint32_t>(view->tree().leaf_count(), 64); ++i) {
     if (const LeafNode* leaf = view->tree().leaf(i)) {
       const auto found = view->leaves_with_key(leaf->signature_key);
-      if (std::find(found.begin(), found.end(), i) == found.end()) fuzz_fail("a leaf is not found by its own key");
+      if (std::find(found.begin(), found.end(), i) == found.end())
+        fuzz_fail("a leaf is not found by its own key");
     }
   }
   if (const auto sent = w.messages.find(view->epoch()); sent != w.messages.end()) {

@@ -30,7 +30,8 @@ void check_shape(const RatchetTree& t) {
   const std::uint32_t n = std::min<std::uint32_t>(t.node_count(), kMaxNodesChecked);
   for (NodeIndex x = 0; x < n; ++x) {
     for (NodeIndex y : t.resolution(x)) {
-      if (t.blank(y) || !tree::is_in_subtree(y, x)) fuzz_fail("a resolution holds a node that is blank or not below");
+      if (t.blank(y) || !tree::is_in_subtree(y, x))
+        fuzz_fail("a resolution holds a node that is blank or not below");
     }
   }
   const std::uint32_t leaves = std::min(t.leaf_count(), kMaxLeavesChecked);
@@ -38,7 +39,8 @@ void check_shape(const RatchetTree& t) {
     if (!t.leaf(i)) continue;
     const auto path = tree::direct_path(tree::node_of_leaf(i), t.leaf_count());
     for (const auto& step : t.filtered_direct_path(i)) {
-      if (std::find(path.begin(), path.end(), step.node) == path.end() || t.resolution(step.copath_child).empty()) {
+      if (std::find(path.begin(), path.end(), step.node) == path.end() ||
+          t.resolution(step.copath_child).empty()) {
         fuzz_fail("a filtered direct path holds a node it should not");
       }
     }
@@ -78,7 +80,8 @@ void edit(const RatchetTree& tree) {
     const bool valid_before = t.verify_parent_hashes().ok();
     const auto steps = t.filtered_direct_path(*member);
     std::vector<Bytes> keys;
-    for (std::size_t i = 0; i < steps.size(); ++i) keys.push_back(Bytes(32, static_cast<std::uint8_t>(0xe0 + i)));
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      keys.push_back(Bytes(32, static_cast<std::uint8_t>(0xe0 + i)));
     auto parent_hash = t.apply_path(*member, keys);
     if (!parent_hash.ok()) fuzz_fail("a path of the right length does not merge");
     LeafNode leaf = *t.leaf(*member);
@@ -86,13 +89,16 @@ void edit(const RatchetTree& tree) {
     leaf.parent_hash = *parent_hash;
     if (!t.set_leaf(*member, std::move(leaf)).ok()) fuzz_fail("a member's leaf cannot be replaced");
     checked_hash(t, "the cached tree hash is stale after merging a path");
-    if (valid_before && !t.verify_parent_hashes().ok()) fuzz_fail("merging a path broke the tree's parent hashes");
+    if (valid_before && !t.verify_parent_hashes().ok())
+      fuzz_fail("merging a path broke the tree's parent hashes");
   }
 }
 
 }  // namespace
 
-std::vector<Bytes> fuzz_seeds() { return fuzz::world().trees; }
+std::vector<Bytes> fuzz_seeds() {
+  return fuzz::world().trees;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto& w = fuzz::world();
@@ -100,7 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const BytesView in(data, size);
   auto tree = RatchetTree::decode(w.suite, in);
   const bool seed = is_one_of(in, w.trees);
-  if (seed && (!tree.ok() || !tree->verify(Bytes{'w', 'o', 'r', 'l', 'd'}).ok())) fuzz_fail("a seed tree does not verify");
+  if (seed && (!tree.ok() || !tree->verify(Bytes{'w', 'o', 'r', 'l', 'd'}).ok()))
+    fuzz_fail("a seed tree does not verify");
   if (!tree.ok()) return 0;
   if (!same_bytes(tree->encode(), in)) fuzz_fail("a decoded ratchet tree re-encodes differently");
   checked_hash(*tree, "a decoded tree's hash changes when decoded again");

@@ -60,15 +60,18 @@ void exercise(SecretTree& a, SecretTree& b, LeafIndex leaf, RatchetType type, Se
   for (std::uint32_t g = k->generation + 1; g <= k->generation + 2; ++g) {
     auto direct = b.key_for(leaf, type, g);
     auto late = a.get(leaf, type, g);
-    if (late.ok() != (limits.max_retained >= k->generation + 3 - g)) fuzz_fail("a skipped key was or was not retained wrongly");
+    if (late.ok() != (limits.max_retained >= k->generation + 3 - g))
+      fuzz_fail("a skipped key was or was not retained wrongly");
     if (!late.ok()) continue;
-    if (!direct.ok() || !same_key(*direct, *late)) fuzz_fail("a retained key differs from the one derived directly");
+    if (!direct.ok() || !same_key(*direct, *late))
+      fuzz_fail("a retained key differs from the one derived directly");
     if (a.get(leaf, type, g).ok()) fuzz_fail("a retained key was handed out twice");
   }
 }
 
 std::uint32_t u32_at(BytesView in, std::size_t at) {
-  return std::uint32_t{in[at]} << 24 | std::uint32_t{in[at + 1]} << 16 | std::uint32_t{in[at + 2]} << 8 | in[at + 3];
+  return std::uint32_t{in[at]} << 24 | std::uint32_t{in[at + 1]} << 16 | std::uint32_t{in[at + 2]} << 8 |
+         in[at + 3];
 }
 
 }  // namespace

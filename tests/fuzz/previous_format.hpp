@@ -24,7 +24,8 @@ struct PreviousPending {
 };
 
 // The proposals in the previous format, and whether nothing was lost (no authenticated data).
-inline std::pair<std::vector<PreviousPending>, bool> previous_pending(const std::vector<StoredPending>& pending) {
+inline std::pair<std::vector<PreviousPending>, bool> previous_pending(
+    const std::vector<StoredPending>& pending) {
   std::pair<std::vector<PreviousPending>, bool> out{{}, true};
   for (const auto& p : pending) {
     out.first.push_back({p.ref, p.proposal, p.sender});

@@ -24,7 +24,8 @@ constexpr std::uint64_t kInputStream = std::uint64_t{1} << 40;  // where each in
 std::uint64_t stream_block = 0;
 
 void fixed_buf(void* const out, const std::size_t size) {
-  static constexpr std::array<unsigned char, crypto_stream_chacha20_KEYBYTES> key{'g', 'c', 'h', 'a', 't', '-', 'f', 'u', 'z', 'z'};
+  static constexpr std::array<unsigned char, crypto_stream_chacha20_KEYBYTES> key{'g', 'c', 'h', 'a', 't',
+                                                                                  '-', 'f', 'u', 'z', 'z'};
   std::array<unsigned char, crypto_stream_chacha20_NONCEBYTES> nonce{};
   const std::uint64_t n = stream_block++;
   std::memcpy(nonce.data(), &n, sizeof n);
@@ -35,7 +36,9 @@ std::uint32_t fixed_random() {
   fixed_buf(&v, sizeof v);
   return v;
 }
-const char* fixed_name() { return "gchat-fuzz-fixed-stream"; }
+const char* fixed_name() {
+  return "gchat-fuzz-fixed-stream";
+}
 randombytes_implementation fixed_stream = {fixed_name, fixed_random, nullptr, nullptr, fixed_buf, nullptr};
 // Before main, so before anything calls sodium_init().
 [[maybe_unused]] const bool installed = [] { return randombytes_set_implementation(&fixed_stream) == 0; }();
@@ -57,14 +60,20 @@ std::uint64_t epoch_of(const MlsMessage& m) {
   fuzz_fail("not a message of a group's epoch");
 }
 
-Bytes bytes_of(const SecretBytes& s) { return Bytes(s.view().begin(), s.view().end()); }
+Bytes bytes_of(const SecretBytes& s) {
+  return Bytes(s.view().begin(), s.view().end());
+}
 
 // What a message looks like after the wire: encoded and decoded again.
-MlsMessage wire(const MlsMessage& m) { return must(codec::decode_exact<MlsMessage>(codec::encode(m)), "re-decode"); }
+MlsMessage wire(const MlsMessage& m) {
+  return must(codec::decode_exact<MlsMessage>(codec::encode(m)), "re-decode");
+}
 
 }  // namespace
 
-void reset_randomness() { stream_block = kInputStream; }
+void reset_randomness() {
+  stream_block = kInputStream;
+}
 
 const Bytes* ratchet_tree_of(const GroupInfo& info) {
   for (const auto& e : info.extensions) {
@@ -79,7 +88,8 @@ World::World() : suite(**crypto::CipherSuite::from_id(crypto::kDefaultSuite)) {
   for (std::size_t i = 0; i < std::size(names); ++i) {
     Identity id;
     id.credential.identity.assign(names[i], names[i] + std::strlen(names[i]));
-    id.signature = must(suite.signature_key_from_private(Bytes(32, static_cast<std::uint8_t>(0xa0 + i))), "key");
+    id.signature =
+        must(suite.signature_key_from_private(Bytes(32, static_cast<std::uint8_t>(0xa0 + i))), "key");
     bundles.push_back(must(make_key_package(suite, id, kNow - 3600, kNow + 30 * 24 * 3600), "key package"));
     people.push_back(std::move(id));
   }
@@ -92,13 +102,18 @@ World::World() : suite(**crypto::CipherSuite::from_id(crypto::kDefaultSuite)) {
   Credential relay_credential;
   relay_credential.identity = {'r', 'e', 'l', 'a', 'y'};
   const std::vector<Extension> extensions{
-      {extension_type::external_senders, codec::encode(std::vector<ExternalSender>{{relay.public_key, relay_credential}})},
+      {extension_type::external_senders,
+       codec::encode(std::vector<ExternalSender>{{relay.public_key, relay_credential}})},
       {extension_type::required_capabilities, codec::encode(RequiredCapabilities{})}};
 
   std::map<std::size_t, Group> members;
-  members.emplace(alice, must(Group::create(suite, Bytes{'w', 'o', 'r', 'l', 'd'}, people[alice], {}, extensions), "create"));
+  members.emplace(
+      alice,
+      must(Group::create(suite, Bytes{'w', 'o', 'r', 'l', 'd'}, people[alice], {}, extensions), "create"));
   Group& a = members.at(alice);
-  auto info_of = [&](const Group& g) { return std::get<GroupInfo>(wire(must(g.group_info(), "group info")).body); };
+  auto info_of = [&](const Group& g) {
+    return std::get<GroupInfo>(wire(must(g.group_info(), "group info")).body);
+  };
   PublicGroup relay_view = must(PublicGroup::from_group_info(suite, info_of(a), {}), "relay view");
 
   auto snapshot_epoch = [&] {
@@ -126,7 +141,8 @@ World::World() : suite(**crypto::CipherSuite::from_id(crypto::kDefaultSuite)) {
     const Welcome welcome = std::get<Welcome>(wire(welcome_message).body);
     KeyPackageBundle b = bundle(person);
     const Bytes ref = key_package_ref(suite, b.key_package);
-    const GroupSecrets secrets = must(open_group_secrets(suite, welcome, ref, b.init_private_key), "group secrets");
+    const GroupSecrets secrets =
+        must(open_group_secrets(suite, welcome, ref, b.init_private_key), "group secrets");
     std::vector<PskInput> psks;
     for (const auto& id : secrets.psks) psks.push_back({id, external_psks.front().secret});
     Joiner j;
@@ -147,7 +163,7 @@ World::World() : suite(**crypto::CipherSuite::from_id(crypto::kDefaultSuite)) {
   save_states();
   auto added = must(a.commit({bundles[bob].key_package, bundles[carol].key_package}, {}, kNow), "commit 1");
   send(alice, added.commit);
-  welcomes.push_back(codec::encode(*added.welcome));
+  welcomes.push_back(codec::encode(std::get<Welcome>(added.welcome->body)));
   join(bob, *added.welcome, {});
   join(carol, *added.welcome, {});
 
@@ -156,7 +172,8 @@ World::World() : suite(**crypto::CipherSuite::from_id(crypto::kDefaultSuite)) {
   snapshot_epoch();
   send(bob, must(members.at(bob).propose_update(), "update"));
   std::vector<MlsMessage> notes;
-  for (const char* text : {"one", "two", "three"}) notes.push_back(wire(must(a.protect(as_bytes(text)), "protect")));
+  for (const char* text : {"one", "two", "three"})
+    notes.push_back(wire(must(a.protect(as_bytes(text)), "protect")));
   for (const auto& n : notes) messages[1].push_back(n);
   must(members.at(bob).process(notes[2]), "bob reads three");
   must(members.at(bob).process(notes[0]), "bob reads one");
@@ -166,12 +183,14 @@ World::World() : suite(**crypto::CipherSuite::from_id(crypto::kDefaultSuite)) {
   // Epoch 2: everyone holds an external PSK; alice proposes it, then adds dave and erin and
   // removes carol in one commit (its Welcome names the PSK).
   snapshot_epoch();
-  for (auto& [person, g] : members) g.add_external_psk(external_psks.front().id, external_psks.front().secret.clone());
+  for (auto& [person, g] : members)
+    g.add_external_psk(external_psks.front().id, external_psks.front().secret.clone());
   send(alice, must(a.propose_external_psk(external_psks.front().id), "psk proposal"));
   save_states();
-  auto changed = must(a.commit({bundles[dave].key_package, bundles[erin].key_package}, {2}, kNow), "commit 3");
+  auto changed =
+      must(a.commit({bundles[dave].key_package, bundles[erin].key_package}, {2}, kNow), "commit 3");
   send(alice, changed.commit);
-  welcomes.push_back(codec::encode(*changed.welcome));
+  welcomes.push_back(codec::encode(std::get<Welcome>(changed.welcome->body)));
   join(dave, *changed.welcome, {});
   join(erin, *changed.welcome, {});
   // Carol is out: her last state is inactive.
@@ -188,7 +207,7 @@ World::World() : suite(**crypto::CipherSuite::from_id(crypto::kDefaultSuite)) {
   no_tree.ratchet_tree_in_welcome = false;
   auto grown = must(members.at(bob).commit({bundles[gina].key_package}, {}, kNow, no_tree), "commit 4");
   send(bob, grown.commit);
-  welcomes.push_back(codec::encode(*grown.welcome));
+  welcomes.push_back(codec::encode(std::get<Welcome>(grown.welcome->body)));
   JoinOptions with_tree;
   with_tree.ratchet_tree = members.at(bob).tree().encode();
   join(gina, *grown.welcome, with_tree);

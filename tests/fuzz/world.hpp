@@ -46,10 +46,10 @@ struct World {
   std::vector<gchat::mls::Identity> people;           // alice bob carol dave erin frank gina hank
   std::vector<gchat::mls::KeyPackageBundle> bundles;  // one per person; alice's, frank's and hank's unused
   std::vector<gchat::mls::ExternalPsk> external_psks;
-  std::vector<gchat::Bytes> welcomes;     // encoded Welcomes (the last without the ratchet tree)
+  std::vector<gchat::Bytes> welcomes;  // encoded Welcomes (the last without the ratchet tree)
   std::vector<Joiner> joiners;
-  std::vector<gchat::Bytes> group_infos;  // encoded GroupInfos, one per epoch
-  std::vector<gchat::Bytes> trees;        // RatchetTree::encode(), one per epoch
+  std::vector<gchat::Bytes> group_infos;                       // encoded GroupInfos, one per epoch
+  std::vector<gchat::Bytes> trees;                             // RatchetTree::encode(), one per epoch
   std::map<std::uint64_t, gchat::Bytes> contexts;              // encoded GroupContext, by epoch
   std::map<std::uint64_t, gchat::Bytes> epoch_authenticators;  // by epoch
   std::vector<State> states;                // members' states at several points of each epoch
