@@ -344,6 +344,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   GCHAT_TRY_STATUS(check_proposal_senders(context_, tree_, rules_, commit, pending_,
                                           Sender{SenderType::member, private_.leaf}, options.authenticated_data));
   GroupContext next = context_;
+  if (context_.epoch == UINT64_MAX) return fail(Errc::mls_invalid_commit, "the group's epoch counter is exhausted");
   next.epoch = context_.epoch + 1;
   if (changes.extensions) next.extensions = changes.extensions->extensions;
   GCHAT_TRY(Requirements req, requirements_of(next.extensions));
@@ -478,6 +479,9 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   TreeKemPrivate own;
   own.leaf = me;
   GroupContext next = info.group_context;
+  if (info.group_context.epoch == UINT64_MAX) {
+    return fail(Errc::mls_invalid_commit, "the group's epoch counter is exhausted");
+  }
   next.epoch = info.group_context.epoch + 1;
   GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &next, &g.tree_, std::nullopt, g.members(), {}, nullptr}));
   GCHAT_TRY(CreatedPath created,

@@ -432,3 +432,17 @@ TEST_CASE("a new device joins by an external commit from the GroupInfo, and ever
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().code == Errc::bad_signature);
 }
+
+TEST_CASE("no epoch follows the last one: a GroupInfo at epoch 2^64-1 is refused instead of wrapping to 0") {
+  const Identity alice = identity(1);
+  auto g = Group::create(suite(), Bytes{'w'}, alice);
+  REQUIRE(g.ok());
+  auto message = g->group_info();
+  REQUIRE(message.ok());
+  auto info = std::get<GroupInfo>(wire(*message).body);
+  info.group_context.epoch = UINT64_MAX;  // signed again by a member, as a malicious one could
+  REQUIRE(sign_group_info(suite(), info, alice.signature.private_key).ok());
+  auto joined = Group::join_external(suite(), info, identity(2));
+  REQUIRE_FALSE(joined.ok());
+  CHECK(joined.error().code == Errc::mls_invalid_commit);
+}
