@@ -41,8 +41,7 @@ Result<CheckedCommit> check_commit(const crypto::CipherSuite& suite, const Group
   GCHAT_TRY_STATUS(check_proposal_senders(context, tree, rules, *commit, pending, content.sender,
                                           content.authenticated_data));
 
-  if (context.epoch == UINT64_MAX) return fail(Errc::mls_invalid_commit, "the group's epoch counter is exhausted");
-  out.next.epoch = context.epoch + 1;
+  GCHAT_TRY(out.next.epoch, next_epoch(context.epoch));
   if (changes.extensions) out.next.extensions = changes.extensions->extensions;
   GCHAT_TRY(Requirements req, requirements_of(out.next.extensions));
   for (LeafIndex r : changes.removes) {

@@ -344,8 +344,7 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   GCHAT_TRY_STATUS(check_proposal_senders(context_, tree_, rules_, commit, pending_,
                                           Sender{SenderType::member, private_.leaf}, options.authenticated_data));
   GroupContext next = context_;
-  if (context_.epoch == UINT64_MAX) return fail(Errc::mls_invalid_commit, "the group's epoch counter is exhausted");
-  next.epoch = context_.epoch + 1;
+  GCHAT_TRY(next.epoch, next_epoch(context_.epoch));
   if (changes.extensions) next.extensions = changes.extensions->extensions;
   GCHAT_TRY(Requirements req, requirements_of(next.extensions));
   RatchetTree next_tree = tree_;
@@ -479,10 +478,7 @@ Result<Group::ExternalJoin> Group::join_external(const crypto::CipherSuite& suit
   TreeKemPrivate own;
   own.leaf = me;
   GroupContext next = info.group_context;
-  if (info.group_context.epoch == UINT64_MAX) {
-    return fail(Errc::mls_invalid_commit, "the group's epoch counter is exhausted");
-  }
-  next.epoch = info.group_context.epoch + 1;
+  GCHAT_TRY(next.epoch, next_epoch(info.group_context.epoch));
   GCHAT_TRY_STATUS(g.check_epoch(EpochChange{nullptr, &next, &g.tree_, std::nullopt, g.members(), {}, nullptr}));
   GCHAT_TRY(CreatedPath created,
             create_update_path(suite, g.tree_, me, identity.signature.private_key, next, {}, own));
@@ -680,13 +676,8 @@ Status Group::check_proposal(const Proposal& proposal, const Sender& sender, Byt
 
 Status Group::cache_proposal(WireFormat wire_format, const FramedContent& content, const FramedContentAuthData& auth) {
   const auto& proposal = std::get<Proposal>(content.body);
-  if (pending_.size() >= kMaxPendingProposals) {
-    return fail(Errc::mls_invalid_proposal, "too many proposals are pending in this epoch; a commit comes first");
-  }
   Bytes ref = proposal_ref(*suite_, wire_format, content, auth);
-  for (const auto& p : pending_) {
-    if (p.ref == ref) return fail(Errc::mls_invalid_proposal, "this proposal is already pending (a replay)");
-  }
+  GCHAT_TRY_STATUS(check_room_for(pending_, ref));
   GCHAT_TRY_STATUS(check_proposal(proposal, content.sender, content.authenticated_data));
   pending_.push_back({std::move(ref), proposal, content.sender, content.authenticated_data});
   return {};

@@ -257,6 +257,23 @@ Status check_proposal(const crypto::CipherSuite& suite, const GroupContext& cont
   return rules.proposal_check(ProposalSource{context, tree, proposal, sender, authenticated_data, false});
 }
 
+Status check_room_for(const std::vector<PendingProposal>& pending, BytesView ref) {
+  if (pending.size() >= kMaxPendingProposals) {
+    return fail(Errc::mls_invalid_proposal, "too many proposals are pending in this epoch; a commit comes first");
+  }
+  for (const auto& p : pending) {
+    if (std::equal(p.ref.begin(), p.ref.end(), ref.begin(), ref.end())) {
+      return fail(Errc::mls_invalid_proposal, "this proposal is already pending (a replay)");
+    }
+  }
+  return {};
+}
+
+Result<std::uint64_t> next_epoch(std::uint64_t epoch) {
+  if (epoch == UINT64_MAX) return fail(Errc::mls_invalid_commit, "the group's epoch counter is exhausted");
+  return epoch + 1;
+}
+
 Status check_proposal_senders(const GroupContext& context, const RatchetTree& tree, const GroupRules& rules,
                               const Commit& commit, const std::vector<PendingProposal>& pending,
                               const Sender& committer_sender, BytesView commit_authenticated_data) {

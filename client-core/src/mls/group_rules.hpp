@@ -136,6 +136,12 @@ Bytes proposal_ref(const crypto::CipherSuite& suite, WireFormat wire_format, con
 Status apply_changes(const crypto::CipherSuite& suite, RatchetTree& tree, const Requirements& req, const Changes& c,
                      std::vector<LeafIndex>& added, std::optional<std::uint64_t> now,
                      const CredentialValidator& validator);
+// Whether a proposal with this reference may join the epoch's pending list: not a replay of one
+// already there, and the list below kMaxPendingProposals (members and relay alike).
+Status check_room_for(const std::vector<PendingProposal>& pending, BytesView ref);
+// The epoch after `epoch`; the last one has none (no wrap to 0).
+Result<std::uint64_t> next_epoch(std::uint64_t epoch);
+
 // §12.1, §12.2: a proposal as a receiver checks it before caching it — the RFC's rules, then the
 // application's judgement of its sender (GroupRules::proposal_check).
 Status check_proposal(const crypto::CipherSuite& suite, const GroupContext& context, const RatchetTree& tree,

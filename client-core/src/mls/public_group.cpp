@@ -82,13 +82,8 @@ Result<PublicGroup::Observed> PublicGroup::observe(const MlsMessage& message) {
   out.sender = content.sender.index;
 
   if (const auto* proposal = std::get_if<Proposal>(&content.body)) {
-    if (pending_.size() >= kMaxPendingProposals) {
-      return fail(Errc::mls_invalid_proposal, "too many proposals are pending in this epoch; a commit comes first");
-    }
     Bytes ref = proposal_ref(*suite_, WireFormat::public_message, content, pub->auth);
-    for (const auto& p : pending_) {
-      if (p.ref == ref) return fail(Errc::mls_invalid_proposal, "this proposal is already pending (a replay)");
-    }
+    GCHAT_TRY_STATUS(check_room_for(pending_, ref));
     GCHAT_TRY_STATUS(check_proposal(*suite_, context_, tree_, rules_, *proposal, content.sender,
                                     content.authenticated_data));
     pending_.push_back({std::move(ref), *proposal, content.sender, content.authenticated_data});
