@@ -177,15 +177,7 @@ Result<MlsGate::Applied> MlsGate::check_handshake(Store& store, GroupRef group, 
     change.new_level = policy_after.level();
     change.old_agencies = static_cast<std::size_t>(policy_before.allowed_agencies_size());
     change.new_agencies = static_cast<std::size_t>(policy_after.allowed_agencies_size());
-    change.declassified = policy_after.level() < policy_before.level() ||
-                          (policy_before.allowed_agencies_size() > 0 &&
-                           (policy_after.allowed_agencies_size() == 0 ||
-                            std::any_of(policy_after.allowed_agencies().begin(), policy_after.allowed_agencies().end(),
-                                        [&](const std::string& a) {
-                                          return std::find(policy_before.allowed_agencies().begin(),
-                                                           policy_before.allowed_agencies().end(),
-                                                           a) == policy_before.allowed_agencies().end();
-                                        })));
+    change.declassified = identity::declassifies(policy_before, policy_after);
     if (const auto* leaf = state.tree().leaf(seen.extensions_by)) {
       if (auto by = verifier_->verify(leaf->credential, leaf->signature_key); by.ok()) {
         change.by = by->user.agency.agency_id + "/" + by->user.user_id;

@@ -15,7 +15,6 @@ namespace {
 Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 std::string to_str(BytesView b) { return std::string(b.begin(), b.end()); }
 std::string person_key(const api::Person& p) { return p.agency_id() + "/" + p.user_id(); }
-Bytes serialize_canonical_policy(const idv1::GroupPolicy& p) { return identity::serialize_canonical(p); }
 
 Result<mls::MlsMessage> decode_message(const std::string& payload) {
   return codec::decode_exact<mls::MlsMessage>(as_bytes(payload));
@@ -24,14 +23,9 @@ Result<mls::MlsMessage> decode_message(const std::string& payload) {
 // The agency and user a leaf's chain names (the leaf was verified when it was admitted).
 std::optional<std::string> person_at(const mls::RatchetTree& tree, mls::LeafIndex leaf) {
   const mls::LeafNode* node = tree.leaf(leaf);
-  if (!node || node->credential.credential_type != mls::CredentialType::gchat) return std::nullopt;
-  idv1::Chain chain;
-  idv1::UserCertificate user;
-  if (!chain.ParseFromArray(node->credential.identity.data(), static_cast<int>(node->credential.identity.size())) ||
-      !user.ParseFromString(chain.user().body())) {
-    return std::nullopt;
-  }
-  return user.agency_id() + "/" + user.user_id();
+  const auto user = node ? identity::user_of(node->credential) : std::nullopt;
+  if (!user) return std::nullopt;
+  return user->agency_id() + "/" + user->user_id();
 }
 
 // What this client commits on its own (RFC 9420 §12.4 leaves the choice to application policy):
@@ -339,13 +333,7 @@ void Engine::policy_changed(const Bytes& gid, Conv& c, const idv1::GroupPolicy& 
   pc->mutable_new_allowed_agencies()->CopyFrom(after->allowed_agencies());
   pc->set_old_title(before.title());
   pc->set_new_title(after->title());
-  bool wider = !before.allowed_agencies().empty() && after->allowed_agencies().empty();
-  for (const auto& a : after->allowed_agencies()) {
-    wider = wider || (!before.allowed_agencies().empty() &&
-                      std::find(before.allowed_agencies().begin(), before.allowed_agencies().end(), a) ==
-                          before.allowed_agencies().end());
-  }
-  pc->set_declassified(after->level() < before.level() || wider);
+  pc->set_declassified(identity::declassifies(before, *after));
   api::LocalMessage local;
   *local.mutable_message() = m;
   local.set_conversation_level(after->level());
@@ -735,7 +723,7 @@ Status Engine::process_handshake(const pb::Delivery& d, Conv& c) {
   auto policy_moved = [&](std::optional<api::Sender> by) {
     if (!policy_before.ok() || !c.group) return;
     auto after = identity::policy_of(c.group->context().extensions);
-    if (after.ok() && serialize_canonical_policy(*after) != serialize_canonical_policy(*policy_before)) {
+    if (after.ok() && identity::serialize_canonical(*after) != identity::serialize_canonical(*policy_before)) {
       policy_changed(gid, c, *policy_before, std::move(by), d.seq());
     }
   };

@@ -1,5 +1,6 @@
 #include "gchat/identity/mls_identity.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 
@@ -45,15 +46,6 @@ std::optional<v1::UserCertificate> certificate_of(const mls::Credential& credent
   return user;
 }
 
-// The agency and user a gchat credential names, read without verification.
-std::optional<v1::UserRef> user_of(const mls::Credential& credential) {
-  const auto user = certificate_of(credential);
-  if (!user) return std::nullopt;
-  v1::UserRef ref;
-  ref.set_agency_id(user->agency_id());
-  ref.set_user_id(user->user_id());
-  return ref;
-}
 
 bool still_valid(const VerifiedDevice& d, std::int64_t now, const Revocations* revoked) {
   if (now >= d.not_after) return false;
@@ -65,6 +57,25 @@ bool still_valid(const VerifiedDevice& d, std::int64_t now, const Revocations* r
 }
 
 }  // namespace
+
+std::optional<v1::UserRef> user_of(const mls::Credential& credential) {
+  const auto user = certificate_of(credential);
+  if (!user) return std::nullopt;
+  v1::UserRef ref;
+  ref.set_agency_id(user->agency_id());
+  ref.set_user_id(user->user_id());
+  return ref;
+}
+
+bool declassifies(const v1::GroupPolicy& before, const v1::GroupPolicy& after) {
+  if (after.level() < before.level()) return true;
+  if (before.allowed_agencies().empty()) return false;  // every agency already
+  if (after.allowed_agencies().empty()) return true;
+  return std::any_of(after.allowed_agencies().begin(), after.allowed_agencies().end(), [&](const std::string& a) {
+    return std::find(before.allowed_agencies().begin(), before.allowed_agencies().end(), a) ==
+           before.allowed_agencies().end();
+  });
+}
 
 mls::Credential gchat_credential(BytesView chain) {
   mls::Credential c;

@@ -45,6 +45,12 @@ Result<v1::GroupPolicy> policy_of(const std::vector<mls::Extension>& extensions)
 // people in a member picker; clients and relay use it to refuse).
 Status admissible(const VerifiedUser& user, const v1::GroupPolicy& policy);
 bool is_listed(const google::protobuf::RepeatedPtrField<v1::UserRef>& list, const VerifiedUser& user);
+// Whether going from `before` to `after` is a declassification: a lower level, or more agencies
+// admitted (from a list to any agency, or an agency added to the list).
+bool declassifies(const v1::GroupPolicy& before, const v1::GroupPolicy& after);
+// The agency and user a gchat credential names, read without verification (for leaves verified
+// when they were admitted).
+std::optional<v1::UserRef> user_of(const mls::Credential& credential);
 
 // Verifies credentials and epochs for every group of one client. Verified chains are cached (a
 // 10,000-member join would otherwise verify 40,000 certificate signatures); a cached chain is
