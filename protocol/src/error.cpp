@@ -49,6 +49,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::cert_role_missing: return "cert_role_missing";
     case Errc::cert_clearance_above_cap: return "cert_clearance_above_cap";
     case Errc::cert_revoked: return "cert_revoked";
+    case Errc::cert_renewal_changed: return "cert_renewal_changed";
     case Errc::clearance_too_low: return "clearance_too_low";
     case Errc::agency_not_allowed: return "agency_not_allowed";
     case Errc::policy_not_permitted: return "policy_not_permitted";

@@ -38,6 +38,59 @@ Status check_key(const std::string& key, std::string_view what) {
 
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
+// The person a certificate describes, without its serial, validity, signer and basis: what a
+// renewal must keep byte for byte.
+Bytes content_of(const v1::UserCertificate& u) {
+  v1::UserCertificate c = u;
+  c.clear_serial();
+  c.clear_validity();
+  c.clear_admin_id();
+  c.clear_basis();
+  c.clear_basis_issuer();
+  return serialize_canonical(c);
+}
+
+Status check_user_body(const VerifiedAdmin& admin, const v1::UserCertificate& u);
+
+// A renewal's basis: an ordinary certificate of the same person, by an administrator whose chain
+// verified when the basis was made (and is not revoked now), saying exactly what the renewal says.
+Status check_basis(const v1::UserCertificate& u, const TrustAnchor& anchor) {
+  if (!u.has_basis() || !u.has_basis_issuer()) {
+    return fail(Errc::cert_role_missing, "user certificate '" + u.user_id() +
+                                             "' is signed by a renewal service but renews no certificate");
+  }
+  v1::UserCertificate basis;
+  GCHAT_TRY_STATUS(parse_canonical(as_bytes(u.basis().body()), basis, "renewed certificate's basis"));
+  TrustAnchor then = anchor;
+  then.now = basis.validity().not_before();
+  auto issuer = verify_admin(u.basis_issuer(), then);
+  if (!issuer.ok()) {
+    return fail(issuer.error().code, "the certificate renewed for '" + u.user_id() + "': " + issuer.error().message);
+  }
+  GCHAT_TRY(auto opened, open_signed<v1::UserCertificate>(SignedKind::user_certificate, u.basis(), issuer->admin_key,
+                                                          "renewed certificate's basis"));
+  if (opened.has_basis() || opened.has_basis_issuer()) {
+    return fail(Errc::cert_malformed, "a renewal's basis is itself a renewal");
+  }
+  GCHAT_TRY_STATUS(check_user_body(*issuer, opened));
+  if (!issuer->has(v1::USER_ADMIN)) {
+    return fail(Errc::cert_role_missing, "the basis of a renewal is not by a user administrator");
+  }
+  if (content_of(opened) != content_of(u)) {
+    return fail(Errc::cert_renewal_changed, "a renewal of '" + u.user_id() +
+                                                "' changes what its basis says (names, clearance, rights or key)");
+  }
+  if (u.validity().not_before() < opened.validity().not_before() ||
+      u.validity().not_after() <= opened.validity().not_after()) {
+    return fail(Errc::cert_renewal_changed, "a renewal of '" + u.user_id() + "' must be valid later than its basis");
+  }
+  if (anchor.revoked && anchor.revoked->user_serial(opened.serial())) {
+    return fail(Errc::cert_revoked, "user certificate " + std::to_string(opened.serial()) + " of '" + u.user_id() +
+                                        "', which this one renews, is revoked (superseded)");
+  }
+  return {};
+}
+
 Status check_user_body(const VerifiedAdmin& admin, const v1::UserCertificate& u) {
   const VerifiedAgency& agency = admin.agency;
   if (!valid_id(u.user_id())) return fail(Errc::cert_malformed, "user certificate: invalid user id");
@@ -53,6 +106,17 @@ Status check_user_body(const VerifiedAdmin& admin, const v1::UserCertificate& u)
   }
   const auto level = clearance_from_int(u.clearance());
   if (!level) return fail(Errc::cert_malformed, "user certificate: unknown clearance level");
+  if (!admin.has(v1::USER_ADMIN) && admin.has(v1::RENEWAL)) {
+    // The issuing service: what it may sign is decided by the basis (checked in verify_user).
+    if (!u.has_basis()) {
+      return fail(Errc::cert_role_missing, "administrator '" + admin.admin_id +
+                                               "' may only renew certificates, and this one renews none");
+    }
+    return {};
+  }
+  if (u.has_basis() || u.has_basis_issuer()) {
+    return fail(Errc::cert_malformed, "user certificate: only a renewal service's certificate names a basis");
+  }
   if (!admin.has(v1::USER_ADMIN)) {
     return fail(Errc::cert_role_missing, "administrator '" + admin.admin_id + "' may not issue user certificates");
   }
@@ -149,10 +213,50 @@ Status check_user_issuable(const VerifiedAdmin& admin, const v1::UserCertificate
   return check_user_body(admin, user);
 }
 
+Result<v1::UserCertificate> renewal_of(const v1::Signed& current, const v1::AdminChain& current_issuer,
+                                       const VerifiedAdmin& renewer, std::uint64_t serial, const v1::Validity& validity) {
+  v1::UserCertificate body;
+  GCHAT_TRY_STATUS(parse_canonical(as_bytes(current.body()), body, "user certificate"));
+  if (body.agency_id() != renewer.agency.agency_id) {
+    return fail(Errc::cert_mismatch, "'" + renewer.admin_id + "' of agency '" + renewer.agency.agency_id +
+                                         "' may not renew a certificate of agency '" + body.agency_id() + "'");
+  }
+  v1::UserCertificate out = body;
+  if (!renewer.has(v1::USER_ADMIN)) {
+    if (!renewer.has(v1::RENEWAL)) {
+      return fail(Errc::cert_role_missing, "administrator '" + renewer.admin_id + "' may not renew certificates");
+    }
+    if (!body.has_basis()) {
+      *out.mutable_basis() = current;
+      *out.mutable_basis_issuer() = current_issuer;
+    }
+  } else {
+    out.clear_basis();
+    out.clear_basis_issuer();
+  }
+  out.set_serial(serial);
+  *out.mutable_validity() = validity;
+  out.set_admin_id(renewer.admin_id);
+  return out;
+}
+
+Status check_renewal(const v1::UserCertificate& current, const v1::UserCertificate& renewed) {
+  if (content_of(current) != content_of(renewed)) {
+    return fail(Errc::cert_renewal_changed, "a renewal of '" + current.agency_id() + "/" + current.user_id() +
+                                                "' changes the person's names, clearance, rights or key");
+  }
+  if (renewed.serial() == current.serial() || renewed.validity().not_after() <= current.validity().not_after()) {
+    return fail(Errc::cert_renewal_changed, "a renewal of '" + current.agency_id() + "/" + current.user_id() +
+                                                "' needs a new serial and a later expiry than the certificate it renews");
+  }
+  return {};
+}
+
 Result<VerifiedUser> verify_user(const VerifiedAdmin& admin, const v1::Signed& user, const TrustAnchor& anchor) {
   GCHAT_TRY(auto u, open_signed<v1::UserCertificate>(SignedKind::user_certificate, user, admin.admin_key,
                                                      "user certificate"));
   GCHAT_TRY_STATUS(check_user_body(admin, u));
+  if (u.has_basis()) GCHAT_TRY_STATUS(check_basis(u, anchor));
   GCHAT_TRY_STATUS(check_validity(u.validity(), anchor.now, "user certificate '" + u.user_id() + "'"));
   if (anchor.revoked) {
     if (anchor.revoked->user(u.agency_id(), u.user_id())) {

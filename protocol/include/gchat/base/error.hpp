@@ -72,6 +72,7 @@ enum class Errc : std::uint32_t {
   enrolment_refused = 611,        // unknown, used or expired enrolment code
   audit_broken = 612,             // an audit log entry or checkpoint does not verify
   replayed = 613,                 // an administrative act already applied
+  cert_renewal_changed = 614,     // a renewal says something other than the certificate it renews
 
   // 900-999: generic
   invalid_argument = 900,

@@ -86,6 +86,16 @@ Result<VerifiedUser> verify_user(const VerifiedAdmin& admin, const v1::Signed& u
 // A user certificate body checked against its signer without the signature (what an
 // administrator's tool checks before signing).
 Status check_user_issuable(const VerifiedAdmin& admin, const v1::UserCertificate& user);
+// The renewal of `current` (the user's newest certificate, signed by `current_issuer`) that
+// `renewer` may sign: the same person, names, clearance, rights and identity key, a new serial and
+// validity, and — when the renewer is the issuing service (RENEWAL without USER_ADMIN) — the basis
+// it stands on (the current certificate, or the current one's own basis). Refused for another
+// agency or without either role.
+Result<v1::UserCertificate> renewal_of(const v1::Signed& current, const v1::AdminChain& current_issuer,
+                                       const VerifiedAdmin& renewer, std::uint64_t serial, const v1::Validity& validity);
+// Whether `renewed` renews `current`: the same content (cert_renewal_changed otherwise), a new
+// serial and a later expiry.
+Status check_renewal(const v1::UserCertificate& current, const v1::UserCertificate& renewed);
 // A device certificate under a verified user.
 Result<VerifiedDevice> verify_device(const VerifiedUser& user, const v1::Signed& device, const TrustAnchor& anchor);
 Result<VerifiedDevice> verify_chain(const v1::Chain& chain, const TrustAnchor& anchor);
