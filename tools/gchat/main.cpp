@@ -55,6 +55,8 @@ constexpr const char* kUsage = R"(usage: gchat [--data DIR] [--json] [--passphra
   channels                                 the broadcast channels open to you
   subscribe CHANNEL                        then read it like a conversation (publishers: send)
   unsubscribe CHANNEL
+  devices                                  your devices (key, fingerprint, name, last seen)
+  remove-device DEVICE_KEY                 revoke a lost device and take it out of your conversations
   sync [--seconds N]                       receive what is waiting, print it, exit
   chat CONVERSATION                        interactive: type to send, /quit to leave
 
@@ -220,6 +222,24 @@ void show_message(const api::Message& m) {
   std::cout << ": " << m.text() << "    #" << hex(m.message_id()) << "\n";
 }
 
+std::string date_of(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+void show_certificate(const api::CertificateChanged& c) {
+  if (c.clearance_changed()) {
+    std::cout << "-- your clearance is now " << level_label(c.person().clearance()) << " (was "
+              << level_label(c.previous_clearance()) << "); certificate valid until " << date_of(c.not_after()) << "\n";
+  } else {
+    std::cout << "-- your certificate was renewed; valid until " << date_of(c.not_after()) << "\n";
+  }
+}
+
 void show_conversation(const api::Conversation& c) {
   const char* kind = c.kind() == idv1::DIRECT ? "direct" : c.kind() == idv1::CHANNEL ? "channel" : "group ";
   std::cout << hex(c.conversation_id()) << "  " << kind;
@@ -296,7 +316,10 @@ struct Session {
       if (!o) return;
       if (!o->has_event()) continue;
       const auto& e = o->event();
-      if (out.json && (e.has_message() || e.has_membership() || e.has_conversation() || e.has_problem())) out.print(e);
+      if (out.json && (e.has_message() || e.has_membership() || e.has_conversation() || e.has_problem() ||
+                       e.has_certificate())) {
+        out.print(e);
+      }
       if (out.json) continue;
       if (e.has_message()) show_message(e.message());
       if (e.has_conversation()) {
@@ -304,6 +327,7 @@ struct Session {
         show_conversation(e.conversation());
       }
       if (e.has_problem()) std::cerr << "gchat: " << e.problem().message() << "\n";
+      if (e.has_certificate()) show_certificate(e.certificate());
     }
   }
 
@@ -411,7 +435,7 @@ int run(int argc, char** argv) {
   }
   static const std::set<std::string> known = {"enrol", "link", "status", "conversations", "create", "add", "remove", "leave", "change",
                                                "send", "forward", "read", "history", "search", "sync", "chat",
-                                               "channels", "subscribe", "unsubscribe"};
+                                               "channels", "subscribe", "unsubscribe", "devices", "remove-device"};
   if (!known.count(cmd)) usage("unknown command '" + cmd + "'");
   Session s;
   s.out.json = a.has("json");
@@ -484,12 +508,41 @@ int run(int argc, char** argv) {
       std::cout << "not enrolled (gchat enrol CODE)\n";
     } else {
       std::cout << who(st.self().person()) << ", device " << st.self().device_name() << "\n";
+      std::cout << "certificate valid until " << date_of(st.certificate_not_after()) << "\n";
     }
     std::cout << "relay: " << api::ConnectionState::State_Name(st.connection().state()) << " "
               << st.connection().endpoint() << " " << st.connection().reason() << "\nqueued: " << st.queued() << "\n";
     return 0;
   }
   if (!opened.opened().enrolled()) throw Failure{1, "this device is not enrolled (gchat enrol CODE)"};
+  if (cmd == "devices") {
+    r.mutable_list_devices();
+    s.wait_connected(30s);
+    auto resp = s.call(r);
+    s.print_events(100ms, 1s);
+    if (s.out.json) return print(resp), 0;
+    for (const auto& d : resp.devices().devices()) {
+      std::cout << hex(d.device_key()) << "  " << d.fingerprint() << "  "
+                << (d.device_name().empty() ? std::string("(unverified)") : d.device_name());
+      if (d.this_device()) std::cout << "  (this device)";
+      if (d.revoked()) std::cout << "  (removed)";
+      if (d.last_seen_ms()) std::cout << "  last seen " << date_of(static_cast<std::int64_t>(d.last_seen_ms() / 1000));
+      std::cout << "\n";
+    }
+    return 0;
+  }
+  if (cmd == "remove-device") {
+    auto key = unhex(a.word(1, "the device key (see `gchat devices`)"));
+    if (!key || key->size() != 32) usage("the device key is 64 hex characters (see `gchat devices`)");
+    r.mutable_remove_device()->set_device_key(*key);
+    s.wait_connected(30s);
+    auto resp = s.call(r);
+    // Stay while the removal is committed in each conversation.
+    s.print_events(2s, 20s);
+    if (s.out.json) return print(resp), 0;
+    std::cout << "removed " << hex(*key).substr(0, 16) << "...: revoked, and taken out of your conversations\n";
+    return 0;
+  }
   if (cmd == "conversations") {
     r.mutable_list_conversations();
     auto resp = s.call(r);

@@ -200,7 +200,8 @@ void Engine::handle(api::Request request) {
                            request.body_case() == B::kRemoveMembers || request.body_case() == B::kListChannels ||
                            request.body_case() == B::kChangeConversation ||
                            request.body_case() == B::kSubscribe || request.body_case() == B::kUnsubscribe ||
-                           request.body_case() == B::kFindPeople;
+                           request.body_case() == B::kFindPeople || request.body_case() == B::kListDevices ||
+                           request.body_case() == B::kRemoveDevice;
   if (!loaded_ || (needs_relay && !authenticated_)) {
     // Conversations are loaded once the relay's key is known (first connection); membership
     // changes need the relay now (sending a message does not: it waits in the outbox).
@@ -228,6 +229,8 @@ void Engine::handle(api::Request request) {
     case B::kSubscribe: return subscribe(id, to_bytes(request.subscribe().channel_id()), false);
     case B::kUnsubscribe: return subscribe(id, to_bytes(request.unsubscribe().channel_id()), true);
     case B::kFindPeople: return find_people(id, request.find_people());
+    case B::kListDevices: return list_devices(id);
+    case B::kRemoveDevice: return remove_device(id, request.remove_device());
     default: return respond_error(id, {api::INVALID_ARGUMENT, "empty or unknown request"});
   }
 }
@@ -377,6 +380,7 @@ void Engine::status(std::uint64_t id) {
       if (queued.ok()) s->set_queued(static_cast<std::uint32_t>(queued->size()));
       s->set_undecryptable(undecryptable_);
     }
+    if (enrolled()) s->set_certificate_not_after(certificate_expiry());
   });
 }
 
@@ -453,7 +457,7 @@ void Engine::collect(std::uint64_t id, std::string code, std::chrono::steady_clo
     body.set_agency_id(user.agency_id());
     body.set_device_key(to_str(device.public_key()));
     body.set_device_name(config_.device_name().empty() ? "device" : config_.device_name());
-    *body.mutable_validity() = user.validity();
+    *body.mutable_validity() = device_validity();
     *chain.mutable_device() = identity::make_signed(identity::SignedKind::device_certificate, body, *user_key);
     if (auto s = store_->put("user_seed", user_key->seed()); !s.ok()) return respond_error(id, api_error(s.error()));
     if (auto s = finish_enrolment(chain, device); !s.ok()) return respond_error(id, api_error(s.error()));
@@ -516,7 +520,7 @@ void Engine::approve_link(std::uint64_t id, const api::ApproveLink& r) {
   body.set_agency_id(user.agency_id());
   body.set_device_key(r.device_key());
   body.set_device_name(r.device_name().empty() ? "device" : r.device_name().substr(0, 64));
-  *body.mutable_validity() = user.validity();
+  *body.mutable_validity() = device_validity();
   idv1::Chain chain = chain_;
   *chain.mutable_device() = identity::make_signed(identity::SignedKind::device_certificate, body, *user_key_);
   api::LinkToken token;
@@ -574,6 +578,17 @@ void Engine::on_open() {
     set_state(api::ConnectionState::CONNECTING, "reached the relay; not enrolled yet");
     return run_waiters();
   }
+  if (need_certificate_) {
+    // Refused with the chain held: the relay may have a renewed certificate for this person.
+    need_certificate_ = false;
+    return check_certificate([this](bool) {
+      if (open_ && !authenticated_) hello();
+    });
+  }
+  hello();
+}
+
+void Engine::hello() {
   pb::ClientFrame hello;
   hello.mutable_hello()->set_protocol_version(1);
   hello.mutable_hello()->set_device_key(to_str(device_key_->public_key()));
@@ -581,8 +596,17 @@ void Engine::on_open() {
   hello.mutable_hello()->set_chain(to_str(chain_bytes_));
   relay(std::move(hello), [this](const pb::ServerFrame& reply) {
     if (reply.has_error()) {
-      problem(relay_error(reply.error()));
       if (conn_) conn_->close();
+      // Expired or superseded: once, the next connection asks for the current certificate first
+      // (a renewal or a clearance change); refused again, the refusal stands and is reported.
+      const bool certificate = reply.error().code() == pb::CERTIFICATE_REJECTED || reply.error().code() == pb::REVOKED;
+      if (certificate && !asked_certificate_) {
+        asked_certificate_ = need_certificate_ = true;
+        attempt_ = 0;
+        return on_closed("the relay refused this device's certificate; asking for a renewed one");
+      }
+      asked_certificate_ = false;  // the next attempt asks again (an administrator may act meanwhile)
+      problem(relay_error(reply.error()));
       refused_code_ = pb::ErrorCode_Name(reply.error().code());
       return on_closed("the relay refused this device: " + reply.error().message());
     }
@@ -627,7 +651,21 @@ void Engine::authenticated(const pb::AuthOk& ok) {
       return;
     }
   }
+  // A certificate renewed (or changed by a clearance officer) while this device was away is taken
+  // before anything else: the connection then starts again with it.
+  check_certificate([this](bool taken) {
+    if (!conn_ || !open_) return;
+    if (taken) {
+      attempt_ = 0;
+      return on_closed("took a renewed certificate; connecting again with it");
+    }
+    on_certificate_checked();
+  });
+}
+
+void Engine::on_certificate_checked() {
   authenticated_ = true;
+  asked_certificate_ = false;
   attempt_ = 0;
   fetch_revocations();
   // How far each conversation goes now: a commit of ours not back by then was refused.
@@ -652,6 +690,7 @@ void Engine::authenticated(const pb::AuthOk& ok) {
     process_pending_links();
     register_channel_key();
     resume_channels();
+    refresh_leaves();
   });
 }
 
@@ -670,6 +709,14 @@ void Engine::on_frame(pb::ServerFrame f) {
     if (n.removed()) return channel_removed(to_bytes(n.channel_id()));
     if (n.updated()) return sync_channels();
     return channel_work(to_bytes(n.channel_id()), n.rekey_needed());
+  }
+  if (f.has_certificate_notice()) {
+    return check_certificate([this](bool taken) {
+      if (taken && conn_) {
+        attempt_ = 0;
+        on_closed("took a renewed certificate; connecting again with it");
+      }
+    });
   }
   if (f.has_notice()) {
     problem({api::OFFLINE, "the relay is closing the connection: " + f.notice().reason().message()});

@@ -122,6 +122,7 @@ class Engine {
   void on_frame(pb::ServerFrame frame);
   void on_closed(const std::string& reason);
   void authenticated(const pb::AuthOk& ok);
+  void on_certificate_checked();
   void set_state(api::ConnectionState::State s, std::string reason = {}, std::uint32_t retry_ms = 0);
   void relay(pb::ClientFrame frame, Reply reply);
   // Runs `action` once the relay is reachable (authenticated unless pre_auth), or fails with OFFLINE
@@ -131,6 +132,16 @@ class Engine {
   void run_waiters();
   void refill_key_packages(std::function<void()> then);
   void fetch_revocations();
+  void hello();
+
+  // --- the identity's life (engine_identity.cpp)
+  idv1::Validity device_validity() const;
+  std::int64_t certificate_expiry() const;  // this device's chain, Unix seconds
+  void check_certificate(std::function<void(bool taken)> then);
+  Result<bool> adopt_certificate(const pb::CurrentCertificate& current);
+  void refresh_leaves();
+  void list_devices(std::uint64_t id);
+  void remove_device(std::uint64_t id, const api::RemoveDevice& r);
 
   // --- conversations (engine_groups.cpp)
   void list_conversations(std::uint64_t id);
@@ -264,6 +275,8 @@ class Engine {
   Bytes chain_bytes_;
   std::optional<mls::Identity> mls_id_;
   identity::VerifiedDevice self_;
+  bool need_certificate_ = false;      // refused with this chain: ask for the current certificate first
+  bool asked_certificate_ = false;     // ... and asked since the last authentication
   std::string refused_code_;          // why the relay last refused this device (ConnectionState.refused_code)
   std::uint64_t undecryptable_ = 0;  // messages that did not open or verify (StatusReport)
   Bytes relay_key_;

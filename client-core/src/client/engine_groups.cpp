@@ -75,7 +75,7 @@ Status Engine::save(const Bytes& group_id, Conv& c) {
 Result<identity::VerifiedDevice> Engine::leaf_device(const mls::Group& g, mls::LeafIndex leaf) const {
   const mls::LeafNode* node = g.tree().leaf(leaf);
   if (!node) return fail(Errc::mls_invalid_sender, "no member at that leaf");
-  return verifier_->verify(node->credential, node->signature_key);
+  return verifier_->verify_member(node->credential, node->signature_key);
 }
 
 // The conversation's view as front ends show it: policy and one entry per person.
@@ -91,13 +91,16 @@ void Engine::refresh_members(Conv& c) {
   }
   c.info.clear_members();
   std::set<std::string> seen;
+  std::uint32_t devices = 0;
   for (mls::LeafIndex i = 0; i < c.group->tree().leaf_count(); ++i) {
     if (!c.group->tree().leaf(i)) continue;
+    ++devices;
     auto d = leaf_device(*c.group, i);
     if (!d.ok()) continue;
     api::Person p = person_of(d->user);
     if (seen.insert(person_key(p)).second) *c.info.add_members() = std::move(p);
   }
+  c.info.set_devices(devices);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -787,7 +790,7 @@ Status Engine::process_application(const pb::Delivery& d, Conv& c) {
   }
   const mls::LeafNode* leaf = c.group->tree().leaf(received->sender);
   if (!leaf) return fail(Errc::mls_invalid_sender, "a message from an empty leaf");
-  GCHAT_TRY(auto from, verifier_->verify(leaf->credential, leaf->signature_key));
+  GCHAT_TRY(auto from, verifier_->verify_member(leaf->credential, leaf->signature_key));
   return receive_post(d, c, received->application_data, from, leaf->credential.identity);
 }
 

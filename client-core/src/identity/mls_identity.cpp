@@ -52,7 +52,8 @@ bool still_valid(const VerifiedDevice& d, std::int64_t now, const Revocations* r
   if (!revoked) return true;
   const VerifiedUser& u = d.user;
   return !revoked->device(d.device_key) && !revoked->user(u.agency.agency_id, u.user_id) &&
-         !revoked->user_serial(u.serial) && !revoked->admin(u.agency.agency_id, u.admin_id) &&
+         !revoked->user_serial(u.serial) && !(u.basis_serial && revoked->user_serial(u.basis_serial)) &&
+         !revoked->admin(u.agency.agency_id, u.admin_id) &&
          !revoked->agency(u.agency.agency_id);
 }
 
@@ -167,11 +168,37 @@ void MemberVerifier::set_revocations(std::shared_ptr<const Revocations> revoked)
 }
 
 Result<VerifiedDevice> MemberVerifier::verify(const mls::Credential& credential, BytesView signature_key) const {
+  return verify_at(credential, signature_key, now());
+}
+
+Result<VerifiedDevice> MemberVerifier::verify_member(const mls::Credential& credential, BytesView signature_key) const {
+  auto now_is = verify_at(credential, signature_key, now());
+  if (now_is.ok() || now_is.error().code != Errc::cert_expired) return now_is;
+  // Expired: checked as of the last second of its validity (signatures, roles, revocation now).
+  v1::Chain chain;
+  if (!chain.ParseFromArray(credential.identity.data(), static_cast<int>(credential.identity.size()))) return now_is;
+  std::int64_t last = 0;
+  bool first = true;
+  auto earliest = [&](const v1::Signed& s, auto body) {
+    if (body.ParseFromString(s.body())) {
+      last = first ? body.validity().not_after() : std::min(last, body.validity().not_after());
+      first = false;
+    }
+  };
+  earliest(chain.agency(), v1::AgencyCertificate{});
+  earliest(chain.admin(), v1::AdminCertificate{});
+  earliest(chain.user(), v1::UserCertificate{});
+  earliest(chain.device(), v1::DeviceCertificate{});
+  if (first || last <= 0) return now_is;
+  return verify_at(credential, signature_key, last - 1);
+}
+
+Result<VerifiedDevice> MemberVerifier::verify_at(const mls::Credential& credential, BytesView signature_key,
+                                                 std::int64_t t) const {
   if (credential.credential_type != mls::CredentialType::gchat) {
     return fail(Errc::mls_invalid_credential, "G-Chat members must present a G-Chat certificate chain");
   }
   const std::string key(credential.identity.begin(), credential.identity.end());
-  const std::int64_t t = now();
   std::shared_ptr<const Revocations> revoked;
   {
     std::lock_guard lock(mutex_);
@@ -228,6 +255,12 @@ Status MemberVerifier::check_credential(const mls::Credential& credential, Bytes
     if (relay_key_.empty() || !equal_ct(relay_key_, signature_key)) {
       return fail(Errc::mls_invalid_credential, "an external sender other than the pinned relay key");
     }
+    return {};
+  }
+  // A tree a device joins may hold members whose certificates expired while they were away: the
+  // relay refuses them until they renew (and refresh their leaf); revocation refuses them here.
+  if (use == mls::CredentialUse::joined_tree) {
+    GCHAT_TRY_STATUS(verify_member(credential, signature_key));
     return {};
   }
   GCHAT_TRY_STATUS(verify(credential, signature_key));

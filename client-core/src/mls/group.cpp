@@ -351,6 +351,14 @@ Result<CommitOutput> Group::commit(const std::vector<KeyPackage>& adds, const st
   std::vector<LeafIndex> added;
   GCHAT_TRY_STATUS(apply_changes(*suite_, next_tree, req, changes, added, now, rules_.validator));
   GCHAT_TRY(SecretBytes psk, psk_secret_of(changes.psks));
+  // A renewed credential (renew_credential) goes into the path's new leaf node.
+  if (const LeafNode* own = next_tree.leaf(private_.leaf);
+      own && codec::encode(own->credential) != codec::encode(identity_.credential)) {
+    GCHAT_TRY_STATUS(rules_.validator(identity_.credential, identity_.signature.public_key, CredentialUse::commit));
+    LeafNode renewed = *own;
+    renewed.credential = identity_.credential;
+    GCHAT_TRY_STATUS(next_tree.set_leaf(private_.leaf, renewed));
+  }
   std::vector<KeyPackage> joining;
   for (const KeyPackage* kp : changes.adds) joining.push_back(*kp);
 
@@ -761,6 +769,20 @@ Result<MlsMessage> Group::propose_group_context_extensions(std::vector<Extension
 }
 
 Result<MlsMessage> Group::propose_reinit(ReInit reinit) { return send_proposal(Proposal{std::move(reinit)}); }
+
+Status Group::renew_credential(Credential credential) {
+  if (credential.credential_type != identity_.credential.credential_type) {
+    return fail(Errc::mls_invalid_credential, "a renewed credential keeps its type");
+  }
+  GCHAT_TRY_STATUS(rules_.validator(credential, identity_.signature.public_key, CredentialUse::update));
+  identity_.credential = std::move(credential);
+  return {};
+}
+
+bool Group::credential_current() const {
+  const LeafNode* own = tree_.leaf(private_.leaf);
+  return own && codec::encode(own->credential) == codec::encode(identity_.credential);
+}
 
 void Group::add_external_psk(Bytes id, SecretBytes secret) { external_psks_.insert_or_assign(std::move(id), std::move(secret)); }
 

@@ -274,6 +274,10 @@ Result<VerifiedUser> verify_user(const VerifiedAdmin& admin, const v1::Signed& u
   out.name_th = u.name_th();
   out.name_en = u.name_en();
   out.serial = u.serial();
+  if (u.has_basis()) {
+    v1::UserCertificate basis;
+    if (basis.ParseFromString(u.basis().body())) out.basis_serial = basis.serial();  // checked above
+  }
   out.identity_key = bytes_of(u.identity_key());
   out.clearance = *clearance_from_int(u.clearance());
   for (int r : u.rights()) {

@@ -63,6 +63,11 @@ class MemberVerifier : public std::enable_shared_from_this<MemberVerifier> {
 
   void set_revocations(std::shared_ptr<const Revocations> revoked);
   Result<VerifiedDevice> verify(const mls::Credential& credential, BytesView signature_key) const;
+  // A member already in a group (its leaf was verified when it was admitted or refreshed): as
+  // verify, except that an expired chain is judged as of its last valid second. The relay refuses
+  // an expired device at authentication, so it cannot send until it renews; what it sent before
+  // stays readable, and a tree holding it can still be joined. Revocation applies as always.
+  Result<VerifiedDevice> verify_member(const mls::Credential& credential, BytesView signature_key) const;
   Status check_credential(const mls::Credential& credential, BytesView signature_key, mls::CredentialUse use) const;
   Status check_epoch(const mls::EpochChange& change) const;
   // Who may propose what (GroupRules::proposal_check), judged by the proposal's sender against the
@@ -82,6 +87,7 @@ class MemberVerifier : public std::enable_shared_from_this<MemberVerifier> {
 
  private:
   Result<VerifiedDevice> verify_leaf(const mls::RatchetTree& tree, mls::LeafIndex leaf) const;
+  Result<VerifiedDevice> verify_at(const mls::Credential& credential, BytesView signature_key, std::int64_t t) const;
   std::int64_t now() const;
 
   Bytes root_key_;

@@ -239,6 +239,12 @@ class Group {
   // when a member would not support them.
   Result<MlsMessage> propose_group_context_extensions(std::vector<Extension> extensions);
   Result<MlsMessage> propose_reinit(ReInit reinit);
+  // A renewed credential of this member, for the same signature key (e.g. a certificate chain
+  // re-issued before it expires, or with another clearance): checked by the credential hook, kept
+  // for this client's later messages, and carried into the tree by this member's next commit (its
+  // path's new leaf node). Until then credential_current() is false.
+  Status renew_credential(Credential credential);
+  bool credential_current() const;
   // External PSKs this member may be asked to inject (kept in the serialized state).
   void add_external_psk(Bytes id, SecretBytes secret);
   static constexpr std::size_t kResumptionEpochs = 4;

@@ -64,6 +64,7 @@ struct VerifiedUser {
   std::string admin_id;  // who signed the user certificate
   std::string user_id, name_th, name_en;
   std::uint64_t serial = 0;
+  std::uint64_t basis_serial = 0;  // a renewal: the serial of the certificate it renews (revoked with it)
   Bytes identity_key;
   Clearance clearance = Clearance::unclassified;
   bool may_publish = false;
