@@ -18,6 +18,9 @@ packages=(
   # The JNI binding and its test on the host JVM: a JDK and protobuf's Java runtime (the compiler is
   # protobuf-compiler above).
   default-jdk-headless libprotobuf-java
+  # Time-dependent behaviour (certificate expiry and renewal over years) is tested by running the
+  # real relay, clients and issuing service shifted in time.
+  faketime libfaketime
 )
 # Callers may ask for more (scripts/fuzz.sh: clang and its fuzzer runtime).
 read -r -a extra <<<"${EXTRA_PACKAGES:-}"
