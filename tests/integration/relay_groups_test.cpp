@@ -2,6 +2,8 @@
 // the relay takes membership from the verified group state, refuses a commit that admits someone
 // below the group's level even when a modified client sends it, and when an administrator lowers
 // a member's clearance it cuts the member off and proposes the removal, which a member commits.
+#include "relay_groups.hpp"
+
 #include <doctest/doctest.h>
 #include <sodium.h>
 
@@ -9,8 +11,8 @@
 #include <map>
 
 #include "gchat/identity/mls_identity.hpp"
-#include "relay_client.hpp"
 #include "mls_wire.hpp"
+#include "relay_client.hpp"
 #include "relay_process.hpp"
 #include "test_pki.hpp"
 
@@ -78,23 +80,8 @@ struct World {
   // Alice creates the Secret group on the relay and adds Bob; both end in the same epoch.
   void secret_group_with_bob() {
     auto& alice = people.at("alice");
-    v1::GroupPolicy policy;
-    policy.set_kind(v1::GROUP);
-    policy.set_level(v1::SECRET);
-    auto* a = policy.add_admins();
-    a->set_agency_id("moi");
-    a->set_user_id("alice");
-    auto g = mls::Group::create(suite(), Bytes(kGroupId.begin(), kGroupId.end()), alice.id, verifier->rules(),
-                                identity::group_extensions(policy, identity::RelaySender{relay_key, "gchat-test-relay"}));
-    REQUIRE(g.ok());
-    alice.group = std::move(*g);
-    auto info = alice.group->group_info();
-    REQUIRE(info.ok());
-    pb::ClientFrame create;
-    create.mutable_create_group()->set_group_id(kGroupId);
-    create.mutable_create_group()->set_group_info(encoded(*info));
-    auto created = alice.client->request(create);
-    REQUIRE_MESSAGE(created.has_create_group_ok(), created.DebugString());
+    alice.group = create_group_on_relay(*alice.client, kGroupId, alice.id, *verifier, relay_key, v1::SECRET,
+                                        "moi", "alice");
 
     auto& bob = people.at("bob");
     auto bundle = mls::make_key_package(suite(), bob.id, 0, mls::kMaxKeyPackageLifetime);

@@ -11,9 +11,7 @@
 #include "gchat/identity/enrolment.hpp"
 #include "gchat/identity/verify.hpp"
 #include "gchat/server/audit_log.hpp"
-#include "relay_client.hpp"
-#include "relay_process.hpp"
-#include "test_pki.hpp"
+#include "government.hpp"
 
 using namespace gchat;
 using namespace gchat::testing;
@@ -21,44 +19,6 @@ namespace v1 = gchat::identity::v1;
 using identity::Clearance;
 
 namespace {
-
-DeviceKey device_key_of(const identity::SigningKey& key) {
-  DeviceKey k;
-  k.public_key.resize(crypto_sign_PUBLICKEYBYTES);
-  k.secret_key.resize(crypto_sign_SECRETKEYBYTES);
-  crypto_sign_seed_keypair(k.public_key.data(), k.secret_key.data(), key.seed().data());
-  return k;
-}
-
-struct Government {
-  TestPki pki;
-  TestAgency moi = pki.agency("moi", Clearance::secret);
-  TestAgency mof = pki.agency("mof");
-  TestAdmin moi_admin = pki.admin(moi, "admin1");
-  TestAdmin moi_officer = pki.admin(moi, "officer", {v1::CLEARANCE_OFFICER});
-  TestAdmin mof_admin = pki.admin(mof, "admin2");
-  RelayProcess relay{RelayOptions{true, "closed", {"--root-key", to_hex(pki.root.public_key())}}};
-
-  std::unique_ptr<RelayClient> connect() { return RelayClient::connect(relay.port(), relay.ca_file()); }
-
-  std::unique_ptr<RelayClient> connect_as(const TestDevice& device) {
-    auto c = connect();
-    c->set_key(device_key_of(device.key));
-    c->set_chain(device.chain_bytes());
-    return c;
-  }
-
-  pb::ServerFrame submit(RelayClient& c, const TestAdmin& admin, v1::AdminAct act) {
-    act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
-    std::uint64_t nonce = 0;
-    randombytes_buf(&nonce, sizeof nonce);
-    if (act.nonce() == 0) act.set_nonce(nonce);
-    pb::ClientFrame f;
-    *f.mutable_submit_admin_act()->mutable_admin() = admin.chain;
-    *f.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, admin.key);
-    return c.request(f);
-  }
-};
 
 v1::AdminAct revoke_device(const TestDevice& d) {
   v1::AdminAct act;
