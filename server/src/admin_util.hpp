@@ -19,6 +19,20 @@ inline pb::ErrorCode code_for(const Error& e) {
   return e.code == Errc::cert_revoked ? pb::REVOKED : pb::CERTIFICATE_REJECTED;
 }
 
+// A certificate its signer may not issue (role, agency, the agency's cap, a renewal that changes
+// the person) is FORBIDDEN; otherwise as code_for.
+inline pb::ErrorCode issuance_code(const Error& e) {
+  switch (e.code) {
+    case Errc::cert_role_missing:
+    case Errc::cert_mismatch:
+    case Errc::cert_clearance_above_cap:
+    case Errc::cert_renewal_changed:
+      return pb::FORBIDDEN;
+    default:
+      return code_for(e);
+  }
+}
+
 inline Bytes act_id_of(const std::string& body) {
   Bytes id(crypto_hash_sha256_BYTES);
   crypto_hash_sha256(id.data(), reinterpret_cast<const unsigned char*>(body.data()), body.size());

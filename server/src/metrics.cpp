@@ -44,6 +44,12 @@ std::string Metrics::render(const StorageFigures& storage) const {
           static_cast<std::uint64_t>(std::max<std::int64_t>(0, send_queue_bytes.load())), "gauge");
   counter("gchat_send_queue_bytes_max_connection", "Largest send queue of one connection since start, bytes.",
           send_queue_bytes_max_one, "gauge");
+  counter("gchat_user_certificates_expiring_30d",
+          "People whose current certificate expires within 30 days (not revoked; renewal should have run).",
+          user_certificates_expiring, "gauge");
+  counter("gchat_admin_chains_expiring_30d",
+          "Administrators whose newest chain (agency or administrator certificate) expires within 30 days.",
+          admin_chains_expiring, "gauge");
   counter("gchat_storage_batches_total", "Storage transactions committed or attempted.", storage.batches);
   counter("gchat_storage_requests_total", "Requests run by the storage writer.", storage.requests);
   counter("gchat_storage_failed_commits_total", "Storage transactions that failed to commit.", storage.failed_commits);

@@ -10,10 +10,11 @@
 #include <fstream>
 #include <thread>
 
+#include "certificates.hpp"
 #include "connection.hpp"
-#include "wire.hpp"
 #include "gchat/server/log.hpp"
 #include "gchat/server/relay.hpp"
+#include "wire.hpp"
 
 namespace gchat::server {
 
@@ -23,6 +24,9 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 
 constexpr auto kExpiryInterval = std::chrono::hours(1);
+// Certificates come closer to their expiry with time alone: the gauges are recounted this often
+// (and after every change).
+constexpr auto kCertificateGaugeInterval = std::chrono::minutes(10);
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 
 Result<std::unique_ptr<ssl::context>> make_tls_context(const Config& c) {
@@ -174,6 +178,14 @@ void schedule_expiry(asio::steady_timer& timer, Relay& relay, bool first) {
   });
 }
 
+void schedule_certificate_gauges(asio::steady_timer& timer, Relay& relay) {
+  refresh_expiry_gauges(relay);
+  timer.expires_after(kCertificateGaugeInterval);
+  timer.async_wait([&timer, &relay](boost::system::error_code ec) {
+    if (!ec) schedule_certificate_gauges(timer, relay);
+  });
+}
+
 }  // namespace
 
 Status run_relay(const Config& config) {
@@ -217,6 +229,8 @@ Status run_relay(const Config& config) {
 
   asio::steady_timer expiry(ioc);
   schedule_expiry(expiry, relay, true);
+  asio::steady_timer certificate_gauges(ioc);
+  if (relay.certificate_mode()) schedule_certificate_gauges(certificate_gauges, relay);
 
   // Graceful shutdown: stop accepting, make every queued write durable and answered, tell every
   // session, and stop once they are closed (or after a grace period).
@@ -237,6 +251,7 @@ Status run_relay(const Config& config) {
     relay.begin_shutdown();
     listener->close();
     expiry.cancel();
+    certificate_gauges.cancel();
     // Give in-flight requests a moment to reach the storage writer, then notify sessions; their
     // replies are queued before the notice because the writer finishes its queue first.
     drain.expires_after(std::chrono::milliseconds(50));

@@ -1,20 +1,20 @@
 // Session lifecycle, the send queue, authentication and ordered delivery with catch-up.
 #include "gchat/server/session.hpp"
 
-#include "gchat/server/audit_log.hpp"
-#include "gchat/identity/verify.hpp"
-#include "mls_gate.hpp"
-#include "wire.hpp"
-
 #include <sodium.h>
 
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <ranges>
 
+#include "certificates.hpp"
+#include "gchat/identity/verify.hpp"
 #include "gchat/relay/auth.hpp"
+#include "gchat/server/audit_log.hpp"
 #include "gchat/server/log.hpp"
 #include "gchat/server/relay.hpp"
+#include "mls_gate.hpp"
+#include "wire.hpp"
 
 namespace gchat::server {
 
@@ -258,6 +258,12 @@ void Session::dispatch(const pb::ClientFrame& f) {
   if (f.body_case() == B::kHello) return handle_hello(rid, f.hello());
   if (f.body_case() == B::kAuthenticate) return handle_authenticate(rid, f.authenticate());
   if (f.body_case() == B::kFetchRevocations) return handle_fetch_revocations(rid);
+  if (f.body_case() == B::kFetchCertificate) {
+    // Public data, served before authentication: a device whose certificate was superseded cannot
+    // authenticate with it.
+    if (rate_limited(rid)) return;
+    return handle_fetch_certificate(rid, f.fetch_certificate());
+  }
   if (f.body_case() == B::kRedeemEnrolment || f.body_case() == B::kCollectCertificate) {
     if (rate_limited(rid)) return;
     if (f.has_redeem_enrolment()) {
@@ -295,6 +301,10 @@ void Session::dispatch(const pb::ClientFrame& f) {
     case B::kFetchChannelWork: return handle_fetch_channel_work(rid, f.fetch_channel_work());
     case B::kPutChannelKeys: return handle_put_channel_keys(rid, f.put_channel_keys());
     case B::kFetchChannelKey: return handle_fetch_channel_key(rid, f.fetch_channel_key());
+    case B::kListDevices:
+      return handle_list_devices(rid);
+    case B::kRevokeOwnDevice:
+      return handle_revoke_own_device(rid, f.revoke_own_device());
     default: send_error(rid, pb::MALFORMED_FRAME, "unsupported request");
   }
 }
@@ -370,6 +380,7 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
   }
   device_key_ = to_bytes(m.device_key());
   pending_identity_.reset();
+  pending_certificate_.reset();
   if (relay_.certificate_mode()) {
     // The chain is checked before the challenge: a device without a valid one learns why at once.
     // The verifier is the one the relay checks MLS leaves with: reconnecting devices, and the
@@ -382,7 +393,13 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
       relay_.metrics().auth_failures++;
       const auto& e = verified.error();
       log::info("auth_failed", {{"device", log::fingerprint(device_key_)}, {"reason", std::string(errc_name(e.code))}});
-      send_error(rid, e.code == Errc::cert_revoked ? pb::REVOKED : pb::CERTIFICATE_REJECTED, e.to_string());
+      // A revoked device or person stays revoked once the chain has also expired: say that, not
+      // the expiry a renewal would seem to cure.
+      const bool revoked = e.code == Errc::cert_revoked || revoked_device_or_person(as_bytes(m.chain()));
+      send_error(rid, revoked ? pb::REVOKED : pb::CERTIFICATE_REJECTED,
+                 revoked && e.code != Errc::cert_revoked
+                     ? "this device or its person is revoked (" + e.to_string() + ")"
+                     : e.to_string());
       return;
     }
     const auto& u = verified->user;
@@ -390,7 +407,15 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
                                        u.serial, to_bytes(m.chain()), u.name_th, u.name_en};
     identity::v1::Chain chain;
     chain.ParseFromString(m.chain());
-    pending_user_certificate_ = std::make_shared<const std::string>(chain.user().SerializeAsString());
+    identity::v1::AdminChain issuer;
+    *issuer.mutable_agency() = chain.agency();
+    *issuer.mutable_admin() = chain.admin();
+    if (auto records = certificate_records(chain.user(), issuer); records.ok()) {
+      pending_certificate_ = std::make_shared<const CertificateRecords>(std::move(*records));
+    } else {
+      log::warn("certificate_unreadable",
+                {{"device", log::fingerprint(device_key_)}, {"error", records.error().to_string()}});
+    }
     chain_ = std::make_shared<const std::string>(m.chain());
   }
   nonce_.assign(32, 0);
@@ -401,6 +426,20 @@ void Session::handle_hello(std::uint64_t rid, const pb::Hello& m) {
   f.mutable_challenge()->set_nonce(to_string(nonce_));
   f.mutable_challenge()->set_relay_id(relay_.config().relay_id);
   send_frame(f);
+}
+
+bool Session::revoked_device_or_person(BytesView chain_bytes) const {
+  const auto revoked = relay_.revocations();
+  if (revoked->device(device_key_)) return true;
+  identity::v1::Chain chain;
+  identity::v1::UserCertificate user;
+  if (chain_bytes.size() > identity::kMaxChainSize ||
+      !chain.ParseFromArray(chain_bytes.data(), static_cast<int>(chain_bytes.size())) ||
+      !user.ParseFromString(chain.user().body())) {
+    return false;
+  }
+  // The list is public: naming a revoked person in an unverified chain learns nothing new.
+  return revoked->user(user.agency_id(), user.user_id()) || revoked->user_serial(user.serial());
 }
 
 void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) {
@@ -432,6 +471,7 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
     DeviceRecord device;
     std::vector<MembershipRecord> groups;
     bool attached = false;
+    CertificateShown shown;  // what the registry made of the device's certificate
   };
   auto result = std::make_shared<AuthResult>();
   // A device with a verified chain registers itself; without certificates, `registration` decides.
@@ -441,7 +481,7 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
   auto weak = weak_from_this();
   Relay* relay = &relay_;
   with_store(
-      [result, open, key, weak, relay, verified_identity, user_certificate = pending_user_certificate_](
+      [result, open, key, weak, relay, verified_identity, certificate = pending_certificate_](
           Store& store, Outcome& o) -> Status {
         GCHAT_TRY(auto found, store.find_device(key));
         if (found) {
@@ -453,10 +493,18 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
           o.message = "this device key is not registered with the relay";
           return fail(Errc::not_found, o.message);
         }
+        GCHAT_TRY_STATUS(store.note_device_seen(result->device.ref, now_ms()));
         if (verified_identity) {
+          // Key packages carry the chain they were made with: under another user certificate
+          // (renewed, clearance changed) they would admit the device with the old one.
+          GCHAT_TRY(auto before, store.device_identity(key));
+          if (before && before->second.user_serial != verified_identity->user_serial) {
+            GCHAT_TRY_STATUS(store.delete_key_packages(result->device.ref));
+          }
           GCHAT_TRY_STATUS(store.set_device_identity(result->device.ref, *verified_identity, now_ms()));
-          GCHAT_TRY_STATUS(store.save_user_certificate(verified_identity->agency_id, verified_identity->user_id,
-                                                       verified_identity->user_serial, as_bytes(*user_certificate)));
+          if (certificate) {
+            GCHAT_TRY(result->shown, certificate_shown(store, *certificate, result->device.ref));
+          }
           if (result->device.newly_registered) {
             const std::string who = verified_identity->agency_id + "/" + verified_identity->user_id;
             GCHAT_TRY_STATUS(append_audit(store, *relay, "device_registered", who, log::fingerprint(key),
@@ -465,7 +513,11 @@ void Session::handle_authenticate(std::uint64_t rid, const pb::Authenticate& m) 
         }
         GCHAT_TRY(result->groups, store.memberships_of(result->device.ref));
         // Subscribing here, in commit order, means no message committed later can be missed.
-        o.after_commit = [result, weak, relay] {
+        const std::uint64_t serial = verified_identity ? verified_identity->user_serial : 0;
+        o.after_commit = [result, weak, relay, serial] {
+          if (result->shown.changed) refresh_expiry_gauges(*relay);
+          if (!result->shown.to_tell.empty())
+            relay->push_to(result->shown.to_tell, certificate_notice(serial));
           auto self = weak.lock();
           if (!self) return;
           if (!relay->attach_device(result->device.ref, self)) return;

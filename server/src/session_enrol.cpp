@@ -5,6 +5,7 @@
 //   new device:    CollectCertificate {code} -> certificate + issuer chain, then signs its device
 //                  certificate and authenticates like any device.
 #include "admin_util.hpp"
+#include "certificates.hpp"
 #include "gchat/identity/enrolment.hpp"
 #include "gchat/server/audit_log.hpp"
 #include "gchat/server/log.hpp"
@@ -39,8 +40,10 @@ bool same_template(const v1::UserCertificate& issued, const v1::UserCertificate&
 
 void Session::handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAdmin& admin, const v1::AdminChain& chain,
                                    const v1::AdminAct& act, const std::string& act_body) {
+  // Clearance officers and the issuing service read the people they change or renew.
   const bool query = act.has_get_user() || act.has_list_users();
-  if (!admin.has(v1::USER_ADMIN) && !(query && admin.has(v1::CLEARANCE_OFFICER))) {
+  if (!admin.has(v1::USER_ADMIN) &&
+      !(query && (admin.has(v1::CLEARANCE_OFFICER) || admin.has(v1::RENEWAL)))) {
     return send_error(rid, pb::FORBIDDEN, "administrator '" + admin.admin_id + "' may not enrol users");
   }
   const std::string agency = admin.agency.agency_id;
@@ -86,27 +89,31 @@ void Session::handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAd
     if (!user.ok()) return send_error(rid, pb::FORBIDDEN, user.error().to_string());
     v1::UserCertificate body;
     body.ParseFromString(act.issue_user().body());
+    auto records = certificate_records(act.issue_user(), chain);
+    if (!records.ok()) return send_error(rid, pb::CERTIFICATE_REJECTED, records.error().to_string());
     const std::string certificate = act.issue_user().SerializeAsString();
     const std::string issuer = chain.SerializeAsString();
     const std::string who = agency + "/" + body.user_id();
-    run = [=](Store& store, Outcome& o) -> Status {
+    run = [=, records = std::move(*records)](Store& store, Outcome& o) -> Status {
       GCHAT_TRY_STATUS(claim_act(store, o, act_id));
       GCHAT_TRY(auto pending, store.pending_enrolments(agency));
       const EnrolmentRecord* match = nullptr;
       for (const auto& p : pending) {
         v1::EnrolmentGrant g;
         g.ParseFromArray(p.grant.data(), static_cast<int>(p.grant.size()));
-        if (p.identity_key == wire::to_bytes(body.identity_key()) && same_template(body, g.template_())) match = &p;
+        if (p.identity_key == wire::to_bytes(body.identity_key()) && same_template(body, g.template_()))
+          match = &p;
       }
       if (!match) {
         return reject(o, pb::ENROLMENT_REFUSED, "no redeemed enrolment code matches this certificate");
       }
       GCHAT_TRY_STATUS(store.complete_enrolment(match->code_hash, as_bytes(certificate), as_bytes(issuer)));
-      GCHAT_TRY_STATUS(store.save_user_certificate(agency, body.user_id(), body.serial(), as_bytes(certificate)));
+      GCHAT_TRY_STATUS(store_certificate(store, records));
       GCHAT_TRY(auto seq, append_audit(store, *relay, "user_enrolled", actor, who,
                                        "clearance " + std::to_string(body.clearance()) + ", serial " +
                                            std::to_string(body.serial())));
       reply->set_audit_seq(seq);
+      o.after_commit = [relay] { refresh_expiry_gauges(*relay); };
       return {};
     };
   } else if (act.has_list_enrolments()) {
@@ -126,12 +133,16 @@ void Session::handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAd
   } else if (act.has_list_users()) {
     run = [=](Store& store, Outcome&) -> Status {
       GCHAT_TRY(auto users, store.users_of_agency(agency));
+      const auto revoked = relay->revocations();
       for (const auto& u : users) {
         auto* out = reply->add_users();
         out->set_user_id(u.user_id);
         out->set_clearance(static_cast<v1::Clearance>(u.clearance));
         out->set_devices(u.devices);
         out->set_revoked_devices(u.revoked_devices);
+        out->set_not_after(u.not_after);
+        out->set_serial(u.serial);
+        out->set_revoked(u.revoked || revoked->user(agency, u.user_id));
       }
       return {};
     };
@@ -141,10 +152,15 @@ void Session::handle_enrolment_act(std::uint64_t rid, const identity::VerifiedAd
       return send_error(rid, pb::FORBIDDEN, "administrators of '" + agency + "' may not read users of '" +
                                                 who.agency_id() + "'");
     }
+    const Bytes root_key = relay_.root_key();
     run = [=](Store& store, Outcome& o) -> Status {
-      GCHAT_TRY(auto cert, store.latest_user_certificate(who.agency_id(), who.user_id()));
-      if (!cert) return reject(o, pb::UNKNOWN_DEVICE, "no certificate of this user is known to the relay");
-      reply->mutable_user_certificate()->ParseFromArray(cert->data(), static_cast<int>(cert->size()));
+      GCHAT_TRY(auto current, current_certificate_of(store, who.agency_id(), who.user_id()));
+      if (!current) return reject(o, pb::UNKNOWN_DEVICE, "no certificate of this user is known to the relay");
+      reply->mutable_user_certificate()->ParseFromArray(current->certificate.data(),
+                                                        static_cast<int>(current->certificate.size()));
+      // What an issuing service puts in a renewal as the basis's issuer.
+      GCHAT_TRY(auto issuer, issuer_for_basis(store, root_key, *current));
+      reply->mutable_user_issuer()->ParseFromArray(issuer.data(), static_cast<int>(issuer.size()));
       return {};
     };
   }

@@ -173,6 +173,39 @@ const char* const kMigrations[] = {
       SELECT device_ref, CAST(user_id AS TEXT) || ' ' || CAST(name_th AS TEXT) || ' ' || CAST(name_en AS TEXT)
       FROM device_identities WHERE chain IS NOT NULL;
     )sql",
+    // 6: the certificate registry: each person's current user certificate (served for its identity
+    // key), each administrator's newest chain per key, and when each device last authenticated.
+    R"sql(
+    CREATE TABLE current_certificates (
+      id            INTEGER PRIMARY KEY,
+      agency_id     TEXT NOT NULL,
+      user_id       TEXT NOT NULL,
+      identity_key  BLOB NOT NULL,
+      serial        INTEGER NOT NULL,
+      not_before    INTEGER NOT NULL,
+      not_after     INTEGER NOT NULL,
+      admin_id      TEXT NOT NULL,
+      admin_key     BLOB NOT NULL,
+      certificate   BLOB NOT NULL,             -- Signed UserCertificate
+      issuer_chain  BLOB NOT NULL,             -- AdminChain of its signer, as it came with it
+      revoked_ms    INTEGER,                   -- the person is revoked
+      stored_ms     INTEGER NOT NULL,
+      UNIQUE (agency_id, user_id)
+    );
+    CREATE INDEX current_certificates_by_key ON current_certificates(identity_key);
+    CREATE INDEX current_certificates_by_expiry ON current_certificates(not_after) WHERE revoked_ms IS NULL;
+    CREATE TABLE admin_chains (
+      id               INTEGER PRIMARY KEY,
+      agency_id        TEXT NOT NULL,
+      admin_id         TEXT NOT NULL,
+      admin_key        BLOB NOT NULL,
+      admin_not_after  INTEGER NOT NULL,
+      not_after        INTEGER NOT NULL,     -- the chain's earliest expiry
+      chain            BLOB NOT NULL,        -- AdminChain
+      UNIQUE (agency_id, admin_id, admin_key)
+    );
+    ALTER TABLE devices ADD COLUMN last_seen_ms INTEGER;
+    )sql",
 };
 
 Errc errc_for(int rc) {
@@ -432,6 +465,31 @@ class SqliteStore final : public Store {
     return st.all_ints();
   }
 
+  Result<std::vector<PersonDeviceRecord>> devices_of_person(const std::string& agency_id,
+                                                            const std::string& user_id,
+                                                            std::uint32_t limit) override {
+    GCHAT_TRY(
+        auto st,
+        prepare("SELECT d.id, d.public_key, i.chain, d.created_ms, IFNULL(d.last_seen_ms, 0), "
+                "d.revoked_ms IS NOT NULL FROM device_identities i JOIN devices d ON d.id = i.device_ref "
+                "WHERE i.agency_id = ? AND i.user_id = ? ORDER BY d.id LIMIT ?"));
+    st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(user_id)).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<PersonDeviceRecord> out;
+    for (;;) {
+      GCHAT_TRY(bool row, st.step());
+      if (!row) return out;
+      out.push_back(PersonDeviceRecord{st.i64(0), st.blob(1), st.blob(2),
+                                       static_cast<std::uint64_t>(st.i64(3)),
+                                       static_cast<std::uint64_t>(st.i64(4)), st.i64(5) != 0});
+    }
+  }
+
+  Status note_device_seen(DeviceRef device, std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("UPDATE devices SET last_seen_ms = ? WHERE id = ?"));
+    st.bind(1, static_cast<std::int64_t>(now_ms)).bind(2, device);
+    return st.run();
+  }
+
   Status mark_device_revoked(DeviceRef device, std::uint64_t now_ms) override {
     GCHAT_TRY(auto st, prepare("UPDATE devices SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL"));
     st.bind(1, static_cast<std::int64_t>(now_ms)).bind(2, device);
@@ -541,25 +599,132 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<UserSummary>> users_of_agency(const std::string& agency_id) override {
-    GCHAT_TRY(auto st, prepare("SELECT i.user_id, MIN(i.clearance), COUNT(*), COUNT(d.revoked_ms) "
-                               "FROM device_identities i JOIN devices d ON d.id = i.device_ref "
-                               "WHERE i.agency_id = ? GROUP BY i.user_id ORDER BY i.user_id"));
+    GCHAT_TRY(
+        auto st,
+        prepare("SELECT i.user_id, MIN(i.clearance), COUNT(*), COUNT(d.revoked_ms), "
+                "IFNULL(MAX(c.not_after), 0), IFNULL(MAX(c.serial), 0), MAX(c.revoked_ms IS NOT NULL) "
+                "FROM device_identities i JOIN devices d ON d.id = i.device_ref "
+                "LEFT JOIN current_certificates c ON c.agency_id = i.agency_id AND c.user_id = i.user_id "
+                "WHERE i.agency_id = ? GROUP BY i.user_id ORDER BY i.user_id"));
     st.bind(1, as_bytes(agency_id));
     std::vector<UserSummary> out;
     for (;;) {
       GCHAT_TRY(bool row, st.step());
       if (!row) break;
-      out.push_back(UserSummary{st.text(0), static_cast<std::int32_t>(st.i64(1)), static_cast<std::uint32_t>(st.i64(2)),
-                                static_cast<std::uint32_t>(st.i64(3))});
+      out.push_back(UserSummary{st.text(0), static_cast<std::int32_t>(st.i64(1)),
+                                static_cast<std::uint32_t>(st.i64(2)), static_cast<std::uint32_t>(st.i64(3)),
+                                st.i64(4), static_cast<std::uint64_t>(st.i64(5)), st.i64(6) != 0});
     }
     return out;
   }
 
-  Result<std::optional<Bytes>> latest_user_certificate(const std::string& agency_id, const std::string& user_id) override {
-    GCHAT_TRY(auto st, prepare("SELECT certificate FROM user_certificates WHERE agency_id = ? AND user_id = ? "
-                               "ORDER BY rowid DESC LIMIT 1"));
+  // --- the certificate registry
+
+  Status put_user_certificate(const UserCertificateRecord& r, std::uint64_t now_ms) override {
+    GCHAT_TRY(
+        auto st,
+        prepare("INSERT INTO current_certificates(agency_id, user_id, identity_key, serial, not_before, "
+                "not_after, admin_id, admin_key, certificate, issuer_chain, stored_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(agency_id, user_id) DO UPDATE SET "
+                "identity_key = excluded.identity_key, serial = excluded.serial, "
+                "not_before = excluded.not_before, not_after = excluded.not_after, "
+                "admin_id = excluded.admin_id, admin_key = excluded.admin_key, "
+                "certificate = excluded.certificate, issuer_chain = excluded.issuer_chain, "
+                "stored_ms = excluded.stored_ms"));
+    st.bind(1, as_bytes(r.agency_id)).bind(2, as_bytes(r.user_id)).bind(3, r.identity_key);
+    st.bind(4, static_cast<std::int64_t>(r.serial)).bind(5, r.not_before).bind(6, r.not_after);
+    st.bind(7, as_bytes(r.admin_id)).bind(8, r.admin_key).bind(9, r.certificate).bind(10, r.issuer_chain);
+    st.bind(11, static_cast<std::int64_t>(now_ms));
+    return st.run();
+  }
+
+  // The columns certificate_from() reads, in its order.
+  static constexpr const char* kSelectCertificates =
+      "SELECT agency_id, user_id, identity_key, serial, not_before, not_after, admin_id, admin_key, "
+      "certificate, "
+      "issuer_chain, revoked_ms IS NOT NULL FROM current_certificates ";
+  static UserCertificateRecord certificate_from(const Statement& st) {
+    UserCertificateRecord r;
+    r.agency_id = st.text(0);
+    r.user_id = st.text(1);
+    r.identity_key = st.blob(2);
+    r.serial = static_cast<std::uint64_t>(st.i64(3));
+    r.not_before = st.i64(4);
+    r.not_after = st.i64(5);
+    r.admin_id = st.text(6);
+    r.admin_key = st.blob(7);
+    r.certificate = st.blob(8);
+    r.issuer_chain = st.blob(9);
+    r.revoked = st.i64(10) != 0;
+    return r;
+  }
+  Result<std::optional<UserCertificateRecord>> one_certificate(Statement& st) {
+    GCHAT_TRY(bool row, st.step());
+    if (!row) return std::optional<UserCertificateRecord>{};
+    return std::optional<UserCertificateRecord>(certificate_from(st));
+  }
+
+  Result<std::optional<UserCertificateRecord>> current_user_certificate(const std::string& agency_id,
+                                                                        const std::string& user_id) override {
+    static const std::string sql = std::string(kSelectCertificates) + "WHERE agency_id = ? AND user_id = ?";
+    GCHAT_TRY(auto st, prepare(sql.c_str()));
     st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(user_id));
+    return one_certificate(st);
+  }
+
+  Result<std::optional<UserCertificateRecord>> current_certificate_for_key(BytesView identity_key) override {
+    static const std::string sql =
+        std::string(kSelectCertificates) + "WHERE identity_key = ? ORDER BY not_after DESC, id DESC LIMIT 1";
+    GCHAT_TRY(auto st, prepare(sql.c_str()));
+    st.bind(1, identity_key);
+    return one_certificate(st);
+  }
+
+  Status mark_user_revoked(const std::string& agency_id, const std::string& user_id,
+                           std::uint64_t now_ms) override {
+    GCHAT_TRY(auto st, prepare("UPDATE current_certificates SET revoked_ms = ? "
+                               "WHERE agency_id = ? AND user_id = ? AND revoked_ms IS NULL"));
+    st.bind(1, static_cast<std::int64_t>(now_ms)).bind(2, as_bytes(agency_id)).bind(3, as_bytes(user_id));
+    return st.run();
+  }
+
+  Result<bool> put_admin_chain(const AdminChainRecord& r) override {
+    GCHAT_TRY(
+        auto st,
+        prepare("INSERT INTO admin_chains(agency_id, admin_id, admin_key, admin_not_after, not_after, "
+                "chain) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(agency_id, admin_id, admin_key) DO UPDATE "
+                "SET admin_not_after = excluded.admin_not_after, not_after = excluded.not_after, "
+                "chain = excluded.chain WHERE excluded.admin_not_after > admin_chains.admin_not_after"));
+    st.bind(1, as_bytes(r.agency_id)).bind(2, as_bytes(r.admin_id)).bind(3, r.admin_key);
+    st.bind(4, r.admin_not_after).bind(5, r.not_after).bind(6, r.chain);
+    GCHAT_TRY_STATUS(st.run());
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Result<std::optional<Bytes>> admin_chain(const std::string& agency_id, const std::string& admin_id,
+                                           BytesView admin_key) override {
+    GCHAT_TRY(
+        auto st,
+        prepare("SELECT chain FROM admin_chains WHERE agency_id = ? AND admin_id = ? AND admin_key = ?"));
+    st.bind(1, as_bytes(agency_id)).bind(2, as_bytes(admin_id)).bind(3, admin_key);
     return st.first_blob();
+  }
+
+  Result<ExpiryCounts> count_expiring(std::int64_t now, std::int64_t until) override {
+    // People: a range of the partial expiry index, however many people there are. Administrators
+    // are few; each counts once, by the chain that lasts longest.
+    ExpiryCounts out;
+    GCHAT_TRY(auto users, prepare("SELECT COUNT(*) FROM current_certificates "
+                                  "WHERE revoked_ms IS NULL AND not_after > ? AND not_after <= ?"));
+    users.bind(1, now).bind(2, until);
+    GCHAT_TRY(bool row, users.step());
+    if (row) out.users = static_cast<std::uint64_t>(users.i64(0));
+    GCHAT_TRY(auto admins, prepare("SELECT COUNT(*) FROM (SELECT MAX(not_after) AS last FROM admin_chains "
+                                   "GROUP BY agency_id, admin_id) WHERE last > ? AND last <= ?"));
+    admins.bind(1, now).bind(2, until);
+    GCHAT_TRY(row, admins.step());
+    if (row) out.admin_chains = static_cast<std::uint64_t>(admins.i64(0));
+    return out;
   }
 
   Result<std::optional<AuditRow>> last_audit_entry() override {
@@ -1000,6 +1165,12 @@ class SqliteStore final : public Store {
       GCHAT_TRY_STATUS(del.run());
     }
     return std::optional<KeyPackageRecord>(std::move(rec));
+  }
+
+  Status delete_key_packages(DeviceRef device) override {
+    GCHAT_TRY(auto st, prepare("DELETE FROM key_packages WHERE device_ref = ?"));
+    st.bind(1, device);
+    return st.run();
   }
 
  private:

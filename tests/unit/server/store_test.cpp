@@ -1,14 +1,15 @@
 // The SQLite store on a real file: schema creation, reopening, membership cursors, message paging,
 // expiry, key packages, savepoints and refusal of a file that is not a database.
+#include "gchat/server/store.hpp"
+
 #include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include <unistd.h>
-
-#include "gchat/server/store.hpp"
 #include "temp_dir.hpp"
 
 using namespace gchat;
@@ -178,6 +179,218 @@ TEST_CASE("key packages: one-time ones are consumed, the last-resort one is not"
   auto none = s->take_key_package(b->ref);
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
+  REQUIRE(s->commit().ok());
+}
+
+TEST_CASE("deleting a device's key packages removes the last-resort one too, and only that device's") {
+  TempDir dir;
+  auto s = open(dir.file("relay.db"));
+  REQUIRE(s->begin().ok());
+  auto a = s->register_device(key(1), 0);
+  auto b = s->register_device(key(2), 0);
+  REQUIRE(s->add_key_package(a->ref, text("kp1")).ok());
+  REQUIRE(s->set_last_resort_key_package(a->ref, text("lr")).ok());
+  REQUIRE(s->add_key_package(b->ref, text("other")).ok());
+  REQUIRE(s->delete_key_packages(a->ref).ok());
+  auto none = s->take_key_package(a->ref);
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  auto kept = s->take_key_package(b->ref);
+  REQUIRE(kept.ok());
+  CHECK(kept->has_value());
+  REQUIRE(s->commit().ok());
+}
+
+namespace {
+
+UserCertificateRecord certificate(const std::string& user, std::uint8_t identity, std::uint64_t serial,
+                                  std::int64_t not_before, std::int64_t not_after) {
+  UserCertificateRecord r;
+  r.agency_id = "moi";
+  r.user_id = user;
+  r.identity_key = key(identity);
+  r.serial = serial;
+  r.not_before = not_before;
+  r.not_after = not_after;
+  r.admin_id = "admin1";
+  r.admin_key = key(0xad);
+  r.certificate = text("certificate " + std::to_string(serial));
+  r.issuer_chain = text("issuer of " + std::to_string(serial));
+  return r;
+}
+
+AdminChainRecord chain(const std::string& admin, std::uint8_t admin_key, std::int64_t not_after,
+                       const std::string& bytes) {
+  return AdminChainRecord{"moi", admin, key(admin_key), not_after, not_after, text(bytes)};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the certificate registry: one current certificate per person, found by identity key, revocation kept") {
+  TempDir dir;
+  const auto db = dir.file("relay.db");
+  {
+    auto s = open(db);
+    REQUIRE(s->begin().ok());
+    REQUIRE(s->put_user_certificate(certificate("somchai", 1, 10, 100, 1000), 5).ok());
+    REQUIRE(s->put_user_certificate(certificate("malee", 2, 11, 100, 1000), 5).ok());
+    REQUIRE(s->mark_user_revoked("moi", "somchai", 6).ok());
+    // A later certificate replaces the current one; the person stays revoked.
+    REQUIRE(s->put_user_certificate(certificate("somchai", 1, 12, 200, 2000), 7).ok());
+    REQUIRE(s->commit().ok());
+  }
+  auto s = open(db);
+  auto current = s->current_user_certificate("moi", "somchai");
+  REQUIRE(current.ok());
+  REQUIRE(current->has_value());
+  CHECK((*current)->serial == 12);
+  CHECK((*current)->not_before == 200);
+  CHECK((*current)->not_after == 2000);
+  CHECK((*current)->admin_key == key(0xad));
+  CHECK((*current)->certificate == text("certificate 12"));
+  CHECK((*current)->issuer_chain == text("issuer of 12"));
+  CHECK((*current)->revoked);
+  auto by_key = s->current_certificate_for_key(key(2));
+  REQUIRE(by_key.ok());
+  REQUIRE(by_key->has_value());
+  CHECK((*by_key)->user_id == "malee");
+  CHECK_FALSE((*by_key)->revoked);
+  auto unknown = s->current_certificate_for_key(key(3));
+  REQUIRE(unknown.ok());
+  CHECK_FALSE(unknown->has_value());
+  auto nobody = s->current_user_certificate("mof", "somchai");
+  REQUIRE(nobody.ok());
+  CHECK_FALSE(nobody->has_value());
+}
+
+TEST_CASE("an administrator's chain is kept per key, and only a later one replaces it") {
+  TempDir dir;
+  auto s = open(dir.file("relay.db"));
+  REQUIRE(s->begin().ok());
+  auto first = s->put_admin_chain(chain("admin1", 1, 1000, "chain A"));
+  REQUIRE(first.ok());
+  CHECK(*first);
+  auto older = s->put_admin_chain(chain("admin1", 1, 900, "chain B"));
+  REQUIRE(older.ok());
+  CHECK_FALSE(*older);
+  auto same = s->put_admin_chain(chain("admin1", 1, 1000, "chain A"));
+  REQUIRE(same.ok());
+  CHECK_FALSE(*same);
+  auto stored = s->admin_chain("moi", "admin1", key(1));
+  REQUIRE(stored.ok());
+  REQUIRE(stored->has_value());
+  CHECK(**stored == text("chain A"));
+  auto later = s->put_admin_chain(chain("admin1", 1, 2000, "chain C"));
+  REQUIRE(later.ok());
+  CHECK(*later);
+  // A new key of the same administrator has its own chain; the old key's stays for what it signed.
+  REQUIRE(s->put_admin_chain(chain("admin1", 2, 3000, "chain D")).ok());
+  CHECK(**s->admin_chain("moi", "admin1", key(1)) == text("chain C"));
+  CHECK(**s->admin_chain("moi", "admin1", key(2)) == text("chain D"));
+  auto none = s->admin_chain("moi", "admin9", key(1));
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  REQUIRE(s->commit().ok());
+}
+
+TEST_CASE(
+    "expiring certificates are counted between now and the horizon, revoked people and expired ones left "
+    "out") {
+  TempDir dir;
+  auto s = open(dir.file("relay.db"));
+  REQUIRE(s->begin().ok());
+  const std::int64_t now = 1'000'000;
+  REQUIRE(s->put_user_certificate(certificate("soon", 1, 1, 0, now + 10), 0).ok());
+  REQUIRE(s->put_user_certificate(certificate("edge", 2, 2, 0, now + 100), 0).ok());
+  REQUIRE(s->put_user_certificate(certificate("later", 3, 3, 0, now + 101), 0).ok());
+  REQUIRE(s->put_user_certificate(certificate("expired", 4, 4, 0, now), 0).ok());
+  REQUIRE(s->put_user_certificate(certificate("revoked", 5, 5, 0, now + 10), 0).ok());
+  REQUIRE(s->mark_user_revoked("moi", "revoked", 0).ok());
+  // admin1 renewed (its newer chain counts), admin2 did not, admin3 has two keys, one lasting.
+  REQUIRE(s->put_admin_chain(chain("admin1", 1, now + 50, "a")).ok());
+  REQUIRE(s->put_admin_chain(chain("admin1", 1, now + 500, "b")).ok());
+  REQUIRE(s->put_admin_chain(chain("admin2", 2, now + 50, "c")).ok());
+  REQUIRE(s->put_admin_chain(chain("admin3", 3, now + 50, "d")).ok());
+  REQUIRE(s->put_admin_chain(chain("admin3", 4, now + 500, "e")).ok());
+  auto counts = s->count_expiring(now, now + 100);
+  REQUIRE(counts.ok());
+  CHECK(counts->users == 2);
+  CHECK(counts->admin_chains == 1);
+  REQUIRE(s->commit().ok());
+}
+
+TEST_CASE(
+    "a person's devices are listed with when they registered, were last seen and whether they are revoked") {
+  TempDir dir;
+  auto s = open(dir.file("relay.db"));
+  REQUIRE(s->begin().ok());
+  auto laptop = s->register_device(key(1), 100);
+  auto phone = s->register_device(key(2), 200);
+  auto other = s->register_device(key(3), 300);
+  REQUIRE((laptop.ok() && phone.ok() && other.ok()));
+  DeviceIdentity somchai{"moi", "somchai", 1, 7, text("chain"), "สมชาย", "Somchai"};
+  REQUIRE(s->set_device_identity(laptop->ref, somchai, 100).ok());
+  REQUIRE(s->set_device_identity(phone->ref, somchai, 200).ok());
+  REQUIRE(s->set_device_identity(other->ref, DeviceIdentity{"moi", "malee", 1, 8, text("c2"), "มาลี", "Malee"},
+                                 300)
+              .ok());
+  REQUIRE(s->note_device_seen(laptop->ref, 150).ok());
+  REQUIRE(s->mark_device_revoked(phone->ref, 250).ok());
+  REQUIRE(s->put_user_certificate(certificate("somchai", 9, 7, 0, 5000), 0).ok());
+  auto devices = s->devices_of_person("moi", "somchai", 10);
+  REQUIRE(devices.ok());
+  REQUIRE(devices->size() == 2);
+  CHECK((*devices)[0].public_key == key(1));
+  CHECK((*devices)[0].chain == text("chain"));
+  CHECK((*devices)[0].registered_ms == 100);
+  CHECK((*devices)[0].last_seen_ms == 150);
+  CHECK_FALSE((*devices)[0].revoked);
+  CHECK((*devices)[1].last_seen_ms == 0);
+  CHECK((*devices)[1].revoked);
+  auto limited = s->devices_of_person("moi", "somchai", 1);
+  REQUIRE(limited.ok());
+  CHECK(limited->size() == 1);
+  // The agency's people with their current certificate, where the registry has one.
+  auto people = s->users_of_agency("moi");
+  REQUIRE(people.ok());
+  REQUIRE(people->size() == 2);
+  CHECK((*people)[0].user_id == "malee");
+  CHECK((*people)[0].not_after == 0);
+  CHECK((*people)[1].user_id == "somchai");
+  CHECK((*people)[1].devices == 2);
+  CHECK((*people)[1].revoked_devices == 1);
+  CHECK((*people)[1].not_after == 5000);
+  CHECK((*people)[1].serial == 7);
+  CHECK_FALSE((*people)[1].revoked);
+  REQUIRE(s->commit().ok());
+}
+
+TEST_CASE("a database from before the certificate registry gains it and keeps its devices") {
+  TempDir dir;
+  const auto db = dir.file("relay.db");
+  {
+    auto s = open(db);
+    REQUIRE(s->begin().ok());
+    REQUIRE(s->register_device(key(1), 100).ok());
+    REQUIRE(s->commit().ok());
+  }
+  // Back to schema 5, as a relay of the previous release left it.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+  CHECK(sqlite3_exec(raw,
+                     "DROP TABLE current_certificates; DROP TABLE admin_chains; "
+                     "ALTER TABLE devices DROP COLUMN last_seen_ms; PRAGMA user_version = 5;",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  auto s = open(db);
+  REQUIRE(s->begin().ok());
+  auto device = s->find_device(key(1));
+  REQUIRE(device.ok());
+  REQUIRE(device->has_value());
+  CHECK(s->note_device_seen((*device)->ref, 200).ok());
+  CHECK(s->put_user_certificate(certificate("somchai", 1, 1, 0, 1000), 0).ok());
+  CHECK(s->put_admin_chain(chain("admin1", 1, 1000, "a")).ok());
   REQUIRE(s->commit().ok());
 }
 

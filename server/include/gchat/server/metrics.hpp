@@ -29,6 +29,10 @@ struct Metrics {
   std::array<std::atomic<std::uint64_t>, 100> errors_by_code{};  // index = relay.v1.ErrorCode
   std::atomic<std::int64_t> send_queue_bytes{0};            // all connections' queued bytes now
   std::atomic<std::uint64_t> send_queue_bytes_max_one{0};   // largest single connection queue seen
+  // Certificates expiring within 30 days (recounted by the storage writer, not per scrape).
+  std::atomic<std::uint64_t> user_certificates_expiring{0};  // people's current certificates, not revoked
+  std::atomic<std::uint64_t> admin_chains_expiring{0};  // administrators' newest chains (agency or admin)
+  std::atomic<bool> expiry_gauges_queued{false};        // a recount is waiting in the writer's queue
 
   // delta: change of the total; connection_total: that connection's queue size after the change.
   void note_queued(std::int64_t delta, std::size_t connection_total) noexcept {

@@ -29,6 +29,7 @@
 namespace gchat::server {
 
 class Relay;
+struct CertificateRecords;
 namespace pb = gchat::relay::v1;
 
 // The result of a storage request as the session sees it.
@@ -93,6 +94,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void dispatch(const pb::ClientFrame& frame);
   void handle_hello(std::uint64_t rid, const pb::Hello& m);
   void handle_authenticate(std::uint64_t rid, const pb::Authenticate& m);
+  // Whether the relay's list revokes the Hello's device key, or the person or certificate its
+  // (unverified) chain names.
+  bool revoked_device_or_person(BytesView chain) const;
   void handle_create_group(std::uint64_t rid, const pb::CreateGroup& m);
   void create_verified_group(std::uint64_t rid, const pb::CreateGroup& m);
   void handle_membership(std::uint64_t rid, const Bytes& group_id, const google::protobuf::RepeatedPtrField<std::string>& keys,
@@ -107,6 +111,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_find_people(std::uint64_t rid, const pb::FindPeople& m);
   void handle_submit_admin_act(std::uint64_t rid, const pb::SubmitAdminAct& m);
   void handle_fetch_revocations(std::uint64_t rid);
+  // A person's current certificate and own devices (session_identity.cpp).
+  void handle_fetch_certificate(std::uint64_t rid, const pb::FetchCertificate& m);
+  void handle_list_devices(std::uint64_t rid);
+  void handle_revoke_own_device(std::uint64_t rid, const pb::RevokeOwnDevice& m);
   // Broadcast channels (session_channels.cpp).
   void handle_list_channels(std::uint64_t rid);
   void handle_subscribe(std::uint64_t rid, const pb::Subscribe& m);
@@ -127,6 +135,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void apply_clearance(std::uint64_t rid, const identity::VerifiedAdmin& admin,
                        const identity::v1::AdminChain& admin_chain, const identity::v1::Signed& certificate,
                        const identity::v1::Signed& act);
+  void apply_renewal(std::uint64_t rid, const identity::VerifiedAdmin& admin,
+                     const identity::v1::AdminChain& admin_chain, const identity::v1::Signed& certificate,
+                     const identity::v1::Signed& act);
+  // Keeps a verified administrator's chain when it is the newest of its key (any act, even one refused).
+  void record_admin_chain(const identity::v1::AdminChain& chain);
 
   // Runs `run` on the storage thread inside a batch; `finish` back on the strand once durable.
   void with_store(std::function<Status(Store&, Outcome&)> run, std::function<void(Session&, Outcome&)> finish);
@@ -154,7 +167,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Bytes nonce_;
   std::optional<DeviceIdentity> pending_identity_;
   std::shared_ptr<const std::string> chain_;  // the device's chain as presented at Hello (certificate mode)
-  std::shared_ptr<const std::string> pending_user_certificate_;  // the chain's Signed user certificate  // from the verified chain, until Authenticate succeeds
+  // The chain's user certificate and its signer's chain, for the registry once Authenticate succeeds.
+  std::shared_ptr<const CertificateRecords> pending_certificate_;
+  std::uint32_t certificate_fetches_ = 0;  // FetchCertificate before authentication (bounded)
   std::unordered_map<GroupRef, GroupCursor> groups_;
   std::unordered_set<GroupRef> wanting_catchup_;  // groups whose next messages must come from the store
 

@@ -109,6 +109,52 @@ struct KeyPackageRecord {
   bool last_resort = false;
 };
 
+// The certificate registry (certificate mode). A person's current user certificate: what
+// FetchCertificate serves for the identity key (before authentication too), get_user answers and a
+// renewal is checked against. Written by the acts that issue a certificate (issue_user,
+// set_clearance, renew_user) and by a device authenticating with a newer one.
+struct UserCertificateRecord {
+  std::string agency_id;
+  std::string user_id;
+  Bytes identity_key;
+  std::uint64_t serial = 0;
+  std::int64_t not_before = 0;
+  std::int64_t not_after = 0;
+  std::string admin_id;  // the signer
+  Bytes admin_key;       // the key that signed it: which of the signer's chains verifies it
+  Bytes certificate;     // serialized Signed UserCertificate
+  Bytes issuer_chain;    // serialized AdminChain of the signer, as it came with the certificate
+  bool revoked = false;  // the person is revoked (set by mark_user_revoked, kept by every later write)
+};
+
+// An administrator's newest chain per signing key (the later administrator certificate wins), so
+// that a renewed agency or administrator certificate reaches the devices whose certificates that
+// administrator signed. Per key: a certificate signed by an earlier key needs that key's chain.
+struct AdminChainRecord {
+  std::string agency_id;
+  std::string admin_id;
+  Bytes admin_key;
+  std::int64_t admin_not_after = 0;  // decides which chain is newest
+  std::int64_t not_after = 0;        // the chain's earliest expiry (agency or administrator)
+  Bytes chain;                       // serialized AdminChain
+};
+
+// A device of a person, as ListDevices shows it.
+struct PersonDeviceRecord {
+  DeviceRef ref = 0;
+  Bytes public_key;
+  Bytes chain;  // the chain it last authenticated with (empty when none is known)
+  std::uint64_t registered_ms = 0;
+  std::uint64_t last_seen_ms = 0;  // its last authentication (0: not since the relay recorded it)
+  bool revoked = false;
+};
+
+// People and administrators whose certificates expire soon (the /metrics gauges).
+struct ExpiryCounts {
+  std::uint64_t users = 0;         // current certificates of people not revoked
+  std::uint64_t admin_chains = 0;  // administrators, by their latest-expiring chain
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -130,6 +176,12 @@ class Store {
   // Registered devices, revoked or not.
   virtual Result<std::optional<std::pair<DeviceRef, DeviceIdentity>>> device_identity(BytesView public_key) = 0;
   virtual Result<std::vector<DeviceRef>> devices_of_user(const std::string& agency_id, const std::string& user_id) = 0;
+  // The person's devices, revoked or not, oldest first; at most `limit`.
+  virtual Result<std::vector<PersonDeviceRecord>> devices_of_person(const std::string& agency_id,
+                                                                    const std::string& user_id,
+                                                                    std::uint32_t limit) = 0;
+  // Records a device's authentication (ListDevices' last_seen_ms).
+  virtual Status note_device_seen(DeviceRef device, std::uint64_t now_ms) = 0;
   // People directory: chains of current devices whose agency is `agency_id` (all when empty) and
   // whose user id or names contain `text` (all when empty), by agency and user; at most `limit`.
   virtual Result<std::vector<Bytes>> find_people(const std::string& agency_id, const std::string& text,
@@ -147,6 +199,8 @@ class Store {
   virtual Status redeem_enrolment(BytesView code_hash, BytesView identity_key, std::uint64_t now_ms) = 0;
   virtual Result<std::vector<EnrolmentRecord>> pending_enrolments(const std::string& agency_id) = 0;
   virtual Status complete_enrolment(BytesView code_hash, BytesView certificate, BytesView issuer_chain) = 0;
+  // Every user certificate the relay was given or shown, kept as history (the registry below says
+  // which one is current).
   virtual Status save_user_certificate(const std::string& agency_id, const std::string& user_id, std::uint64_t serial,
                                        BytesView certificate) = 0;
   struct UserSummary {
@@ -154,9 +208,30 @@ class Store {
     std::int32_t clearance = 0;
     std::uint32_t devices = 0;
     std::uint32_t revoked_devices = 0;
+    std::int64_t not_after = 0;  // of the current certificate; 0 when the registry has none
+    std::uint64_t serial = 0;
+    bool revoked = false;
   };
   virtual Result<std::vector<UserSummary>> users_of_agency(const std::string& agency_id) = 0;
-  virtual Result<std::optional<Bytes>> latest_user_certificate(const std::string& agency_id, const std::string& user_id) = 0;
+
+  // The certificate registry. put_user_certificate makes `record` the person's current certificate
+  // (the caller decides that it is newer); the revoked mark stays.
+  virtual Status put_user_certificate(const UserCertificateRecord& record, std::uint64_t now_ms) = 0;
+  virtual Result<std::optional<UserCertificateRecord>> current_user_certificate(
+      const std::string& agency_id, const std::string& user_id) = 0;
+  // The current certificate naming this identity key (the latest-expiring one, should two people share it).
+  virtual Result<std::optional<UserCertificateRecord>> current_certificate_for_key(
+      BytesView identity_key) = 0;
+  virtual Status mark_user_revoked(const std::string& agency_id, const std::string& user_id,
+                                   std::uint64_t now_ms) = 0;
+  // Keeps `record` when it is the first chain of this administrator and key or its administrator
+  // certificate expires later than the stored one's; true when it was kept.
+  virtual Result<bool> put_admin_chain(const AdminChainRecord& record) = 0;
+  // The newest chain of the administrator with this key (a serialized AdminChain).
+  virtual Result<std::optional<Bytes>> admin_chain(const std::string& agency_id, const std::string& admin_id,
+                                                   BytesView admin_key) = 0;
+  // Certificates that have not expired at `now` and expire by `until` (Unix seconds).
+  virtual Result<ExpiryCounts> count_expiring(std::int64_t now, std::int64_t until) = 0;
 
   // The audit log (hash chain and signed checkpoints; see gchat/identity/audit.hpp).
   virtual Result<std::optional<AuditRow>> last_audit_entry() = 0;
@@ -240,6 +315,8 @@ class Store {
   virtual Status set_last_resort_key_package(DeviceRef device, BytesView data) = 0;
   // Consumes one one-time package, or returns the last-resort one (not consumed), or nullopt.
   virtual Result<std::optional<KeyPackageRecord>> take_key_package(DeviceRef device) = 0;
+  // Deletes all of a device's packages, the last-resort one too (they carry a chain it no longer uses).
+  virtual Status delete_key_packages(DeviceRef device) = 0;
 };
 
 // Opens (creating and migrating as needed) a SQLite database in WAL mode with synchronous=FULL.
