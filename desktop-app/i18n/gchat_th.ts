@@ -255,6 +255,67 @@
     </message>
 </context>
 <context>
+    <name>DevicesDialog</name>
+    <message>
+        <source>My devices</source>
+        <translation>อุปกรณ์ของฉัน</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>รีเฟรช</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>ปิด</translation>
+    </message>
+    <message>
+        <source>Devices signed in as %1. Remove one you lost or no longer use: it is revoked at once and taken out of every conversation.</source>
+        <translation>อุปกรณ์ที่ลงชื่อเข้าใช้เป็น %1 นำอุปกรณ์ที่ทำหายหรือเลิกใช้แล้วออกได้ อุปกรณ์นั้นจะถูกเพิกถอนทันทีและถูกนำออกจากทุกการสนทนา</translation>
+    </message>
+    <message>
+        <source>this device</source>
+        <translation>เครื่องนี้</translation>
+    </message>
+    <message>
+        <source>removed</source>
+        <translation>นำออกแล้ว</translation>
+    </message>
+    <message>
+        <source>Last seen: %1</source>
+        <translation>ใช้งานล่าสุด: %1</translation>
+    </message>
+    <message>
+        <source>Remove…</source>
+        <translation>นำออก…</translation>
+    </message>
+    <message>
+        <source>The server lists no devices.</source>
+        <translation>เซิร์ฟเวอร์ไม่มีรายการอุปกรณ์</translation>
+    </message>
+    <message>
+        <source>Remove this device?</source>
+        <translation>นำอุปกรณ์นี้ออกหรือไม่?</translation>
+    </message>
+    <message>
+        <source>“%1”
+Key %2 · last seen: %3
+
+It is revoked at once: it can no longer sign in, and it is taken out of every conversation. If you still have it, check that it shows the same key. This cannot be undone.</source>
+        <translation>“%1”
+กุญแจ %2 · ใช้งานล่าสุด: %3
+
+อุปกรณ์นี้จะถูกเพิกถอนทันที ลงชื่อเข้าใช้ไม่ได้อีก และจะถูกนำออกจากทุกการสนทนา หากอุปกรณ์ยังอยู่กับคุณ ให้ตรวจดูว่าแสดงกุญแจเดียวกัน การกระทำนี้ย้อนกลับไม่ได้</translation>
+    </message>
+    <message>
+        <source>Remove device</source>
+        <translation>นำอุปกรณ์ออก</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>กุญแจ</translation>
+    </message>
+</context>
+<context>
     <name>EnrolPage</name>
     <message>
         <source>Enrol this computer</source>
@@ -297,6 +358,87 @@
     </message>
 </context>
 <context>
+    <name>IdentityTexts</name>
+    <message>
+        <source>Your clearance is now %1 (%2) — it was %3</source>
+        <translation>ชั้นความลับของคุณเปลี่ยนเป็น %1 (%2) — เดิม %3</translation>
+    </message>
+    <message>
+        <source>Conversations classified above your new clearance are closed to you; all others go on as before.</source>
+        <translation>การสนทนาที่มีชั้นความลับสูงกว่าระดับใหม่ของคุณปิดสำหรับคุณแล้ว การสนทนาอื่นใช้ต่อได้ตามเดิม</translation>
+    </message>
+    <message>
+        <source>You can now create and join conversations up to your new clearance.</source>
+        <translation>ตอนนี้คุณสร้างและเข้าร่วมการสนทนาได้ถึงชั้นความลับระดับใหม่ของคุณ</translation>
+    </message>
+    <message>
+        <source>Your certificate has been renewed; it is valid until %1</source>
+        <translation>ใบรับรองของคุณต่ออายุแล้ว ใช้ได้ถึง %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>This device&apos;s certificate expires in %n day(s), on %1.</source>
+        <translation>
+            <numerusform>ใบรับรองของเครื่องนี้จะหมดอายุในอีก %n วัน (%1)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Certificates normally renew by themselves 30 days ahead, so your agency&apos;s issuing service (gchat-admin serve) is not renewing them: check that it is running and reaches the server.</source>
+        <translation>ปกติใบรับรองจะต่ออายุเองล่วงหน้า 30 วัน แสดงว่าบริการออกใบรับรองของหน่วยงาน (gchat-admin serve) ไม่ได้ต่ออายุ: ตรวจว่าบริการทำงานอยู่และเชื่อมต่อเซิร์ฟเวอร์ได้</translation>
+    </message>
+    <message>
+        <source>Certificates normally renew by themselves 30 days ahead, so your agency&apos;s service that renews them is not working. Please contact your agency&apos;s administrator before then.</source>
+        <translation>ปกติใบรับรองจะต่ออายุเองล่วงหน้า 30 วัน แสดงว่าบริการต่ออายุใบรับรองของหน่วยงานไม่ทำงาน กรุณาติดต่อผู้ดูแลของหน่วยงานก่อนวันนั้น</translation>
+    </message>
+    <message>
+        <source>Not connected to the server: your devices cannot be listed or removed now. Try again when the connection is back.</source>
+        <translation>ไม่ได้เชื่อมต่อกับเซิร์ฟเวอร์ จึงแสดงหรือนำอุปกรณ์ออกไม่ได้ในขณะนี้ ลองอีกครั้งเมื่อการเชื่อมต่อกลับมา</translation>
+    </message>
+    <message>
+        <source>This device cannot remove itself. Remove it from another of your devices.</source>
+        <translation>เครื่องนี้นำตัวเองออกไม่ได้ ให้นำออกจากอุปกรณ์อื่นของคุณ</translation>
+    </message>
+    <message>
+        <source>That device has already been removed.</source>
+        <translation>อุปกรณ์นั้นถูกนำออกไปแล้ว</translation>
+    </message>
+    <message>
+        <source>The server refused: a device is removed by its owner from another of their devices, or by an administrator.</source>
+        <translation>เซิร์ฟเวอร์ปฏิเสธ: อุปกรณ์นำออกได้โดยเจ้าของจากอุปกรณ์อื่นของตน หรือโดยผู้ดูแล</translation>
+    </message>
+    <message>
+        <source>The server does not know that device: it has never signed in.</source>
+        <translation>เซิร์ฟเวอร์ไม่รู้จักอุปกรณ์นั้น: ยังไม่เคยลงชื่อเข้าใช้</translation>
+    </message>
+    <message>
+        <source>This server does not manage devices (it runs without a government root).</source>
+        <translation>เซิร์ฟเวอร์นี้ไม่ได้จัดการอุปกรณ์ (ทำงานโดยไม่มีกุญแจรากของรัฐ)</translation>
+    </message>
+    <message>
+        <source>The server could not save the change, so nothing was changed. Try again later.</source>
+        <translation>เซิร์ฟเวอร์บันทึกการเปลี่ยนแปลงไม่ได้ จึงไม่มีสิ่งใดเปลี่ยน ลองอีกครั้งภายหลัง</translation>
+    </message>
+    <message>
+        <source>The server refused: %1</source>
+        <translation>เซิร์ฟเวอร์ปฏิเสธ: %1</translation>
+    </message>
+    <message>
+        <source>Your devices could not be listed or changed: %1</source>
+        <translation>แสดงหรือเปลี่ยนรายการอุปกรณ์ไม่ได้: %1</translation>
+    </message>
+    <message>
+        <source>This device&apos;s certificate expired on %1: the server refuses it.</source>
+        <translation>ใบรับรองของเครื่องนี้หมดอายุเมื่อ %1 เซิร์ฟเวอร์จึงไม่รับ</translation>
+    </message>
+    <message>
+        <source>Renewal has failed: check that your agency&apos;s issuing service (gchat-admin serve) is running and that the agency&apos;s yearly certificate renewal was done.</source>
+        <translation>การต่ออายุล้มเหลว: ตรวจว่าบริการออกใบรับรองของหน่วยงาน (gchat-admin serve) ทำงานอยู่ และได้ต่ออายุใบรับรองประจำปีของหน่วยงานแล้ว</translation>
+    </message>
+    <message>
+        <source>Please contact your agency&apos;s administrator: the service that renews certificates is not working.</source>
+        <translation>กรุณาติดต่อผู้ดูแลของหน่วยงาน: บริการต่ออายุใบรับรองไม่ทำงาน</translation>
+    </message>
+</context>
+<context>
     <name>Main</name>
     <message>
         <source>G-Chat</source>
@@ -309,6 +451,22 @@
     <message>
         <source>Close</source>
         <translation>ปิด</translation>
+    </message>
+    <message>
+        <source>My account: %1</source>
+        <translation>บัญชีของฉัน: %1</translation>
+    </message>
+    <message>
+        <source>My devices…</source>
+        <translation>อุปกรณ์ของฉัน…</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>ตั้งค่า</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>รับทราบ</translation>
     </message>
 </context>
 <context>
@@ -536,6 +694,14 @@
         <source>Ctrl+1 chats · Ctrl+2 channels · Ctrl+F search · Ctrl+4 clearance · Ctrl+5 settings · Ctrl+N new group · Enter send · Shift+Enter new line · in messages: R reply, F forward · Esc close</source>
         <translation>Ctrl+1 แชท · Ctrl+2 ช่องประกาศ · Ctrl+F ค้นหา · Ctrl+4 ชั้นความลับ · Ctrl+5 ตั้งค่า · Ctrl+N สร้างกลุ่ม · Enter ส่ง · Shift+Enter ขึ้นบรรทัดใหม่ · ในรายการข้อความ: R ตอบกลับ, F ส่งต่อ · Esc ปิด</translation>
     </message>
+    <message>
+        <source>Certificate valid until %1 (renewed by itself before then)</source>
+        <translation>ใบรับรองใช้ได้ถึง %1 (ต่ออายุเองก่อนถึงวันนั้น)</translation>
+    </message>
+    <message>
+        <source>My devices…</source>
+        <translation>อุปกรณ์ของฉัน…</translation>
+    </message>
 </context>
 <context>
     <name>SetupPage</name>
@@ -760,6 +926,29 @@
     <message>
         <source>%1 in %2: %3</source>
         <translation>%1 ใน %2: %3</translation>
+    </message>
+    <message>
+        <source>“%1” was removed: it can no longer sign in, and it is taken out of your conversations.</source>
+        <translation>นำ “%1” ออกแล้ว: ลงชื่อเข้าใช้ไม่ได้อีก และกำลังถูกนำออกจากการสนทนาของคุณ</translation>
+    </message>
+    <message>
+        <source>A device key is 64 hexadecimal digits, as the new device shows it.</source>
+        <translation>กุญแจอุปกรณ์เป็นเลขฐานสิบหก 64 หลัก ตามที่อุปกรณ์ใหม่แสดง</translation>
+    </message>
+</context>
+<context>
+    <name>gchat::desktop::DeviceModel</name>
+    <message>
+        <source>(device without a verified name)</source>
+        <translation>(อุปกรณ์ที่ไม่มีชื่อที่ตรวจสอบแล้ว)</translation>
+    </message>
+    <message>
+        <source>never signed in</source>
+        <translation>ยังไม่เคยลงชื่อเข้าใช้</translation>
+    </message>
+    <message>
+        <source>now</source>
+        <translation>ตอนนี้</translation>
     </message>
 </context>
 </TS>

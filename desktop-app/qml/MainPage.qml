@@ -9,6 +9,7 @@ Page {
     id: page
     objectName: "mainPage"
     property int section: 0   // 0 chats, 1 channels, 2 search, 3 clearance officer, 4 settings
+    signal openDevices()      // My devices, from the settings page (the dialog belongs to the window)
     background: Rectangle { color: Theme.background }
 
     function showSection(s) {
@@ -81,7 +82,7 @@ Page {
             currentIndex: page.section === 3 ? 1 : page.section === 4 ? 2 : 0
             ChatView { id: chatView }
             AdminPage { id: adminPage }
-            SettingsPage { id: settingsPage }
+            SettingsPage { id: settingsPage; onOpenDevices: page.openDevices() }
         }
     }
 

@@ -1,11 +1,14 @@
-// Settings: language, calendar, text size, notification previews in classified conversations.
+// Settings: language, calendar, text size, notification previews in classified conversations; this
+// device (its certificate's end, My devices).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import GChat
 
 Page {
+    id: page
     objectName: "settingsPage"
+    signal openDevices()
     background: Rectangle { color: Theme.background }
     ScrollView {
         anchors.fill: parent
@@ -73,15 +76,28 @@ Page {
                 title: qsTr("This device")
                 Layout.fillWidth: true
                 ColumnLayout {
+                    anchors.fill: parent
                     Label { text: qsTr("Signed in as %1, %2").arg(Backend.selfName).arg(Backend.selfAgency) }
                     Label { text: qsTr("Device name: %1").arg(Backend.deviceName) }
                     Label { text: qsTr("Server: %1").arg(Backend.relay) }
+                    Label {
+                        visible: Backend.certificateValidUntil !== ""
+                        text: qsTr("Certificate valid until %1 (renewed by itself before then)").arg(Backend.certificateValidUntil)
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                    }
+                    Button {
+                        objectName: "settingsDevicesButton"
+                        text: qsTr("My devices…")
+                        onClicked: page.openDevices()
+                    }
                 }
             }
             GroupBox {
                 title: qsTr("Keyboard")
                 Layout.fillWidth: true
                 Label {
+                    width: parent.width
                     wrapMode: Text.Wrap
                     text: qsTr("Ctrl+1 chats · Ctrl+2 channels · Ctrl+F search · Ctrl+4 clearance · Ctrl+5 settings · Ctrl+N new group · Enter send · Shift+Enter new line · in messages: R reply, F forward · Esc close")
                 }

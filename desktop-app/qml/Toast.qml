@@ -1,5 +1,7 @@
-// A short note at the top of the window (an action done, a notification), gone after four seconds.
-// A plain item over the content, not a popup: it never takes focus or blocks shortcuts.
+// A short note near the bottom of the window (an action done, a notification), gone after four
+// seconds. Never at the top, where it would cover the person's clearance in the header or the open
+// conversation's classification banner; above the composer and its banner. A plain item over the
+// content, not a popup: it never takes focus or blocks shortcuts.
 import QtQuick
 import QtQuick.Controls
 import GChat
@@ -12,7 +14,7 @@ Rectangle {
     z: 1000
     visible: false
     x: (parent.width - width) / 2
-    y: 12
+    y: parent.height - height - Theme.fontSize * 10
     width: Math.min(label.implicitWidth, 520) + 20
     height: label.implicitHeight + 20
     color: "#323232"

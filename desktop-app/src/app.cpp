@@ -47,6 +47,7 @@ bool App::start() {
   qmlRegisterUncreatableType<MessageModel>("GChat", 1, 0, "MessageModel", "from Backend");
   qmlRegisterUncreatableType<PeopleModel>("GChat", 1, 0, "PeopleModel", "from Backend");
   qmlRegisterUncreatableType<ChannelModel>("GChat", 1, 0, "ChannelModel", "from Backend");
+  qmlRegisterUncreatableType<DeviceModel>("GChat", 1, 0, "DeviceModel", "from Backend");
   engine_.load(QUrl(QStringLiteral("qrc:/gchat/qml/Main.qml")));
   auto* w = window();
   if (!w) return false;

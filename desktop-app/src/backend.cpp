@@ -39,6 +39,7 @@ Backend::Backend(StartOptions options, QObject* parent)
   enrol_retry_.setInterval(kEnrolRetryMs);
   enrol_retry_.setSingleShot(true);
   connect(&enrol_retry_, &QTimer::timeout, this, [this] { enrol(enrol_code_); });
+  start_identity();
 
   const bool configured = !relay().isEmpty() && !ca_file().isEmpty() && root_key().size() == 64;
   stage_ = configured ? QStringLiteral("unlock") : QStringLiteral("setup");
@@ -172,6 +173,7 @@ void Backend::set_self(const api::Sender& self) {
 void Backend::enter_main() {
   clearError();
   set_stage(QStringLiteral("main"));
+  expiry_check_.start();
   refresh_conversations();
   refresh_status();
 }
@@ -197,8 +199,9 @@ void Backend::refresh_status() {
     if (s.has_self()) set_self(s.self());
     connection_ = s.connection();
     emit connectionChanged();
+    certificate_not_after_ = s.certificate_not_after();
     admin_ = s.admin();
-    emit adminChanged();
+    emit adminChanged();  // and certificateChanged
   }, false);
 }
 
@@ -237,6 +240,8 @@ void Backend::on_event(const api::Event& e) {
     case api::Event::kConnection:
       connection_ = e.connection();
       emit connectionChanged();
+      // Connected again, maybe with a renewed chain: its expiry and the administrator key as they are now.
+      if (connection_.state() == api::ConnectionState::CONNECTED && stage_ == QStringLiteral("main")) refresh_status();
       break;
     case api::Event::kMessage: {
       const auto& m = e.message();
@@ -266,6 +271,7 @@ void Backend::on_event(const api::Event& e) {
       break;
     case api::Event::kStatus: messages_.set_status(e.status()); break;
     case api::Event::kProblem: set_error(e.problem()); break;
+    case api::Event::kCertificate: on_certificate(e.certificate()); break;
     default: break;
   }
 }
@@ -341,7 +347,9 @@ void Backend::retranslate_models() {
   people_.refresh_texts();
   admin_people_.refresh_texts();
   search_results_.refresh_texts();
+  devices_.refresh_texts();
   emit selfChanged();
+  emit certificateChanged();
   emit currentChanged();
   emit connectionChanged();
 }

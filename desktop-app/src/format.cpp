@@ -39,6 +39,12 @@ QString level_english(int level) {
   return kLabels[known(level)];
 }
 
+QString level_english_name(int level) {
+  static const std::array<QString, 4> kNames = {QStringLiteral("Unclassified"), QStringLiteral("Confidential"),
+                                                QStringLiteral("Secret"), QStringLiteral("Top Secret")};
+  return kNames[known(level)];
+}
+
 QString level_label(int level) { return level_thai(level) + QStringLiteral(" / ") + level_english(level); }
 
 QColor level_color(int level) {
@@ -60,6 +66,10 @@ QString format_time(const QDateTime& at, const QDateTime& now, Language language
 QString format_full_time(const QDateTime& at, Language language, Calendar calendar) {
   const QDateTime local = at.toLocalTime();
   return date_text(local.date(), language, calendar) + ' ' + local.toString(QStringLiteral("HH:mm:ss"));
+}
+
+QString format_date(const QDateTime& at, Language language, Calendar calendar) {
+  return date_text(at.toLocalTime().date(), language, calendar);
 }
 
 QString fingerprint(const QByteArray& key) {

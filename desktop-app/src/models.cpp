@@ -8,6 +8,16 @@ namespace gchat::desktop {
 QByteArray bytes_of(const std::string& s) { return QByteArray(s.data(), static_cast<qsizetype>(s.size())); }
 std::string string_of(const QByteArray& b) { return std::string(b.constData(), static_cast<std::size_t>(b.size())); }
 
+QVariantMap row_as_map(const QAbstractListModel& model, int row) {
+  QVariantMap out;
+  if (row < 0 || row >= model.rowCount()) return out;
+  const auto names = model.roleNames();
+  for (auto it = names.begin(); it != names.end(); ++it) {
+    out.insert(QString::fromLatin1(it.value()), model.data(model.index(row), it.key()));
+  }
+  return out;
+}
+
 namespace {
 
 QString hex_of(const std::string& s) { return QString::fromLatin1(bytes_of(s).toHex()); }
@@ -485,13 +495,7 @@ QString PeopleModel::selectedNames() const {
   return names.join(QStringLiteral(", "));
 }
 
-QVariantMap PeopleModel::get(int row) const {
-  QVariantMap out;
-  if (row < 0 || row >= rowCount()) return out;
-  const auto names = roleNames();
-  for (auto it = names.begin(); it != names.end(); ++it) out.insert(QString::fromLatin1(it.value()), data(index(row), it.key()));
-  return out;
-}
+QVariantMap PeopleModel::get(int row) const { return row_as_map(*this, row); }
 
 // ---------------------------------------------------------------------------------------------
 int ChannelModel::rowCount(const QModelIndex& parent) const {

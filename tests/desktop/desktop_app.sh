@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The desktop app against a real relay: gchat_world.sh makes the root, two agencies with their
 # administrators and the relay; alice (moi, Secret, publisher) and carol (mof, Confidential) use the
-# command-line client; the agency has a channel; nida gets an enrolment code for the app. The UI
-# test then runs the app offscreen (see desktop_app_test.cpp) and saves screenshots.
+# command-line client; the agency has a channel and an issuing service (a renewal administrator);
+# nida gets an enrolment code for the app. The UI test then runs the app offscreen (see
+# desktop_app_test.cpp) and saves screenshots.
 set -euo pipefail
 relay=$1 admin=$2 gchat=$3 make_certs=$4 uitest=$5 shots=$6
 source "$(dirname "$0")/../tools/gchat_world.sh"
@@ -12,6 +13,9 @@ enrol mof carol "แคโรล" confidential
 as_admin moi channel create --title "ประกาศกระทรวง" --clearance unclassified --publishers moi/alice >/dev/null
 "$gchat" --data alice subscribe "ประกาศกระทรวง" | grep -q "you publish"
 code=$(grant moi nida "นิดา" top-secret)
+"$admin" admin create --agency-key moi.key --agency-cert moi.cert --passphrase-file pass --new-passphrase-file pass \
+  --id issuer-moi --name-th "บริการออกใบรับรอง" --name-en "Issuing service" --roles renewal \
+  --key-out issuer-moi.key --chain-out issuer-moi.chain >/dev/null
 
 rm -rf "$shots"
 mkdir -p "$shots" xdg-config xdg-data

@@ -3,127 +3,19 @@
 // through its window with mouse clicks and typed keys, checked through what the views show, and
 // photographed: each main screen is saved as a PNG in the screenshots folder.
 //
-// Started by desktop_app.sh, which builds the world (root, agencies, administrators, relay, two
-// CLI users, an enrolment code) and passes it in the environment.
+// Started by desktop_app.sh, which builds the world (root, agencies, administrators, an issuing
+// service's key, relay, two CLI users, an enrolment code) and passes it in the environment.
 
-#include <QDir>
-#include <QProcess>
-#include <QQuickItem>
-#include <QQuickWindow>
 #include <QSignalSpy>
-#include <QtQuickTest/quicktest.h>
-#include <QtTest>
 
-#include "gchat/desktop/app.hpp"
+#include "ui_driver.hpp"
 
 using gchat::desktop::App;
+using gchat::desktop::testing::env;
+using gchat::desktop::testing::kNetworkMs;
 
-namespace {
-
-constexpr int kNetworkMs = 30000;
-
-QString env(const char* name) {
-  const QString v = qEnvironmentVariable(name);
-  if (v.isEmpty()) qFatal("missing environment variable %s (run through desktop_app.sh)", name);
-  return v;
-}
-
-}  // namespace
-
-class DesktopAppTest : public QObject {
+class DesktopAppTest : public gchat::desktop::testing::UiDriver {
   Q_OBJECT
-
- private:
-  std::unique_ptr<App> app_;
-  QString world_, shots_, cli_, admin_;
-  int shot_ = 0;
-
-  QQuickWindow* window() { return app_->window(); }
-  gchat::desktop::Backend& backend() { return app_->backend(); }
-
-  // Visible items by objectName, in the visual tree (pages, list delegates, popups in the overlay).
-  QQuickItem* find_in(QQuickItem* root, const QString& name) {
-    if (!root) return nullptr;
-    if (root->objectName() == name && root->isVisible()) return root;
-    for (QQuickItem* child : root->childItems()) {
-      if (QQuickItem* found = find_in(child, name)) return found;
-    }
-    return nullptr;
-  }
-  QQuickItem* item(const QString& name) {
-    return find_in(window()->contentItem(), name);
-  }
-  QObject* object(const QString& name) { return window()->findChild<QObject*>(name); }
-  // Whether a popup (dialog) of that name is open.
-  bool opened(const QString& name) {
-    QObject* popup = object(name);
-    return popup && popup->property("opened").toBool();
-  }
-
-  void click(const QString& name) {
-    // Where an item is once laid out: a popup that has just opened places its items on the next polish.
-    QVERIFY(QQuickTest::qWaitForPolish(window()));
-    QQuickItem* target = item(name);
-    QVERIFY2(target, qPrintable("no visible item " + name));
-    QVERIFY2(target->isEnabled(), qPrintable(name + " is disabled"));
-    const QPointF centre = target->mapToScene(QPointF(target->width() / 2, target->height() / 2));
-    QTest::mouseClick(window(), Qt::LeftButton, Qt::NoModifier, centre.toPoint());
-  }
-  void type_into(const QString& name, const QString& text) {
-    QQuickItem* target = item(name);
-    QVERIFY2(target, qPrintable("no visible item " + name));
-    target->forceActiveFocus();
-    QTRY_VERIFY(target->hasActiveFocus());
-    type_text(text);
-  }
-  // Characters as a keyboard layout sends them (Thai included): one key event per character, with
-  // its text, delivered to the item with active focus.
-  void type_text(const QString& text) {
-    for (const QChar c : text) {
-      QKeyEvent press(QEvent::KeyPress, 0, Qt::NoModifier, QString(c));
-      QKeyEvent release(QEvent::KeyRelease, 0, Qt::NoModifier, QString(c));
-      QCoreApplication::sendEvent(window(), &press);
-      QCoreApplication::sendEvent(window(), &release);
-    }
-  }
-  void screenshot(const QString& name) {
-    QTest::qWait(150);  // let bindings and the scene settle
-    const QImage image = window()->grabWindow();
-    QVERIFY(!image.isNull());
-    const QString path = QStringLiteral("%1/%2-%3.png").arg(shots_).arg(++shot_, 2, 10, QChar('0')).arg(name);
-    QVERIFY2(image.save(path), qPrintable("cannot save " + path));
-  }
-  // A command-line tool in the world folder; its standard output.
-  QString run(const QString& program, const QStringList& args, int timeout_ms = 60000) {
-    QProcess p;
-    p.setWorkingDirectory(world_);
-    p.setProcessChannelMode(QProcess::SeparateChannels);
-    p.start(program, args);
-    if (!p.waitForFinished(timeout_ms) || p.exitCode() != 0) {
-      qWarning().noquote() << program << args.join(' ') << "failed:" << p.readAllStandardError();
-      return QStringLiteral("<failed>");
-    }
-    return QString::fromUtf8(p.readAllStandardOutput());
-  }
-  QString gchat(const QStringList& args) { return run(cli_, args); }
-  QStringList admin_args() {
-    return {"--admin-key", "admin-moi.key", "--admin-chain", "admin-moi.chain", "--passphrase-file", "pass",
-            "--port", env("GCHAT_TEST_PORT"), "--ca", "tls/ca.pem"};
-  }
-  int messages_count() { return backend().messages()->property("count").toInt(); }
-  QString last_message_text() {
-    auto* m = qobject_cast<QAbstractItemModel*>(backend().messages());
-    return m->index(m->rowCount() - 1, 0).data(gchat::desktop::MessageModel::TextRole).toString();
-  }
-  QString conversation_id(const QString& title) {
-    auto* m = qobject_cast<QAbstractItemModel*>(backend().conversations());
-    for (int r = 0; r < m->rowCount(); ++r) {
-      if (m->index(r, 0).data(gchat::desktop::ConversationModel::TitleRole).toString() == title) {
-        return m->index(r, 0).data(gchat::desktop::ConversationModel::IdRole).toString();
-      }
-    }
-    return {};
-  }
 
  private slots:
   void initTestCase() {
@@ -277,6 +169,64 @@ class DesktopAppTest : public QObject {
     screenshot("channel");
   }
 
+  // My devices: she links a second device (a command-line one) from the app, sees both in the
+  // dialog opened from her name in the header, and removes the second one after a confirmation that
+  // names it and shows its key; it is then refused by the server.
+  void myDevices() {
+    const QString phone = QStringLiteral("nida-phone");
+    QVERIFY(gchat({"--data", phone, "init", "--relay", "127.0.0.1:" + env("GCHAT_TEST_PORT"), "--ca", "tls/ca.pem",
+                   "--root-key", env("GCHAT_TEST_ROOT"), "--device-name", phone, "--kdf", "interactive"}) != "<failed>");
+    const QString key = gchat({"--data", phone, "link", "request"}).trimmed().section('\n', -1);
+    QCOMPARE(key.size(), 64);
+    QSignalSpy approved(&backend(), &gchat::desktop::Backend::linkApproved);
+    backend().approveLink(key, phone);
+    QTRY_VERIFY2_WITH_TIMEOUT(approved.count() == 1, qPrintable(backend().error()), kNetworkMs);
+    QVERIFY(gchat({"--data", phone, "link", "complete", approved.first().first().toString()}).contains("linked as"));
+    // Online once, the new device is added to her conversations by this one. Before any clearance
+    // changes: a newcomer refuses the Welcome of a group where an absent member still holds a
+    // superseded certificate (cert_revoked), and a link approved while every conversation has a
+    // commit in flight is dropped (both client-core).
+    QString phone_said, listed;
+    const bool added = eventually([&] {
+      phone_said += output_of(cli_, {"--data", phone, "sync", "--seconds", "2"});
+      listed = gchat({"--data", phone, "conversations"});
+      return listed.contains("ทีมงบประมาณ") && listed.contains("ห้องลับมาก");
+    }, 3 * kNetworkMs);
+    QVERIFY2(added, qPrintable(listed + " / " + phone_said + " / " + backend().error()));
+
+    QTRY_VERIFY_WITH_TIMEOUT(!item("toast"), 6000);
+    click("profileButton");
+    QTRY_VERIFY(opened("profileMenu"));
+    click("myDevicesItem");
+    QTRY_VERIFY(opened("devicesDialog"));
+    QTRY_VERIFY2_WITH_TIMEOUT(item("device-nida-phone") && item("device-nida-desktop"),
+                              qPrintable(backend().property("devicesError").toString()), kNetworkMs);
+    QVERIFY(!item("remove-nida-desktop"));  // never this device
+    auto* devices = qobject_cast<gchat::desktop::DeviceModel*>(backend().devices());
+    QCOMPARE(devices->get(0).value("name").toString(), QStringLiteral("nida-desktop"));
+    const QString fingerprint = devices->get(1).value("fingerprint").toString();
+    QCOMPARE(fingerprint.size(), 19);  // "ab12 cd34 ef56 7890"
+    screenshot("my-devices");
+
+    click("remove-nida-phone");
+    QTRY_VERIFY(opened("removeDeviceConfirm"));
+    const QString question = object("removeDeviceConfirm")->property("text").toString();
+    QVERIFY2(question.contains("nida-phone") && question.contains(fingerprint), qPrintable(question));
+    screenshot("remove-device-confirm");
+    click("removeDeviceConfirmYes");
+    QTRY_VERIFY(!opened("removeDeviceConfirm"));
+    QTRY_VERIFY2_WITH_TIMEOUT(devices->get(1).value("revoked").toBool(),
+                              qPrintable(backend().property("devicesError").toString()), kNetworkMs);
+    QVERIFY(!item("remove-nida-phone"));
+    QVERIFY(backend().property("devicesError").toString().isEmpty());
+    bool synced = true;
+    const QString refused = output_of(cli_, {"--data", phone, "sync", "--seconds", "3"}, &synced);
+    QVERIFY2(!synced && refused.contains("REVOKED"), qPrintable(refused));
+    screenshot("device-removed");
+    click("devicesClose");
+    QTRY_VERIFY(!opened("devicesDialog"));
+  }
+
   // The clearance officer's screens, after importing the administrator key: alice goes down to ลับ.
   void clearanceOfficer() {
     click("adminTab");
@@ -376,6 +326,62 @@ class DesktopAppTest : public QObject {
     // can be made before the read mark of the notice.
     QCOMPARE(convs->index(convs->rowOf(conversation_id("ห้องลับมาก")), 0)
                  .data(gchat::desktop::ConversationModel::UnreadRole).toInt(), 0);
+  }
+
+  // A clearance officer lowers her clearance (ลับที่สุด → ลับมาก) with a renewed certificate of only
+  // 5 days, as if the agency's issuing service were not running: the header's badge follows at
+  // once, a notice says what changed and stays until she acknowledges it, a warning says that this
+  // device's certificate ends soon and why (she holds an administrator key: check the service).
+  // Every group of hers is at or below ลับมาก, so she keeps them all and goes on writing.
+  void clearanceChangedByOfficer() {
+    QTest::keySequence(window(), QKeySequence("Ctrl+1"));
+    QTRY_VERIFY_WITH_TIMEOUT(!item("toast"), 6000);
+    QCOMPARE(item("selfLevelBadge")->property("level").toInt(), 3);
+    QVERIFY(!item("clearanceNotice"));
+    QVERIFY(!item("expiryWarning"));
+    QVERIFY(run(admin_, QStringList{"clearance", "set", "--user", "moi/nida", "--clearance", "secret", "--days", "5"} +
+                            admin_args()) != "<failed>");
+    QTRY_COMPARE_WITH_TIMEOUT(backend().self_level(), 2, kNetworkMs);
+    QCOMPARE(item("selfLevelBadge")->property("level").toInt(), 2);
+    QTRY_VERIFY(item("clearanceNotice"));
+    QCOMPARE(item("clearanceNoticeText")->property("text").toString(),
+             QStringLiteral("ชั้นความลับของคุณเปลี่ยนเป็น ลับมาก (Secret) — เดิม ลับที่สุด"));
+    QVERIFY(item("clearanceNoticeDetail")->property("text").toString().contains("ปิดสำหรับคุณแล้ว"));
+    QTRY_VERIFY(item("expiryWarning"));
+    const QString warning = item("expiryWarningText")->property("text").toString();
+    QVERIFY2(warning.contains("อีก 5 วัน"), qPrintable(warning));
+    QVERIFY(item("expiryWarningDetail")->property("text").toString().contains("gchat-admin serve"));
+
+    backend().openConversation(conversation_id("ทีมงบประมาณ"));
+    QTRY_COMPARE(backend().current_title(), QStringLiteral("ทีมงบประมาณ"));
+    type_into("composer", "ชั้นความลับเปลี่ยนแล้ว ยังคุยต่อได้");
+    QTest::keyClick(window(), Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(last_message_text(), QStringLiteral("ชั้นความลับเปลี่ยนแล้ว ยังคุยต่อได้"), kNetworkMs);
+    // Alice's device first takes her own renewed certificate (her clearance was lowered above).
+    const QString heard = run(cli_, {"--data", "alice", "sync", "--seconds", "4"}, 4 * kNetworkMs);
+    QVERIFY2(heard.contains("ชั้นความลับเปลี่ยนแล้ว ยังคุยต่อได้"), qPrintable(heard));
+    screenshot("clearance-changed");
+    click("clearanceNoticeDismiss");
+    QTRY_VERIFY(!item("clearanceNotice"));
+    QVERIFY(item("expiryWarning"));  // a problem, not news: it stays while it is true
+  }
+
+  // The agency's issuing service runs once: it renews her certificate for 90 days with nobody typing
+  // anything; a short note says so, the warning goes, and her clearance stays what the officer set.
+  void renewedByIssuingService() {
+    const QString served = run(admin_, {"serve", "--once", "--admin-key", "issuer-moi.key", "--admin-chain",
+                                        "issuer-moi.chain", "--passphrase-file", "pass", "--port",
+                                        env("GCHAT_TEST_PORT"), "--ca", "tls/ca.pem"});
+    QVERIFY2(served.contains("renewed moi/nida"), qPrintable(served));
+    QTRY_VERIFY2_WITH_TIMEOUT(!item("expiryWarning"), qPrintable(backend().error()), kNetworkMs);
+    QTRY_VERIFY(item("toast"));
+    QVERIFY2(item("toast")->property("text").toString().startsWith("ใบรับรองของคุณต่ออายุแล้ว ใช้ได้ถึง"),
+             qPrintable(item("toast")->property("text").toString()));
+    QVERIFY(!item("clearanceNotice"));
+    QCOMPARE(backend().self_level(), 2);
+    // It reconnects with the renewed chain.
+    QTRY_COMPARE_WITH_TIMEOUT(backend().connection_state(), 3, kNetworkMs);
+    screenshot("certificate-renewed");
   }
 
   void cleanupTestCase() { app_.reset(); }

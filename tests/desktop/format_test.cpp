@@ -12,6 +12,9 @@ TEST_CASE("classification labels put the Thai word first and unknown levels read
   CHECK(level_label(7) == level_label(3));
   CHECK(level_label(-1) == level_label(3));
   CHECK(level_thai(2) == QStringLiteral("ลับมาก"));
+  CHECK(level_english_name(1) == QStringLiteral("Confidential"));
+  CHECK(level_english_name(3) == QStringLiteral("Top Secret"));
+  CHECK(level_english_name(8) == level_english_name(3));
 }
 
 TEST_CASE("each classification level has its own colour") {
@@ -32,6 +35,8 @@ TEST_CASE("times are in the Thai calendar with Thai months, or Gregorian, and on
   CHECK(format_time(at, next_day, Language::english, Calendar::buddhist) == QStringLiteral("26 Nov 2569 BE 09:05"));
   CHECK(format_full_time(QDateTime(QDate(2027, 1, 1), QTime(0, 0, 7), Qt::LocalTime), Language::thai,
                          Calendar::buddhist) == QStringLiteral("1 ม.ค. 2570 00:00:07"));
+  CHECK(format_date(at, Language::thai, Calendar::buddhist) == QStringLiteral("26 พ.ย. 2569"));
+  CHECK(format_date(at, Language::english, Calendar::gregorian) == QStringLiteral("26 Nov 2026"));
 }
 
 TEST_CASE("a device key's fingerprint is its first 16 bytes in groups of four hex digits") {

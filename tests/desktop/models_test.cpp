@@ -2,10 +2,10 @@
 
 #include <doctest/doctest.h>
 
-#include <QCoreApplication>
-#include <QTranslator>
+#include "thai_translation.hpp"
 
 using namespace gchat::desktop;
+using gchat::desktop::testing::ThaiTranslation;
 namespace idv1 = ::gchat::identity::v1;
 
 namespace {
@@ -55,19 +55,6 @@ api::Message policy_notice(idv1::Clearance from, idv1::Clearance to) {
   return m;
 }
 
-// The app's Thai translation, loaded the way the App loads it (embedded in the desktop library).
-struct ThaiTranslation {
-  int argc = 1;
-  char name[5] = "test";
-  char* argv[2] = {name, nullptr};
-  QCoreApplication app{argc, argv};
-  QTranslator translator;
-  ThaiTranslation() {
-    REQUIRE(translator.load(QStringLiteral(":/i18n/gchat_th.qm")));
-    REQUIRE(QCoreApplication::installTranslator(&translator));
-  }
-};
-
 }  // namespace
 
 TEST_CASE("a policy change reads as one line naming who made it, in Thai and in English") {
@@ -89,7 +76,7 @@ TEST_CASE("a policy change reads as one line naming who made it, in Thai and in 
   unknown.mutable_notice();  // a kind of notice this app does not know
   CHECK(p.notice(unknown) == QStringLiteral("เปลี่ยนการตั้งค่าการสนทนา โดย ชื่อ alice"));
 
-  QCoreApplication::removeTranslator(&thai.translator);
+  thai.remove();
   p.language = Language::english;
   CHECK(p.notice(down) == QStringLiteral("Declassified: SECRET → UNCLASSIFIED by Name alice"));
   CHECK(p.notice(renamed) == QStringLiteral("Renamed: “ห้องลับ” → “งบ %1 ปี 2570” by Name alice"));

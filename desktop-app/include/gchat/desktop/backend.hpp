@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "gchat/client/client.hpp"
+#include "gchat/desktop/identity.hpp"
 #include "gchat/desktop/models.hpp"
 
 namespace gchat::desktop {
@@ -44,6 +45,19 @@ class Backend : public QObject {
   Q_PROPERTY(int selfLevel READ self_level NOTIFY selfChanged)
   Q_PROPERTY(bool clearanceOfficer READ clearance_officer NOTIFY adminChanged)
   Q_PROPERTY(QString adminAgency READ admin_agency NOTIFY adminChanged)
+  // The person's own certificate: a clearance change stays on screen until dismissed (headline, what
+  // follows, the new level); a warning when this device's certificate is about to end.
+  Q_PROPERTY(QString clearanceNotice READ clearance_notice NOTIFY certificateChanged)
+  Q_PROPERTY(QString clearanceNoticeDetail READ clearance_notice_detail NOTIFY certificateChanged)
+  Q_PROPERTY(int clearanceNoticeLevel READ clearance_notice_level NOTIFY certificateChanged)
+  Q_PROPERTY(QString expiryWarning READ expiry_warning NOTIFY certificateChanged)
+  Q_PROPERTY(QString expiryAdvice READ expiry_advice NOTIFY certificateChanged)
+  Q_PROPERTY(bool certificateExpired READ certificate_expired NOTIFY certificateChanged)
+  Q_PROPERTY(QString certificateValidUntil READ certificate_valid_until NOTIFY certificateChanged)
+  // The person's devices (My devices): the list, whether it is being fetched, the last error.
+  Q_PROPERTY(QObject* devices READ devices CONSTANT)
+  Q_PROPERTY(bool devicesLoading READ devices_loading NOTIFY devicesChanged)
+  Q_PROPERTY(QString devicesError READ devices_error NOTIFY devicesChanged)
   // The open conversation.
   Q_PROPERTY(QString currentId READ current_id NOTIFY currentChanged)
   Q_PROPERTY(QString currentTitle READ current_title NOTIFY currentChanged)
@@ -87,6 +101,17 @@ class Backend : public QObject {
   int self_level() const { return static_cast<int>(self_.person().clearance()); }
   bool clearance_officer() const;
   QString admin_agency() const { return QString::fromStdString(admin_.agency_id()); }
+  bool administrator() const { return !admin_.agency_id().empty(); }
+  QString clearance_notice() const;
+  QString clearance_notice_detail() const;
+  int clearance_notice_level() const { return static_cast<int>(clearance_change_.person().clearance()); }
+  QString expiry_warning() const { return expiry().headline; }
+  QString expiry_advice() const { return expiry().advice; }
+  bool certificate_expired() const;
+  QString certificate_valid_until() const;
+  QObject* devices() { return &devices_; }
+  bool devices_loading() const { return devices_loading_; }
+  QString devices_error() const { return devices_error_; }
   QString current_id() const { return QString::fromLatin1(current_.toHex()); }
   QString current_title() const;
   int current_level() const;
@@ -108,6 +133,9 @@ class Backend : public QObject {
 
   // Tells the backend whether the user can see the window (notifications go to the desktop if not).
   void set_window_active(bool active) { window_active_ = active; }
+  // One output of the client core, on the UI thread (the core's callback posts each one here; tests
+  // hand events in directly).
+  void on_output(const api::Output& output);
 
   // Setup and unlock.
   Q_INVOKABLE bool configure(const QString& relay, const QString& ca_file, const QString& root_key_hex,
@@ -141,6 +169,14 @@ class Backend : public QObject {
   Q_INVOKABLE void adminFind(const QString& query);
   Q_INVOKABLE void setClearance(const QString& agency_user, int level);
   Q_INVOKABLE void revokeDevice(const QString& device_key_hex);
+  // The person's own certificate and devices.
+  Q_INVOKABLE void dismissClearanceNotice();
+  Q_INVOKABLE void refreshDevices();
+  // Revokes another device of this person and takes it out of every conversation (never this one).
+  Q_INVOKABLE void removeDevice(const QString& device_key_hex);
+  // Approves a new device of this person (its key, from `gchat link request` on it) from the device
+  // that enrolled; linkApproved carries the token to complete the link there.
+  Q_INVOKABLE void approveLink(const QString& device_key_hex, const QString& device_name);
   // Settings.
   Q_INVOKABLE void setLanguage(const QString& language);
   Q_INVOKABLE void setCalendar(const QString& calendar);
@@ -160,6 +196,9 @@ class Backend : public QObject {
   void connectionChanged();
   void selfChanged();
   void adminChanged();
+  void certificateChanged();
+  void devicesChanged();
+  void linkApproved(const QString& token_hex);
   void currentChanged();
   void settingsChanged();
   void languageChanged();  // the App loads the translation
@@ -173,8 +212,10 @@ class Backend : public QObject {
   using Handler = std::function<void(const api::Response&)>;
   void start_client();
   void submit(api::Request request, Handler handler, bool show_busy = true);
-  void on_output(const api::Output& output);
   void on_event(const api::Event& event);
+  void start_identity();
+  ExpiryWarning expiry() const;
+  void on_certificate(const api::CertificateChanged& changed);
   void set_stage(const QString& stage);
   void set_error(const api::Error& e);
   void set_error_text(const QString& text);
@@ -201,6 +242,11 @@ class Backend : public QObject {
   api::ConnectionState connection_;
   api::Sender self_;
   api::AdminIdentity admin_;
+  api::CertificateChanged clearance_change_;  // shown while set (clearance_changed), until dismissed
+  std::int64_t certificate_not_after_ = 0;    // Unix seconds; 0 unknown
+  QTimer expiry_check_;                       // days left change while the app runs
+  bool devices_loading_ = false;
+  QString devices_error_;
   Presentation presentation_;
   qreal font_scale_ = 1.0;
   bool preview_classified_ = false;
@@ -213,6 +259,7 @@ class Backend : public QObject {
   PeopleModel admin_people_{&presentation_};
   ChannelModel channels_;
   MessageModel search_results_{&presentation_, &conversations_};
+  DeviceModel devices_{&presentation_};
 };
 
 }  // namespace gchat::desktop

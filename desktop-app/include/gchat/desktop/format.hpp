@@ -18,6 +18,7 @@ enum class Calendar { buddhist, gregorian };
 QString level_label(int level);
 QString level_thai(int level);        // "ลับมาก"
 QString level_english(int level);     // "SECRET"
+QString level_english_name(int level);  // "Secret", "Top Secret": in running English text
 // Banner and badge colour of a level; ทั่วไป (unclassified) has a neutral grey.
 QColor level_color(int level);
 
@@ -26,6 +27,8 @@ QColor level_color(int level);
 // local time.
 QString format_time(const QDateTime& at, const QDateTime& now, Language language, Calendar calendar);
 QString format_full_time(const QDateTime& at, Language language, Calendar calendar);
+// A date alone, in local time: "26 พ.ย. 2569" or "26 Nov 2026".
+QString format_date(const QDateTime& at, Language language, Calendar calendar);
 
 // A device key's fingerprint as people compare it aloud: hex in groups of four, 16 bytes shown.
 QString fingerprint(const QByteArray& key);

@@ -40,6 +40,8 @@ struct Presentation {
 
 QByteArray bytes_of(const std::string& s);
 std::string string_of(const QByteArray& b);
+// Every role of one row of a list model, by the role's name (for views that show one row at a time).
+QVariantMap row_as_map(const QAbstractListModel& model, int row);
 
 class ConversationModel : public QAbstractListModel {
   Q_OBJECT
