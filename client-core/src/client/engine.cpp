@@ -301,7 +301,16 @@ Status Engine::load_identity() {
   chain_bytes_ = Bytes(chain->view().begin(), chain->view().end());
   // The chain is checked against the root now; expiry shows up as CERTIFICATE at the relay.
   const identity::TrustAnchor anchor = trust_anchor();
-  GCHAT_TRY(self_, identity::verify_chain(chain_, anchor));
+  auto verified = identity::verify_chain(chain_, anchor);
+  if (!verified.ok() && verified.error().code == Errc::cert_expired) {
+    // Expired while this device was away: it opens all the same (its history is the person's) and
+    // asks the relay for the renewed certificate before its first Hello.
+    identity::TrustAnchor last = anchor;
+    last.now = certificate_expiry() - 1;
+    verified = identity::verify_chain(chain_, last);
+    need_certificate_ = true;
+  }
+  GCHAT_TRY(self_, std::move(verified));
   GCHAT_TRY(mls_id_, identity::mls_identity(chain_, key));
   device_key_ = std::move(key);
   if (!relay_key_.empty()) return load_conversations();
@@ -309,7 +318,11 @@ Status Engine::load_identity() {
 }
 
 Status Engine::load_conversations() {
-  verifier_ = std::make_shared<identity::MemberVerifier>(to_bytes(config_.root_key()), relay_key_);
+  // A handshake is judged as of when the relay accepted it (it checked the sender's chain then):
+  // a member catching up on weeks of commits does not refuse one whose committer's certificate has
+  // expired since. Revocation is the current list's, whatever the time.
+  verifier_ = std::make_shared<identity::MemberVerifier>(to_bytes(config_.root_key()), relay_key_,
+                                                         [this] { return as_of_ ? *as_of_ : now_s(); });
   GCHAT_TRY(auto rows, store_->load_groups());
   for (auto& row : rows) {
     Conv c;
@@ -686,11 +699,13 @@ void Engine::on_certificate_checked() {
     if (!authenticated_) return;
     set_state(api::ConnectionState::CONNECTED);
     run_waiters();
+    // A renewed chain goes into the trees first, so that what follows (a linked device's join
+    // among it) already carries it.
+    refresh_leaves();
     flush_outbox();
     process_pending_links();
     register_channel_key();
     resume_channels();
-    refresh_leaves();
   });
 }
 

@@ -275,6 +275,7 @@ class Engine {
   Bytes chain_bytes_;
   std::optional<mls::Identity> mls_id_;
   identity::VerifiedDevice self_;
+  std::optional<std::int64_t> as_of_;  // the verifier's time while a delivery is processed (its relay time)
   bool need_certificate_ = false;      // refused with this chain: ask for the current certificate first
   bool asked_certificate_ = false;     // ... and asked since the last authentication
   std::string refused_code_;          // why the relay last refused this device (ConnectionState.refused_code)

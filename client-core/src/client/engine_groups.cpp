@@ -660,6 +660,12 @@ void Engine::settle() {
 
 Status Engine::process_delivery(const pb::Delivery& d, Conv* c) {
   if (c->channel) return process_channel_post(d, *c);
+  const std::int64_t accepted = static_cast<std::int64_t>(d.server_time_ms() / 1000);
+  as_of_ = accepted > 0 ? std::min(accepted, now_s()) : now_s();
+  struct Reset {
+    std::optional<std::int64_t>& as_of;
+    ~Reset() { as_of.reset(); }
+  } reset{as_of_};
   switch (d.kind()) {
     case pb::HANDSHAKE: return process_handshake(d, *c);
     case pb::APPLICATION: return process_application(d, *c);

@@ -306,7 +306,10 @@ Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
     }
   }
   for (mls::LeafIndex leaf : to_check) {
-    GCHAT_TRY(VerifiedDevice member, verify_leaf(tree, leaf));
+    // Joining (no previous epoch), the leaves are members already there: judged as members.
+    const mls::LeafNode* node = tree.leaf(leaf);
+    GCHAT_TRY(VerifiedDevice member, change.previous || !node ? verify_leaf(tree, leaf)
+                                                              : verify_member(node->credential, node->signature_key));
     GCHAT_TRY_STATUS(admissible(member.user, policy));
     // A channel's MLS group holds its publishers only: listed, and allowed to publish.
     if (policy.kind() == v1::CHANNEL && (!is_listed(policy.publishers(), member.user) || !member.user.may_publish)) {
@@ -330,7 +333,7 @@ Status MemberVerifier::check_epoch(const mls::EpochChange& change) const {
     std::set<std::string> people;
     for (mls::LeafIndex i = 0; i < tree.leaf_count(); ++i) {
       if (!tree.leaf(i)) continue;
-      GCHAT_TRY(VerifiedDevice member, verify_leaf(tree, i));
+      GCHAT_TRY(VerifiedDevice member, verify_member(tree.leaf(i)->credential, tree.leaf(i)->signature_key));
       people.insert(user_key(member.user));
     }
     if (people.size() > 2) return fail(Errc::policy_not_permitted, "a direct conversation has two people");
