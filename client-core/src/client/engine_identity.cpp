@@ -21,27 +21,6 @@ Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 // user certificate (90 days, renewed) and revocation are what bound a device's chain in time.
 constexpr std::int64_t kDeviceCertificateSeconds = 5ll * 365 * 24 * 3600;
 
-// The earliest not_after of a chain's four certificates, read without verification (0 when a body
-// does not parse).
-std::int64_t chain_expiry(const idv1::Chain& chain) {
-  std::int64_t out = 0;
-  bool first = true;
-  auto take = [&](const idv1::Signed& s, auto body) {
-    if (!body.ParseFromString(s.body())) {
-      out = 0;
-      first = false;
-      return;
-    }
-    out = first ? body.validity().not_after() : std::min(out, body.validity().not_after());
-    first = false;
-  };
-  take(chain.agency(), idv1::AgencyCertificate{});
-  take(chain.admin(), idv1::AdminCertificate{});
-  take(chain.user(), idv1::UserCertificate{});
-  take(chain.device(), idv1::DeviceCertificate{});
-  return out;
-}
-
 std::string short_fingerprint(BytesView key) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, key.data(), key.size());
@@ -64,7 +43,7 @@ idv1::Validity Engine::device_validity() const {
   return v;
 }
 
-std::int64_t Engine::certificate_expiry() const { return chain_expiry(chain_); }
+std::int64_t Engine::certificate_expiry() const { return identity::earliest_expiry(chain_); }
 
 // Asks the relay for this person's current certificate and takes it when it is newer; `then(true)`
 // when it was taken (the caller reconnects with it), `then(false)` otherwise (also when the relay
@@ -113,7 +92,9 @@ Result<bool> Engine::adopt_certificate(const pb::CurrentCertificate& current) {
   // Never back to an older certificate (a relay replaying one); the same certificate is taken again
   // only with an issuer chain that lasts longer (a renewed agency or administrator certificate).
   if (fresh.validity().not_before() < held.validity().not_before()) return false;
-  if (fresh.serial() == held.serial() && chain_expiry(next) <= chain_expiry(chain_)) return false;
+  if (fresh.serial() == held.serial() && identity::earliest_expiry(next) <= identity::earliest_expiry(chain_)) {
+    return false;
+  }
   // The device certificate is renewed here when it would end first (the enrolling device only).
   if (user_key_ && device.validity().not_after() < fresh.validity().not_after()) {
     device.set_serial(randombytes_random());

@@ -177,19 +177,8 @@ Result<VerifiedDevice> MemberVerifier::verify_member(const mls::Credential& cred
   // Expired: checked as of the last second of its validity (signatures, roles, revocation now).
   v1::Chain chain;
   if (!chain.ParseFromArray(credential.identity.data(), static_cast<int>(credential.identity.size()))) return now_is;
-  std::int64_t last = 0;
-  bool first = true;
-  auto earliest = [&](const v1::Signed& s, auto body) {
-    if (body.ParseFromString(s.body())) {
-      last = first ? body.validity().not_after() : std::min(last, body.validity().not_after());
-      first = false;
-    }
-  };
-  earliest(chain.agency(), v1::AgencyCertificate{});
-  earliest(chain.admin(), v1::AdminCertificate{});
-  earliest(chain.user(), v1::UserCertificate{});
-  earliest(chain.device(), v1::DeviceCertificate{});
-  if (first || last <= 0) return now_is;
+  const std::int64_t last = earliest_expiry(chain);
+  if (last <= 0) return now_is;
   return verify_at(credential, signature_key, last - 1);
 }
 

@@ -318,6 +318,19 @@ Result<VerifiedDevice> verify_chain(const v1::Chain& chain, const TrustAnchor& a
   return verify_device(user, chain.device(), anchor);
 }
 
+std::int64_t earliest_expiry(const v1::Chain& chain) {
+  v1::AgencyCertificate agency;
+  v1::AdminCertificate admin;
+  v1::UserCertificate user;
+  v1::DeviceCertificate device;
+  if (!agency.ParseFromString(chain.agency().body()) || !admin.ParseFromString(chain.admin().body()) ||
+      !user.ParseFromString(chain.user().body()) || !device.ParseFromString(chain.device().body())) {
+    return 0;
+  }
+  return std::min({agency.validity().not_after(), admin.validity().not_after(), user.validity().not_after(),
+                   device.validity().not_after()});
+}
+
 Result<VerifiedDevice> verify_chain(BytesView chain, const TrustAnchor& anchor) {
   if (chain.size() > kMaxChainSize) {
     return fail(Errc::cert_malformed, "certificate chain of " + std::to_string(chain.size()) + " bytes is above the limit");

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include "test_pki.hpp"
 
 using namespace gchat;
@@ -204,4 +206,114 @@ TEST_CASE("malformed certificate fields are refused even when signed") {
   empty_validity.body.mutable_validity()->set_not_after(empty_validity.body.validity().not_before());
   w.pki.sign_user(empty_validity, w.admin);
   CHECK(code_of(verify_chain(w.pki.device(w.admin, empty_validity).chain, w.pki.anchor())) == Errc::cert_malformed);
+}
+
+// Renewal by the agency's issuing service: a RENEWAL-only administrator's certificate stands on
+// its basis, and says exactly what the basis says.
+namespace {
+
+struct Renewals : World {
+  gchat::testing::TestAdmin service = pki.admin(moi, "issuer", {v1::RENEWAL});
+
+  VerifiedAdmin verified(const gchat::testing::TestAdmin& a) {
+    auto v = verify_admin(a.chain, pki.anchor());
+    REQUIRE(v.ok());
+    return *v;
+  }
+  v1::Validity later() const {
+    v1::Validity v;
+    v.set_not_before(pki.now - 60);
+    v.set_not_after(pki.to + 60 * 24 * 3600);
+    return v;
+  }
+  // The renewal as the service builds it, changed by `tamper`, signed by the service.
+  v1::Signed renew(const v1::Signed& current, const std::function<void(v1::UserCertificate&)>& tamper = {}) {
+    auto body = renewal_of(current, admin.chain, verified(service), pki.next_serial++, later());
+    REQUIRE_MESSAGE(body.ok(), body.error().to_string());
+    if (tamper) tamper(*body);
+    return make_signed(SignedKind::user_certificate, *body, service.key);
+  }
+  Errc verify(const v1::Signed& user, const Revocations* revoked = nullptr) {
+    auto r = verify_user(verified(service), user, pki.anchor(revoked));
+    return r.ok() ? Errc::ok : r.error().code;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a renewal by the issuing service verifies, carries its basis, and keeps the person as they were") {
+  Renewals w;
+  const v1::Signed renewed = w.renew(w.somchai.cert);
+  auto user = verify_user(w.verified(w.service), renewed, w.pki.anchor());
+  REQUIRE_MESSAGE(user.ok(), user.error().to_string());
+  CHECK(user->clearance == Clearance::secret);
+  CHECK(user->may_publish);
+  CHECK(user->admin_id == "issuer");
+  CHECK(user->basis_serial == w.somchai.body.serial());
+  CHECK(user->not_after == w.pki.to);  // bounded by the service's own certificate
+  // A renewal of the renewal keeps the original basis (no nesting).
+  v1::UserCertificate second;
+  REQUIRE(second.ParseFromString(w.renew(renewed).body()));
+  v1::UserCertificate basis;
+  REQUIRE(basis.ParseFromString(second.basis().body()));
+  CHECK(basis.serial() == w.somchai.body.serial());
+  CHECK_FALSE(basis.has_basis());
+}
+
+TEST_CASE("the issuing service cannot raise, add a right, rename, re-key, backdate or sign without a basis") {
+  Renewals w;
+  CHECK(w.verify(w.renew(w.somchai.cert, [](auto& b) { b.set_clearance(v1::TOP_SECRET); })) ==
+        Errc::cert_renewal_changed);
+  CHECK(w.verify(w.renew(w.somchai.cert, [](auto& b) { b.add_rights(v1::CROSS_AGENCY_GROUPS); })) ==
+        Errc::cert_renewal_changed);
+  CHECK(w.verify(w.renew(w.somchai.cert, [](auto& b) { b.set_name_th("คนอื่น"); })) == Errc::cert_renewal_changed);
+  CHECK(w.verify(w.renew(w.somchai.cert, [](auto& b) { b.set_identity_key(std::string(32, 'k')); })) ==
+        Errc::cert_renewal_changed);
+  CHECK(w.verify(w.renew(w.somchai.cert, [&](auto& b) { *b.mutable_validity() = w.somchai.body.validity(); })) ==
+        Errc::cert_renewal_changed);
+  CHECK(w.verify(w.renew(w.somchai.cert, [](auto& b) {
+          b.clear_basis();
+          b.clear_basis_issuer();
+        })) == Errc::cert_role_missing);
+  // A basis that is not signed by its issuer (a forged "original").
+  CHECK(w.verify(w.renew(w.somchai.cert, [](auto& b) { b.mutable_basis()->set_signature(std::string(64, 'x')); })) ==
+        Errc::cert_bad_signature);
+  // A basis by an administrator without USER_ADMIN (the service renewing what it made up).
+  CHECK(w.verify(w.renew(w.somchai.cert, [&](auto& b) { *b.mutable_basis_issuer() = w.service.chain; })) !=
+        Errc::ok);
+  // An ordinary administrator's certificate may not name a basis.
+  auto plain = w.somchai.body;
+  *plain.mutable_basis() = w.somchai.cert;
+  auto by_admin = verify_user(w.verified(w.admin), make_signed(SignedKind::user_certificate, plain, w.admin.key),
+                              w.pki.anchor());
+  REQUIRE_FALSE(by_admin.ok());
+  CHECK(by_admin.error().code == Errc::cert_malformed);
+}
+
+TEST_CASE("revoking the basis revokes every renewal standing on it") {
+  Renewals w;
+  const v1::Signed renewed = w.renew(w.somchai.cert);
+  v1::RevocationList list;
+  list.set_number(1);
+  list.add_user_serials(w.somchai.body.serial());
+  const Revocations revoked(list);
+  CHECK(w.verify(renewed, &revoked) == Errc::cert_revoked);
+}
+
+TEST_CASE("renewal_of refuses another agency's certificate and an administrator without a renewing role") {
+  Renewals w;
+  auto mof = w.pki.agency("mof");
+  auto mof_service = w.pki.admin(mof, "issuer", {v1::RENEWAL});
+  auto at_mof = verify_admin(mof_service.chain, w.pki.anchor());
+  REQUIRE(at_mof.ok());
+  CHECK(renewal_of(w.somchai.cert, w.admin.chain, *at_mof, 99, w.later()).error().code == Errc::cert_mismatch);
+  auto channels = w.pki.admin(w.moi, "channels", {v1::CHANNEL_ADMIN});
+  CHECK(renewal_of(w.somchai.cert, w.admin.chain, w.verified(channels), 99, w.later()).error().code ==
+        Errc::cert_role_missing);
+  v1::UserCertificate current = w.somchai.body, renewed = w.somchai.body;
+  renewed.set_serial(777);
+  renewed.mutable_validity()->set_not_after(current.validity().not_after() + 1);
+  CHECK(check_renewal(current, renewed).ok());
+  renewed.set_clearance(v1::UNCLASSIFIED);
+  CHECK(check_renewal(current, renewed).error().code == Errc::cert_renewal_changed);
 }

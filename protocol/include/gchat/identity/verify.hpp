@@ -100,6 +100,9 @@ Status check_renewal(const v1::UserCertificate& current, const v1::UserCertifica
 // A device certificate under a verified user.
 Result<VerifiedDevice> verify_device(const VerifiedUser& user, const v1::Signed& device, const TrustAnchor& anchor);
 Result<VerifiedDevice> verify_chain(const v1::Chain& chain, const TrustAnchor& anchor);
+// The earliest not_after of a chain's four certificates, read without verification (0 when one
+// does not parse): when the chain stops verifying by time alone.
+std::int64_t earliest_expiry(const v1::Chain& chain);
 // From bytes (an MLS credential, a relay frame): size-checked and canonically parsed first.
 Result<VerifiedDevice> verify_chain(BytesView chain, const TrustAnchor& anchor);
 
