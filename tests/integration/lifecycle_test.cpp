@@ -52,14 +52,6 @@ std::optional<api::CertificateChanged> wait_certificate(client::Client& c) {
   return e->certificate();
 }
 
-api::StatusReport status_of(client::Client& c) {
-  api::Request r;
-  r.mutable_status();
-  auto resp = c.call(r, kWait);
-  REQUIRE_MESSAGE(resp.has_status(), resp.DebugString());
-  return resp.status();
-}
-
 }  // namespace
 
 TEST_CASE("a clearance lowered: the person keeps every group at or below it and leaves those above, no re-enrolment") {

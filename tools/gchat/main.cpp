@@ -219,7 +219,8 @@ void show_message(const api::Message& m) {
   std::cout << "[" << when(m.sent_at_ms()) << "] " << who(m.sender().person());
   if (m.has_forwarded()) std::cout << " forwarded from " << who(m.forwarded().original_sender().person());
   if (!m.reply_to().empty()) std::cout << " replying to " << hex(m.reply_to()).substr(0, 8);
-  std::cout << ": " << m.text() << "    #" << hex(m.message_id()) << "\n";
+  std::cout << ": " << m.text() << "    #" << hex(m.message_id()) << (m.from_other_device() ? " (from your other device)" : "")
+            << "\n";
 }
 
 std::string date_of(std::int64_t unix_seconds) {
@@ -317,7 +318,7 @@ struct Session {
       if (!o->has_event()) continue;
       const auto& e = o->event();
       if (out.json && (e.has_message() || e.has_membership() || e.has_conversation() || e.has_problem() ||
-                       e.has_certificate())) {
+                       e.has_certificate() || e.has_history())) {
         out.print(e);
       }
       if (out.json) continue;
@@ -328,6 +329,10 @@ struct Session {
       }
       if (e.has_problem()) std::cerr << "gchat: " << e.problem().message() << "\n";
       if (e.has_certificate()) show_certificate(e.certificate());
+      if (e.has_history() && e.history().messages() > 0) {
+        std::cout << "-- " << e.history().messages() << " earlier messages from your other device in "
+                  << hex(e.history().conversation_id()).substr(0, 8) << "\n";
+      }
     }
   }
 

@@ -704,6 +704,7 @@ void Engine::on_certificate_checked() {
     refresh_leaves();
     flush_outbox();
     process_pending_links();
+    resume_history();
     register_channel_key();
     resume_channels();
   });

@@ -44,6 +44,10 @@ ApiError relay_error(const pb::Error& e);
 Result<mls::KeyPackageBundle> unpack_bundle(BytesView data);
 inline bool same_bytes(BytesView a, BytesView b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
 
+// A history group: the MLS group of two devices of one person through which a device sends the
+// history it holds to a device it linked (engine_history.cpp). Never shown as a conversation.
+bool is_history_group(BytesView group_id);
+
 // The request id of work the engine starts on its own (its answers are dropped, its failures
 // become problem events): Client numbers every caller's request from 1.
 inline constexpr std::uint64_t kOwnRequest = 0;
@@ -261,6 +265,32 @@ class Engine {
   void history(std::uint64_t id, const api::History& r);
   void search(std::uint64_t id, const api::Search& r);
   Result<api::Message> load_message(const StoredMessage& m) const;
+  Result<api::Message> verified_text(const api::Post& post, const identity::VerifiedDevice& from, std::uint64_t seq,
+                                     int level_bound, bool historical) const;
+
+  // --- history for a linked device (engine_history.cpp)
+  // Before a linked device joins the conversations: the history group with it (true: being made,
+  // process_pending_links runs again when it is).
+  bool start_history_link(const Bytes& device);
+  // Whether process_pending_links adds `device` to this conversation.
+  bool joins_for_link(const Bytes& group_id, const Conv& c, const Bytes& device) const;
+  void note_link_added(const Bytes& device, const Bytes& group_id);
+  // A conversation (or the history group) joined: ask the linking device for its history.
+  void after_join(const Bytes& group_id);
+  void resume_history();
+  void pump_history(const Bytes& history_group);
+  Status receive_history(const pb::Delivery& d, Conv& c, BytesView data, const identity::VerifiedDevice& from);
+  Status answer_history_request(const Bytes& history_group, const api::HistoryRequest& r,
+                                const identity::VerifiedDevice& from);
+  Status receive_history_batch(const Bytes& history_group, const api::HistoryBatch& b);
+  Result<api::LocalMessage> verified_history_item(const api::HistoryItem& item, const api::HistoryBatch& b,
+                                                  const Conv& c) const;
+  Result<api::HistoryBatch> next_history_batch(api::LocalHistoryJob& job, identity::Clearance limit);
+  Result<std::optional<api::LocalHistoryLink>> history_link(const Bytes& history_group) const;
+  Status save_history_link(const Bytes& history_group, const api::LocalHistoryLink& link);
+  std::optional<Bytes> history_group_for(const Bytes& device) const;
+  bool own_history_group(const Conv& t) const;
+  bool retained(const api::LocalMessage& m) const;
 
   asio::io_context& ioc_;
   api::Config config_;
@@ -310,6 +340,7 @@ class Engine {
   std::deque<std::shared_ptr<Waiter>> waiters_;
   std::set<std::int64_t> in_flight_;  // outbox rows sent on this connection
   bool linking_ = false;
+  std::set<Bytes> history_skipped_;  // linked devices whose history group could not be made (this session)
   api::ConnectionState state_;
   bool batch_open_ = false;
   asio::steady_timer batch_timer_;

@@ -110,6 +110,7 @@ void Engine::list_conversations(std::uint64_t id) {
   api::Conversations out;
   for (auto& [gid, c] : convs_) {
     if (identity::channel_of_publishers_group(gid)) continue;  // the channel's own entry stands for it
+    if (is_history_group(gid)) continue;                        // between this person's devices only
     api::Conversation info = c.info;
     info.set_conversation_id(to_str(gid));
     if (auto unread = store_->unread(gid, store_->read_position(gid)); unread.ok()) info.set_unread(*unread);
@@ -223,7 +224,9 @@ void Engine::start_group(const Bytes& gid, const idv1::GroupPolicy& policy, std:
       refresh_members(c);
       c.info.set_conversation_id(to_str(gid));
       if (auto s = save(gid, c); !s.ok()) return done(api_error(s.error()));
-      if (!identity::channel_of_publishers_group(gid)) event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
+      if (!identity::channel_of_publishers_group(gid) && !is_history_group(gid)) {
+        event([&](api::Event& e) { *e.mutable_conversation() = c.info; });
+      }
       if (adds.empty()) return done(std::nullopt);
       run_exclusive(gid, [this, gid, adds, done](Done release) {
         commit_changes(gid, adds, {}, [release, done](std::optional<ApiError> e) {
@@ -504,8 +507,9 @@ void Engine::process_pending_links() {
   auto links = store_->pending_links();
   if (!links.ok() || links->empty()) return;
   const Bytes device = links->front();
+  if (start_history_link(device)) return;
   for (auto& [gid, c] : convs_) {
-    if (!c.group || c.info.left() || !c.pending_commit.empty()) continue;
+    if (!joins_for_link(gid, c, device)) continue;
     bool present = false;
     for (mls::LeafIndex i = 0; i < c.group->tree().leaf_count() && !present; ++i) {
       const auto* leaf = c.group->tree().leaf(i);
@@ -513,6 +517,7 @@ void Engine::process_pending_links() {
     }
     if (present) continue;
     linking_ = true;
+    note_link_added(device, gid);
     pb::ClientFrame f;
     f.mutable_fetch_key_package()->set_device_key(to_str(device));
     const Bytes group_id = gid;
@@ -580,7 +585,8 @@ void Engine::on_delivery(const pb::Delivery& d) {
       return ack(gid, d.seq());
     }
     ack(gid, d.seq());
-    event([&](api::Event& e) { *e.mutable_conversation() = find(gid)->info; });
+    if (!is_history_group(gid)) event([&](api::Event& e) { *e.mutable_conversation() = find(gid)->info; });
+    after_join(gid);
     auto waiting = store_->buffered(gid);
     (void)store_->drop_buffered(gid);
     if (waiting.ok()) {
@@ -725,6 +731,7 @@ Status Engine::process_handshake(const pb::Delivery& d, Conv& c) {
     }
     if (by) *mc.mutable_by() = *by;
     mc.set_self_removed(self_removed);
+    if (is_history_group(gid)) return;  // not a conversation of the person's
     event([&](api::Event& e) { *e.mutable_membership() = mc; });
   };
   const auto policy_before = c.group ? identity::policy_of(c.group->context().extensions)
@@ -797,6 +804,7 @@ Status Engine::process_application(const pb::Delivery& d, Conv& c) {
   const mls::LeafNode* leaf = c.group->tree().leaf(received->sender);
   if (!leaf) return fail(Errc::mls_invalid_sender, "a message from an empty leaf");
   GCHAT_TRY(auto from, verifier_->verify_member(leaf->credential, leaf->signature_key));
+  if (is_history_group(as_bytes(d.group_id()))) return receive_history(d, c, received->application_data, from);
   return receive_post(d, c, received->application_data, from, leaf->credential.identity);
 }
 

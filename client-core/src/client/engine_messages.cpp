@@ -99,7 +99,7 @@ Result<api::Message> Engine::queue_post(const Bytes& gid, api::Post post, const 
 void Engine::send_text(std::uint64_t id, const api::SendText& r) {
   const Bytes gid = to_bytes(r.conversation_id());
   Conv* c = find(gid);
-  if (!sendable(c)) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  if (!sendable(c) || is_history_group(gid)) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
   if (c->channel && !c->channel->publisher) {
     return respond_error(id, {api::NOT_PERMITTED, "only the channel's publishers post in it"});
   }
@@ -136,7 +136,7 @@ void Engine::forward(std::uint64_t id, const api::Forward& r) {
   }
   const Bytes to = to_bytes(r.to_conversation_id());
   Conv* target = find(to);
-  if (!sendable(target)) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
+  if (!sendable(target) || is_history_group(to)) return respond_error(id, {api::NOT_FOUND, "no such conversation"});
   if (target->channel && !target->channel->publisher) {
     return respond_error(id, {api::NOT_PERMITTED, "only the channel's publishers post in it"});
   }
@@ -321,6 +321,7 @@ void Engine::send_ready(OutboxEntry e) {
       }
       // Refused for good: the message is marked so, and the person told (never shown as sent).
       (void)store_->unqueue(e.id);
+      if (is_history_group(e.group_id)) return problem(relay_error(reply.error()));  // no message of the person's
       (void)store_->set_message_status(e.message_id, 0, api::FAILED);
       event([&](api::Event& ev) {
         auto* st = ev.mutable_status();
@@ -377,6 +378,7 @@ void Engine::own_application(const pb::Delivery& d, Conv& c) {
     return;
   }
   (void)store_->unqueue(e.id);
+  if (is_history_group(e.group_id)) return pump_history(e.group_id);  // a batch in place: the next one
   auto m = store_->message(e.message_id);
   if (m.ok() && *m) {
     (void)store_->set_message_status(e.message_id, d.seq(), std::max<int>((*m)->status, api::DELIVERED));
@@ -392,6 +394,55 @@ void Engine::own_application(const pb::Delivery& d, Conv& c) {
 
 // ---------------------------------------------------------------------------------------------
 // Receiving
+
+// A text post as this device shows it, from its verified author: a forward's original is checked
+// like any member's (its author's chain and signature, and no write-down: its level not above
+// `level_bound`). `historical` judges an original author whose chain has expired since as of its
+// last valid second (history from another device is older than the certificates it carries).
+Result<api::Message> Engine::verified_text(const api::Post& post, const identity::VerifiedDevice& from, std::uint64_t seq,
+                                           int level_bound, bool historical) const {
+  if (!post.has_text() || post.text().body().size() > kMaxText) return fail(Errc::malformed, "an empty or oversized post");
+  if (post.message_id().size() != kMessageIdBytes) return fail(Errc::malformed, "a post without a valid id");
+  api::Message message;
+  message.set_message_id(post.message_id());
+  message.set_conversation_id(post.conversation_id());
+  message.set_seq(seq);
+  *message.mutable_sender() = sender_of(from);
+  message.set_sent_at_ms(post.sent_at_ms());
+  message.set_text(post.text().body());
+  message.set_reply_to(post.text().reply_to());
+  message.set_status(api::RECEIVED);
+  if (!post.text().has_forwarded()) return message;
+  const auto& fwd = post.text().forwarded();
+  idv1::Chain chain;
+  if (!chain.ParseFromString(fwd.original_chain())) return fail(Errc::cert_malformed, "a forward's chain does not parse");
+  Result<identity::VerifiedDevice> author = fail(Errc::cert_malformed, "a forward's chain names no device");
+  if (historical) {
+    idv1::DeviceCertificate device;
+    if (device.ParseFromString(chain.device().body())) {
+      author = verifier_->verify_member(identity::gchat_credential(as_bytes(fwd.original_chain())),
+                                        as_bytes(device.device_key()));
+    }
+  } else {
+    author = identity::verify_chain(chain, trust_anchor());
+  }
+  if (!author.ok()) return Unexpected{author.error()};
+  GCHAT_TRY_STATUS(identity::verify_signature(identity::SignedKind::post, as_bytes(fwd.original().post()),
+                                              as_bytes(fwd.original().signature()), author->device_key));
+  api::Post original;
+  if (!original.ParseFromString(fwd.original().post()) || !original.has_text()) {
+    return fail(Errc::malformed, "a forwarded post does not parse");
+  }
+  if (static_cast<int>(original.level()) > level_bound) {
+    return fail(Errc::policy_not_permitted, "a forward from a higher classification was dropped (write-down)");
+  }
+  message.set_text(original.text().body());
+  auto* shown = message.mutable_forwarded();
+  *shown->mutable_original_sender() = sender_of(*author);
+  shown->set_original_sent_at_ms(original.sent_at_ms());
+  shown->set_original_level(original.level());
+  return message;
+}
 
 Status Engine::receive_post(const pb::Delivery& d, Conv& c, BytesView data, const identity::VerifiedDevice& from,
                             BytesView sender_chain) {
@@ -427,41 +478,9 @@ Status Engine::receive_post(const pb::Delivery& d, Conv& c, BytesView data, cons
     }
     return {};
   }
-  if (!post.has_text() || post.text().body().size() > kMaxText) return fail(Errc::malformed, "an empty or oversized post");
   GCHAT_TRY(auto existing, store_->message(as_bytes(post.message_id())));
   if (existing) return {};  // sent again after an epoch change: already here
-
-  api::Message message;
-  message.set_message_id(post.message_id());
-  message.set_conversation_id(d.group_id());
-  message.set_seq(d.seq());
-  *message.mutable_sender() = sender_of(from);
-  message.set_sent_at_ms(post.sent_at_ms());
-  message.set_text(post.text().body());
-  message.set_reply_to(post.text().reply_to());
-  message.set_status(api::RECEIVED);
-  if (post.text().has_forwarded()) {
-    // The original author's signature and chain, checked like any member's.
-    const auto& fwd = post.text().forwarded();
-    idv1::Chain chain;
-    if (!chain.ParseFromString(fwd.original_chain())) return fail(Errc::cert_malformed, "a forward's chain does not parse");
-    const identity::TrustAnchor anchor = trust_anchor();
-    GCHAT_TRY(auto author, identity::verify_chain(chain, anchor));
-    GCHAT_TRY_STATUS(identity::verify_signature(identity::SignedKind::post, as_bytes(fwd.original().post()),
-                                                as_bytes(fwd.original().signature()), author.device_key));
-    api::Post original;
-    if (!original.ParseFromString(fwd.original().post()) || !original.has_text()) {
-      return fail(Errc::malformed, "a forwarded post does not parse");
-    }
-    if (static_cast<int>(original.level()) > static_cast<int>(c.info.level())) {
-      return fail(Errc::policy_not_permitted, "a forward from a higher classification was dropped (write-down)");
-    }
-    message.set_text(original.text().body());
-    auto* shown = message.mutable_forwarded();
-    *shown->mutable_original_sender() = sender_of(author);
-    shown->set_original_sent_at_ms(original.sent_at_ms());
-    shown->set_original_level(original.level());
-  }
+  GCHAT_TRY(auto message, verified_text(post, from, d.seq(), c.info.level(), false));
   api::LocalMessage local;
   *local.mutable_message() = message;
   *local.mutable_envelope() = envelope;

@@ -571,6 +571,13 @@ Result<std::vector<OutboxEntry>> Store::outbox_unencrypted() {
   return outbox_query(" WHERE ciphertext IS NULL ORDER BY id", 0);
 }
 
+Result<std::uint32_t> Store::outbox_count(BytesView group_id) {
+  Stmt st(impl_->db, "SELECT COUNT(*) FROM outbox WHERE group_id = ?");
+  st.bind(1, group_id);
+  GCHAT_TRY(bool row, st.step());
+  return row ? static_cast<std::uint32_t>(st.i64(0)) : 0u;
+}
+
 Result<std::vector<OutboxEntry>> Store::outbox_query(const char* where, std::size_t limit) {
   const auto unseal = impl_->unsealer();
   Stmt st(impl_->db, (std::string(kOutboxColumns) + where).c_str());

@@ -251,6 +251,14 @@ inline api::Messages history(client::Client& c, const std::string& conversation,
   return resp.messages();
 }
 
+inline api::StatusReport status_of(client::Client& c) {
+  api::Request r;
+  r.mutable_status();
+  auto resp = c.call(r, kWait);
+  REQUIRE_MESSAGE(resp.has_status(), resp.DebugString());
+  return resp.status();
+}
+
 inline api::Messages search(client::Client& c, const std::string& query) {
   api::Request r;
   r.mutable_search()->set_query(query);

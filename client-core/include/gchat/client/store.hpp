@@ -118,6 +118,8 @@ class Store {
   // Entries the relay has not confirmed yet, oldest first (limit 0: all); entries not encrypted yet.
   Result<std::vector<OutboxEntry>> outbox_unconfirmed(std::size_t limit);
   Result<std::vector<OutboxEntry>> outbox_unencrypted();
+  // How many entries of one conversation wait in the outbox (sent or not).
+  Result<std::uint32_t> outbox_count(BytesView group_id);
   Status set_sent(std::int64_t id, BytesView ciphertext, std::uint64_t epoch);
   Status set_outbox_seq(std::int64_t id, std::uint64_t seq);
   Status requeue(std::int64_t id);
