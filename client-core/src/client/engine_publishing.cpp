@@ -258,7 +258,14 @@ void Engine::rekey_channel(const Bytes& channel_id) {
       if (e && e->code != api::CONFLICT) problem(*e);
       encrypt_queued_ = true;
       schedule_flush();
-      channel_work(channel_id, false);
+      if (!e) return channel_work(channel_id, false);
+      // Refused, or a commit of ours is still on its way: the relay would answer "rekey needed"
+      // again at once, and asking straight back spun this loop hundreds of times a second (until
+      // the relay's rate limit refused everything). Ask again a moment later.
+      auto timer = std::make_shared<asio::steady_timer>(ioc_, std::chrono::seconds(1));
+      timer->async_wait([this, timer, channel_id](boost::system::error_code ec) {
+        if (!ec && !stopping_) channel_work(channel_id, false);
+      });
     });
   });
 }
