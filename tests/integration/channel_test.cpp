@@ -259,14 +259,7 @@ TEST_CASE("a channel: removed subscribers read nothing after; an offline subscri
 TEST_CASE("the relay refuses channel requests that break the rules, with stable codes") {
   ClientWorld w;
   const std::string channel = make_channel(w, "moi", "ประกาศ", idv1::CONFIDENTIAL, {"mof"}, {ref("moi", "spokes")});
-  auto submit_as = [&](const TestAdmin& admin, idv1::AdminAct act) {
-    act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
-    act.set_nonce(++w.nonce);
-    pb::ClientFrame f;
-    *f.mutable_submit_admin_act()->mutable_admin() = admin.chain;
-    *f.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, admin.key);
-    return net::RelayClient::connect(w.relay.port(), w.relay.ca_file())->request(f);
-  };
+  auto submit_as = [&](const TestAdmin& admin, idv1::AdminAct act) { return w.submit(admin, std::move(act)); };
   auto descriptor = [&](const TestAdmin& admin, std::uint64_t version, idv1::Clearance level, std::vector<std::string> allowed) {
     idv1::ChannelDescriptor d;
     d.set_channel_id(channel);

@@ -18,15 +18,6 @@ using identity::Clearance;
 
 namespace {
 
-relay::v1::ServerFrame submit_as(ClientWorld& w, const TestAdmin& admin, idv1::AdminAct act) {
-  act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
-  act.set_nonce(++w.nonce);
-  relay::v1::ClientFrame f;
-  *f.mutable_submit_admin_act()->mutable_admin() = admin.chain;
-  *f.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, admin.key);
-  return net::RelayClient::connect(w.relay.port(), w.relay.ca_file())->request(f);
-}
-
 identity::VerifiedAdmin verified(const ClientWorld& w, const TestAdmin& admin) {
   auto v = identity::verify_admin(admin.chain, identity::TrustAnchor{w.pki.root.public_key(), std::time(nullptr), nullptr});
   REQUIRE_MESSAGE(v.ok(), v.error().to_string());
@@ -125,7 +116,7 @@ TEST_CASE("the issuing service renews a certificate; the device takes it and ref
   SUBCASE("a renewal: same person, later expiry") {
     idv1::AdminAct act;
     *act.mutable_renew_user() = renewal(w, service, "moi", "bob", 80);
-    auto ok = submit_as(w, service, act);
+    auto ok = w.submit(service, act);
     REQUIRE_MESSAGE(ok.has_admin_act_ok(), ok.DebugString());
     auto changed = wait_certificate(*bob);
     REQUIRE_MESSAGE(changed, "bob's device never took the renewed certificate");
@@ -144,7 +135,7 @@ TEST_CASE("the issuing service renews a certificate; the device takes it and ref
     auto refused = [&](const idv1::Signed& cert, const TestAdmin& as) {
       idv1::AdminAct act;
       *act.mutable_renew_user() = cert;
-      auto r = submit_as(w, as, act);
+      auto r = w.submit(as, act);
       REQUIRE_MESSAGE(r.has_error(), r.DebugString());
       return r.error().code();
     };
@@ -171,7 +162,7 @@ TEST_CASE("the issuing service renews a certificate; the device takes it and ref
     CHECK_FALSE(identity::renewal_of(w.users.at("bob").cert, w.admins.at("moi").chain, verified(w, other), 77, v).ok());
     idv1::AdminAct act;
     *act.mutable_renew_user() = renewal(w, service, "moi", "bob", 80);
-    auto r = submit_as(w, other, act);
+    auto r = w.submit(other, act);
     REQUIRE(r.has_error());
     CHECK(r.error().code() == relay::v1::FORBIDDEN);
   }
@@ -187,7 +178,7 @@ TEST_CASE("a revoked person stays refused after the issuing service runs: renewa
   REQUIRE_MESSAGE(revoked.has_admin_act_ok(), revoked.DebugString());
   idv1::AdminAct act;
   *act.mutable_renew_user() = renewal(w, service, "moi", "bob", 80);
-  auto r = submit_as(w, service, act);
+  auto r = w.submit(service, act);
   REQUIRE_MESSAGE(r.has_error(), r.DebugString());
   CHECK(r.error().code() == relay::v1::REVOKED);
 }

@@ -16,10 +16,9 @@ libfaketime=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1 || t
 # Only the wall clock moves (timers and timeouts run on the real monotonic clock); the sanitizers'
 # runtime accepts a library preloaded before it.
 echo "+0d" >"$dir/faketime"
-shifted() {
-  FAKETIME_TIMESTAMP_FILE="$dir/faketime" FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$libfaketime" \
-    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
-}
+shifted_env=(env FAKETIME_TIMESTAMP_FILE="$dir/faketime" FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1
+  LD_PRELOAD="$libfaketime" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+shifted() { "${shifted_env[@]}" "$@"; }
 today=0
 day() {  # day N: the whole deployment is now N days after the start
   today=$1
@@ -46,9 +45,9 @@ shifted "$admin" admin create --agency-key moi.key --agency-cert moi.cert --pass
 
 # The relay's TLS certificate outlives the test's 800 days.
 "$make_certs" "$dir/tls" 1000 >/dev/null
-# Started through env (which becomes the relay), so that the cleanup's kill reaches the relay itself.
-env FAKETIME_TIMESTAMP_FILE="$dir/faketime" FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$libfaketime" \
-  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$relay" --port 0 --port-file "$dir/port" --signing-key "$dir/relay-signing.key" --db relay.db \
+# Started through env (which becomes the relay), not the shifted function (a subshell), so that the
+# cleanup's kill reaches the relay itself.
+"${shifted_env[@]}" "$relay" --port 0 --port-file "$dir/port" --signing-key "$dir/relay-signing.key" --db relay.db \
   --tls-cert "$dir/tls/relay.pem" --tls-key "$dir/tls/relay.key" --root-key "$root_hex" --log-level warn \
   2>"$dir/relay.log" &
 relay_pid=$!

@@ -668,10 +668,7 @@ void Engine::authenticated(const pb::AuthOk& ok) {
   // before anything else: the connection then starts again with it.
   check_certificate([this](bool taken) {
     if (!conn_ || !open_) return;
-    if (taken) {
-      attempt_ = 0;
-      return on_closed("took a renewed certificate; connecting again with it");
-    }
+    if (taken) return reconnect_renewed();
     on_certificate_checked();
   });
 }
@@ -728,10 +725,7 @@ void Engine::on_frame(pb::ServerFrame f) {
   }
   if (f.has_certificate_notice()) {
     return check_certificate([this](bool taken) {
-      if (taken && conn_) {
-        attempt_ = 0;
-        on_closed("took a renewed certificate; connecting again with it");
-      }
+      if (taken && conn_) reconnect_renewed();
     });
   }
   if (f.has_notice()) {

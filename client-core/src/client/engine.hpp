@@ -43,6 +43,8 @@ ApiError api_error(const Error& e);
 ApiError relay_error(const pb::Error& e);
 Result<mls::KeyPackageBundle> unpack_bundle(BytesView data);
 inline bool same_bytes(BytesView a, BytesView b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+// The leaves of `group` that hold the device with this signature key.
+std::vector<mls::LeafIndex> leaves_of(const mls::Group& group, BytesView device_key);
 
 // A history group: the MLS group of two devices of one person through which a device sends the
 // history it holds to a device it linked (engine_history.cpp). Never shown as a conversation.
@@ -143,6 +145,8 @@ class Engine {
   std::int64_t certificate_expiry() const;  // this device's chain, Unix seconds
   void check_certificate(std::function<void(bool taken)> then);
   Result<bool> adopt_certificate(const pb::CurrentCertificate& current);
+  // The connection starts again at once, authenticating with the chain just taken.
+  void reconnect_renewed();
   void refresh_leaves();
   void list_devices(std::uint64_t id);
   void remove_device(std::uint64_t id, const api::RemoveDevice& r);

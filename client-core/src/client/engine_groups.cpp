@@ -510,12 +510,7 @@ void Engine::process_pending_links() {
   if (start_history_link(device)) return;
   for (auto& [gid, c] : convs_) {
     if (!joins_for_link(gid, c, device)) continue;
-    bool present = false;
-    for (mls::LeafIndex i = 0; i < c.group->tree().leaf_count() && !present; ++i) {
-      const auto* leaf = c.group->tree().leaf(i);
-      present = leaf && leaf->signature_key == device;
-    }
-    if (present) continue;
+    if (!leaves_of(*c.group, device).empty()) continue;
     linking_ = true;
     note_link_added(device, gid);
     pb::ClientFrame f;

@@ -72,6 +72,20 @@ void Engine::check_certificate(std::function<void(bool)> then) {
   });
 }
 
+std::vector<mls::LeafIndex> leaves_of(const mls::Group& group, BytesView device_key) {
+  std::vector<mls::LeafIndex> out;
+  for (mls::LeafIndex i = 0; i < group.tree().leaf_count(); ++i) {
+    const auto* leaf = group.tree().leaf(i);
+    if (leaf && same_bytes(leaf->signature_key, device_key)) out.push_back(i);
+  }
+  return out;
+}
+
+void Engine::reconnect_renewed() {
+  attempt_ = 0;
+  on_closed("took a renewed certificate; connecting again with it");
+}
+
 Result<bool> Engine::adopt_certificate(const pb::CurrentCertificate& current) {
   if (current.user_certificate().body().empty()) return false;
   idv1::UserCertificate fresh, held;
@@ -197,22 +211,13 @@ void Engine::remove_device(std::uint64_t id, const api::RemoveDevice& r) {
     // Revoked at the relay; its leaves leave every conversation this device shares with it (a
     // member may always remove its own devices).
     for (auto& [gid, c] : convs_) {
-      if (!c.group || c.info.left()) continue;
-      bool present = false;
-      for (mls::LeafIndex i = 0; i < c.group->tree().leaf_count() && !present; ++i) {
-        const auto* leaf = c.group->tree().leaf(i);
-        present = leaf && same_bytes(leaf->signature_key, device);
-      }
-      if (!present) continue;
+      if (!c.group || c.info.left() || leaves_of(*c.group, device).empty()) continue;
       const Bytes group_id = gid;
       run_exclusive(group_id, [this, group_id, device](Done release) {
         Conv* c2 = find(group_id);
         if (!c2 || !c2->group) return release(std::nullopt);
-        std::vector<mls::LeafIndex> leaves;
-        for (mls::LeafIndex i = 0; i < c2->group->tree().leaf_count(); ++i) {
-          const auto* leaf = c2->group->tree().leaf(i);
-          if (leaf && same_bytes(leaf->signature_key, device)) leaves.push_back(i);
-        }
+        // Found again: the tree may have moved while other operations ran.
+        const std::vector<mls::LeafIndex> leaves = leaves_of(*c2->group, device);
         if (leaves.empty()) return release(std::nullopt);
         commit_changes(group_id, {}, leaves, [this, release](std::optional<ApiError> e) {
           if (e) problem(*e);

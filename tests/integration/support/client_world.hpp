@@ -121,12 +121,15 @@ struct ClientWorld {
 
   // The administrator's act, signed now, on a connection of its own.
   relay::v1::ServerFrame submit(const std::string& agency, idv1::AdminAct act) {
+    return submit(admins.at(agency), std::move(act));
+  }
+  // ... signed by any administrator (another role, another agency, the issuing service).
+  relay::v1::ServerFrame submit(const TestAdmin& admin, idv1::AdminAct act) {
     act.set_issued_at(static_cast<std::int64_t>(std::time(nullptr)));
     act.set_nonce(++nonce);
     relay::v1::ClientFrame f;
-    *f.mutable_submit_admin_act()->mutable_admin() = admins.at(agency).chain;
-    *f.mutable_submit_admin_act()->mutable_act() =
-        identity::make_signed(identity::SignedKind::admin_act, act, admins.at(agency).key);
+    *f.mutable_submit_admin_act()->mutable_admin() = admin.chain;
+    *f.mutable_submit_admin_act()->mutable_act() = identity::make_signed(identity::SignedKind::admin_act, act, admin.key);
     return net::RelayClient::connect(relay.port(), relay.ca_file())->request(f);
   }
   std::uint64_t nonce = 0;
