@@ -232,6 +232,19 @@ TEST_CASE("a lost device: its owner removes it from another device; refused at H
   }
   CHECK(self == 1);
 
+  // Bad requests: a truncated key, and this device itself (removed from another one only).
+  api::Request bad;
+  bad.mutable_remove_device()->set_device_key(phone_key.substr(0, 31));
+  auto truncated = laptop->call(bad, kWait);
+  REQUIRE(truncated.has_error());
+  CHECK(truncated.error().code() == api::INVALID_ARGUMENT);
+  for (const auto& d : devices.devices().devices()) {
+    if (d.this_device()) bad.mutable_remove_device()->set_device_key(d.device_key());
+  }
+  auto itself = laptop->call(bad, kWait);
+  REQUIRE(itself.has_error());
+  CHECK(itself.error().code() == api::INVALID_ARGUMENT);
+
   // Someone else cannot remove it.
   api::Request remove;
   remove.mutable_remove_device()->set_device_key(phone_key);
